@@ -1,0 +1,19 @@
+"""The Chalice application: blueprints, common HTTP behaviour, consumers and schedules.
+
+Read docs/architecture.md first. Route modules live in chalicelib/api/; this file only
+wires them together so the whole surface is visible at a glance.
+"""
+
+from chalice.app import Chalice
+
+from chalicelib.api import meta, middleware, routing
+
+app = Chalice(app_name="booking")
+app.api.binary_types = []  # every body is text: JSON, problem+json, HTML, iCalendar
+
+# --- HTTP routes (one blueprint per area) ---
+app.register_blueprint(meta.blueprint)
+
+# --- common behaviour: after every route is known ---
+middleware.install(app)
+routing.install_method_not_allowed(app)

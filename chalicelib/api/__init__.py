@@ -1,0 +1,1 @@
+"""HTTP layer: blueprints with thin handlers, problem+json errors, OpenAPI."""

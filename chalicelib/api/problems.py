@@ -1,0 +1,82 @@
+"""RFC 9457 problem+json responses, and the one table mapping domain errors to statuses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalice.app import Response
+
+from chalicelib import errors
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
+    errors.InvalidInput: 422,
+    errors.Unauthenticated: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.Gone: 410,
+    errors.RateLimited: 429,
+    errors.DependencyUnavailable: 503,
+}
+
+# Titles for statuses raised by the HTTP layer itself rather than by a domain error.
+HTTP_TITLES: dict[int, tuple[str, str]] = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthenticated", "Sign-in required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict with the current state"),
+    413: ("payload-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("validation-error", "The request is not valid"),
+    429: ("rate-limited", "Too many requests"),
+    500: ("internal-error", "Internal server error"),
+    503: ("dependency-unavailable", "A backing service is unavailable"),
+}
+
+
+def problem(
+    status: int,
+    detail: str | None = None,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    field_errors: list[errors.FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    default_slug, default_title = HTTP_TITLES.get(status, ("error", "Request failed"))
+    body: dict[str, Any] = {
+        "type": f"/problems/{slug or default_slug}",
+        "title": title or default_title,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if field_errors:
+        body["errors"] = [{"field": e.field, "reason": e.reason} for e in field_errors]
+    return Response(
+        body=json.dumps(body),
+        status_code=status,
+        headers={"Content-Type": PROBLEM_CONTENT_TYPE, **(headers or {})},
+    )
+
+
+def from_domain_error(error: errors.DomainError) -> Response:
+    status = next((code for kind, code in STATUS_BY_ERROR.items() if isinstance(error, kind)), 400)
+    headers: dict[str, str] = {}
+    if isinstance(error, errors.RateLimited):
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    field_errors = error.errors if isinstance(error, errors.InvalidInput) else None
+    return problem(
+        status,
+        error.detail,
+        slug=error.slug,
+        title=error.title,
+        field_errors=field_errors,
+        headers=headers,
+    )

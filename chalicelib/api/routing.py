@@ -1,0 +1,258 @@
+"""The one way to declare a route.
+
+``@endpoint(...)`` registers a Chalice route and records its contract (request, query
+and response models, error statuses) for /openapi.json. The wrapper does what every
+route needs, so handlers stay thin: parse and validate input (problem+json naming the
+field on failure), call the handler, serialise its result, and map domain errors.
+
+A handler receives a ``RequestContext`` plus ``body=``/``query=`` when declared, and
+returns a response model (sent with the declared status), ``None`` (204) or a Chalice
+``Response`` for anything special (cookies, non-JSON bodies).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice.app import Blueprint, Chalice, Request, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib import errors
+from chalicelib.api import problems
+from chalicelib.observability import logger
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    path: str
+    method: str
+    operation_id: str
+    summary: str
+    tags: tuple[str, ...]
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    error_statuses: tuple[int, ...]
+    auth: bool
+    produces: str = "application/json"
+    description: str = ""
+
+
+# Every endpoint declared in the process, in declaration order (read by the OpenAPI builder).
+ENDPOINTS: list[EndpointSpec] = []
+
+Authenticator = Callable[["RequestContext"], Any]
+_authenticator: Authenticator | None = None
+
+
+def set_authenticator(authenticate: Authenticator) -> None:
+    """Register the one function that turns a request into a principal (or raises
+    Unauthenticated). ``auth=True`` routes call it before parsing their input."""
+    global _authenticator
+    _authenticator = authenticate
+
+
+@dataclass
+class RequestContext:
+    """What a handler may know about the HTTP request."""
+
+    request: Request
+    path_params: dict[str, str] = field(default_factory=dict)
+    # Set before the handler runs on ``auth=True`` routes, by the registered authenticator.
+    principal: Any = None
+
+    @property
+    def headers(self) -> Any:
+        return self.request.headers
+
+    def header(self, name: str) -> str | None:
+        value = self.request.headers.get(name)
+        return None if value is None else str(value)
+
+    @property
+    def request_id(self) -> str:
+        return str(self.request.context.get("requestId", ""))
+
+    @property
+    def source_ip(self) -> str:
+        identity = self.request.context.get("identity") or {}
+        return str(identity.get("sourceIp") or "")
+
+    @property
+    def user_agent(self) -> str:
+        return self.header("user-agent") or ""
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        jar: dict[str, str] = {}
+        for part in (self.header("cookie") or "").split(";"):
+            name, sep, value = part.strip().partition("=")
+            if sep:
+                jar[name] = value
+        return jar
+
+
+def _field_errors(exc: ValidationError, prefix: str) -> list[errors.FieldError]:
+    result = []
+    for err in exc.errors(include_url=False):
+        location = ".".join(str(part) for part in (prefix, *err["loc"]))
+        result.append(errors.FieldError(field=location, reason=err["msg"]))
+    return result
+
+
+def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
+    raw = request.raw_body or b""
+    if not raw.strip():
+        payload: Any = {}
+    else:
+        try:
+            payload = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise _MalformedJson(str(exc)) from None
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise errors.InvalidInput(_field_errors(exc, "body")) from None
+
+
+def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
+    params = dict(request.query_params or {})
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        raise errors.InvalidInput(_field_errors(exc, "query")) from None
+
+
+class _MalformedJson(Exception):
+    pass
+
+
+def to_response(result: Any, status: int) -> Response:
+    if isinstance(result, Response):
+        return result
+    if result is None:
+        return Response(body="", status_code=204 if status in (200, 204) else status)
+    if isinstance(result, BaseModel):
+        body = result.model_dump_json(by_alias=True)
+        return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+    raise TypeError(f"handler returned {type(result).__name__}; return a model, None or Response")
+
+
+def endpoint(
+    router: Blueprint | Chalice,
+    path: str,
+    method: str,
+    *,
+    summary: str,
+    tags: Sequence[str],
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    errors_: Sequence[int] = (),
+    auth: bool = False,
+    produces: str = "application/json",
+    description: str = "",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a route. ``errors_`` lists the problem statuses it can answer besides 422/500."""
+    method = method.upper()
+
+    def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
+        def view(**path_params: str) -> Response:
+            request = router.current_request
+            if request is None:  # Chalice always sets it while a route runs
+                raise RuntimeError("no current request")
+            ctx = RequestContext(request=request, path_params=path_params)
+            try:
+                if auth:
+                    if _authenticator is None:
+                        raise RuntimeError("auth=True route but no authenticator is registered")
+                    ctx.principal = _authenticator(ctx)
+                kwargs: dict[str, Any] = {}
+                if body is not None:
+                    kwargs["body"] = parse_body(request, body)
+                if query is not None:
+                    kwargs["query"] = parse_query(request, query)
+                return to_response(handler(ctx, **path_params, **kwargs), status)
+            except _MalformedJson as exc:
+                return problems.problem(
+                    400,
+                    "The body is not valid JSON",
+                    slug="malformed-json",
+                    title="Malformed JSON",
+                    field_errors=[errors.FieldError("body", str(exc))],
+                )
+            except errors.DomainError as exc:
+                return problems.from_domain_error(exc)
+            except Exception:
+                logger.exception("unhandled error", extra={"route": path, "method": method})
+                return problems.problem(500, "An internal error occurred; quote the request id.")
+
+        view.__name__ = handler.__name__
+        view.__doc__ = handler.__doc__
+        # Chalice itself answers 415 for non-JSON bodies; the middleware makes it a problem.
+        router.route(path, methods=[method])(view)
+        ENDPOINTS.append(
+            EndpointSpec(
+                path=path,
+                method=method,
+                operation_id=handler.__name__,
+                summary=summary,
+                tags=tuple(tags),
+                body=body,
+                query=query,
+                response=response,
+                status=status,
+                error_statuses=tuple(sorted({*errors_, *((422,) if body or query else ()), 500})),
+                auth=auth,
+                produces=produces,
+                description=description or (handler.__doc__ or "").strip(),
+            )
+        )
+        return handler
+
+    return decorate
+
+
+_PATH_PARAM = re.compile(r"{(\w+)}")
+
+
+def path_params(path: str) -> list[str]:
+    return _PATH_PARAM.findall(path)
+
+
+METHOD_NOT_ALLOWED_VIEWS: set[str] = set()
+
+
+def install_method_not_allowed(app: Chalice) -> None:
+    """Answer 405 (with Allow) for the methods a known path does not serve.
+
+    API Gateway would otherwise answer 403 "Missing Authentication Token" for them.
+    Call once, after every blueprint is registered.
+    """
+    for path, views in list(app.routes.items()):
+        allowed = sorted(views)
+        for method in HTTP_METHODS:
+            if method in views:
+                continue
+            name = f"method_not_allowed_{len(METHOD_NOT_ALLOWED_VIEWS)}"
+            METHOD_NOT_ALLOWED_VIEWS.add(name)
+            app.route(path, methods=[method], name=name)(_method_not_allowed_view(method, allowed))
+
+
+def _method_not_allowed_view(method: str, allowed: list[str]) -> Callable[..., Response]:
+    def view(**_: str) -> Response:
+        return problems.problem(
+            405,
+            f"{method} is not supported here; use {', '.join(allowed)}",
+            headers={"Allow": ", ".join(allowed)},
+        )
+
+    return view

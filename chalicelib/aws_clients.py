@@ -1,0 +1,23 @@
+"""boto3 clients, built on first use and cached (boto3 is imported lazily: cold start)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from chalicelib.settings import get_settings
+
+
+@cache
+def client(service: str) -> Any:
+    import boto3
+
+    settings = get_settings()
+    endpoint = settings.dynamodb_endpoint if service == "dynamodb" else settings.aws_endpoint
+    session: Any = boto3.session.Session()  # typed per service; callers use the client untyped
+    return session.client(service, region_name=settings.region, endpoint_url=endpoint)
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests that switch endpoints or moto contexts)."""
+    client.cache_clear()

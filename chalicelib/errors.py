@@ -1,0 +1,73 @@
+"""Domain errors: what went wrong, in the language of the product, not of HTTP or AWS.
+
+The store turns SDK errors into these; the API layer maps each to a problem+json status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str  # dotted location, e.g. "body.phone"
+    reason: str
+
+
+class DomainError(Exception):
+    """Base class; ``slug`` names the problem type (/problems/<slug>)."""
+
+    slug = "error"
+    title = "Request failed"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+
+
+class InvalidInput(DomainError):
+    slug = "validation-error"
+    title = "The request is not valid"
+
+    def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
+        super().__init__(detail or "; ".join(f"{e.field}: {e.reason}" for e in errors))
+        self.errors = errors
+
+
+class Unauthenticated(DomainError):
+    slug = "unauthenticated"
+    title = "Sign-in required"
+
+
+class Forbidden(DomainError):
+    slug = "forbidden"
+    title = "Not allowed"
+
+
+class NotFound(DomainError):
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    slug = "conflict"
+    title = "Conflict with the current state"
+
+
+class Gone(DomainError):
+    slug = "gone"
+    title = "No longer available"
+
+
+class RateLimited(DomainError):
+    slug = "rate-limited"
+    title = "Too many requests"
+
+    def __init__(self, retry_after_seconds: int, detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = max(1, int(retry_after_seconds))
+
+
+class DependencyUnavailable(DomainError):
+    slug = "dependency-unavailable"
+    title = "A backing service is unavailable"

@@ -1,0 +1,1 @@
+"""Notifications: queue producer, channel senders, templates, preferences."""

@@ -1,0 +1,77 @@
+"""One Logger and one Metrics for the whole app; personal data never reaches a log line."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+SERVICE = "booking"
+
+# Keys whose values are personal or secret wherever they appear in a log record.
+_SENSITIVE_KEY = re.compile(
+    r"(pass(word)?|secret|token|otp|code|authorization|cookie|phone|e?mail|name|"
+    r"address|init_?data|ip|user_agent|notes?|body)$",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+# An international number with "+", or a bare run of 9+ digits (not dates or times).
+_PHONE = re.compile(r"\+\d[\d ()-]{6,}\d|\b\d{9,15}\b")
+_JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
+_SAFE_KEYS = frozenset(
+    {
+        "level",
+        "location",
+        "message",
+        "timestamp",
+        "service",
+        "request_id",
+        "xray_trace_id",
+        "cold_start",
+        "function_name",
+        "function_arn",
+        "function_memory_size",
+        "function_request_id",
+        "sampling_rate",
+        "exception_name",
+        "status",
+        "route",
+        "method",
+        "duration_ms",
+        "operation",
+        "count",
+    }
+)
+REDACTED = "[redacted]"
+
+
+def redact_text(text: str) -> str:
+    text = _JWT.sub("[token]", text)
+    text = _EMAIL.sub("[email]", text)
+    return _PHONE.sub("[phone]", text)
+
+
+def redact(value: Any, key: str = "") -> Any:
+    """Mask sensitive keys and scrub e-mails, phone numbers and tokens from free text."""
+    if key in _SAFE_KEYS and key != "message":
+        return value
+    if key and _SENSITIVE_KEY.search(key):
+        return REDACTED
+    if isinstance(value, dict):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    if isinstance(value, str):
+        return redact_text(value)
+    return value
+
+
+class RedactingFormatter(LambdaPowertoolsFormatter):
+    def serialize(self, log: Any) -> str:
+        return super().serialize(redact(log))
+
+
+logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
+metrics = Metrics(namespace="BookingPlatform", service=SERVICE)

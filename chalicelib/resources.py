@@ -1,0 +1,140 @@
+"""The AWS resources the app uses, defined once.
+
+infra/ builds the CloudFormation merge template from these definitions and the local
+stack and the tests create their tables and queues from them, so local and cloud
+cannot drift. Pure data: no SDK imports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+APP_NAME = "booking"
+
+# --- main single table -------------------------------------------------------------
+# Generic key names (pk/sk and overloaded GSI keys) keep the table entity-agnostic;
+# chalicelib/store/ documents which entity uses which key shape.
+TABLE_HASH_KEY = "pk"
+TABLE_RANGE_KEY = "sk"
+TTL_ATTRIBUTE = "ttl"
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    hash_key: str
+    range_key: str
+
+
+TABLE_INDEXES: tuple[IndexSpec, ...] = (
+    IndexSpec("GSI1", "gsi1pk", "gsi1sk"),
+    IndexSpec("GSI2", "gsi2pk", "gsi2sk"),
+    IndexSpec("GSI3", "gsi3pk", "gsi3sk"),
+    # Sparse: only items with a retention deadline carry these keys, so a sweep reads
+    # exactly what is due ("EXPIRES#yyyy-mm-dd", then the instant and the item key).
+    IndexSpec("ByExpiry", "exp_pk", "exp_sk"),
+)
+
+IDEMPOTENCY_HASH_KEY = "id"
+IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
+
+
+def table_name(stage: str) -> str:
+    return f"{APP_NAME}-{stage}-main"
+
+
+def idempotency_table_name(stage: str) -> str:
+    return f"{APP_NAME}-{stage}-idempotency"
+
+
+def table_attribute_definitions() -> list[dict[str, str]]:
+    names = [TABLE_HASH_KEY, TABLE_RANGE_KEY]
+    for index in TABLE_INDEXES:
+        names += [index.hash_key, index.range_key]
+    return [{"AttributeName": name, "AttributeType": "S"} for name in names]
+
+
+def table_key_schema() -> list[dict[str, str]]:
+    return [
+        {"AttributeName": TABLE_HASH_KEY, "KeyType": "HASH"},
+        {"AttributeName": TABLE_RANGE_KEY, "KeyType": "RANGE"},
+    ]
+
+
+def table_global_secondary_indexes() -> list[dict[str, Any]]:
+    return [
+        {
+            "IndexName": index.name,
+            "KeySchema": [
+                {"AttributeName": index.hash_key, "KeyType": "HASH"},
+                {"AttributeName": index.range_key, "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+        for index in TABLE_INDEXES
+    ]
+
+
+def create_table_kwargs(name: str) -> dict[str, Any]:
+    """Arguments for DynamoDB CreateTable (boto3), on-demand billing."""
+    return {
+        "TableName": name,
+        "AttributeDefinitions": table_attribute_definitions(),
+        "KeySchema": table_key_schema(),
+        "GlobalSecondaryIndexes": table_global_secondary_indexes(),
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+def create_idempotency_table_kwargs(name: str) -> dict[str, Any]:
+    """The Powertools idempotency table: its default key schema (``id``)."""
+    return {
+        "TableName": name,
+        "AttributeDefinitions": [{"AttributeName": IDEMPOTENCY_HASH_KEY, "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": IDEMPOTENCY_HASH_KEY, "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+# --- queues ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    logical_name: str
+    visibility_timeout_seconds: int
+    max_receive_count: int  # deliveries before SQS moves a message to the DLQ
+    batch_size: int
+
+
+QUEUES: tuple[QueueSpec, ...] = (
+    QueueSpec("notifications", visibility_timeout_seconds=60, max_receive_count=5, batch_size=10),
+    QueueSpec("jobs", visibility_timeout_seconds=300, max_receive_count=3, batch_size=1),
+)
+
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+
+
+def queue_spec(logical_name: str) -> QueueSpec:
+    for spec in QUEUES:
+        if spec.logical_name == logical_name:
+            return spec
+    raise KeyError(logical_name)
+
+
+def queue_name(stage: str, logical_name: str) -> str:
+    return f"{APP_NAME}-{stage}-{logical_name}"
+
+
+def dlq_name(stage: str, logical_name: str) -> str:
+    return f"{queue_name(stage, logical_name)}-dlq"
+
+
+# --- buckets -----------------------------------------------------------------------
+
+BUCKETS: tuple[str, ...] = ("documents", "exports")
+
+
+def bucket_name(stage: str, logical_name: str) -> str:
+    return f"{APP_NAME}-{stage}-{logical_name}"

@@ -1,0 +1,1 @@
+"""Pydantic request/response models: the public contract (rendered into /openapi.json)."""

