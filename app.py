@@ -14,6 +14,8 @@ app.api.binary_types = []  # every body is text: JSON, problem+json, HTML, iCale
 # --- HTTP routes (one blueprint per area) ---
 app.register_blueprint(meta.blueprint)
 
+# --- SQS consumers and schedules (chalicelib/consumers.py, chalicelib/schedules.py) ---
+
 # --- common behaviour: after every route is known ---
 middleware.install(app)
 routing.install_method_not_allowed(app)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,11 @@ apply_test_env()  # before the app is imported: settings are read once per proce
 from chalicelib import deps  # noqa: E402
 from chalicelib.clock import FakeClock, SystemClock  # noqa: E402
 from tests.support import stack  # noqa: E402
+
+# Each area keeps its fixtures in tests/support/fixtures_<area>.py; all are loaded here.
+pytest_plugins = sorted(
+    f"tests.support.{path.stem}" for path in (Path(__file__).parent / "support").glob("fixtures_*.py")
+)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

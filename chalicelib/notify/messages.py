@@ -1,0 +1,41 @@
+"""The message that travels on the notifications queue (producer -> consumer contract)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    PUSH = "push"
+    EMAIL = "email"
+    TELEGRAM = "telegram"
+
+
+class Category(StrEnum):
+    """Preference categories (NOTE-2). ACCOUNT (sign-in codes, security) cannot be turned off."""
+
+    ACCOUNT = "account"
+    BOOKING_UPDATES = "booking_updates"
+    REMINDERS = "reminders"
+    PARTNER_MARKETING = "partner_marketing"
+    PLATFORM_NEWS = "platform_news"
+
+
+class NotificationMessage(BaseModel):
+    """One notification to one recipient. ``notification_id`` makes delivery idempotent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    notification_id: str = Field(min_length=8, max_length=128)
+    kind: str = Field(description='Template key, e.g. "otp", "booking.created", "booking.reminder"')
+    category: Category
+    user_id: str | None = None  # resolved to a Contact by the consumer
+    # Direct address for messages to someone who may not have an account yet (sign-in OTP).
+    to_phone: str | None = None
+    channels: list[Channel] | None = None  # None: the user's preferences decide
+    locale: str = "en"
+    partner_id: str | None = None  # the business, for partner marketing consent (SHARE-4)
+    params: dict[str, str] = Field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""Privacy engine: manifest, consents, rights requests, retention sweeps, audit log."""
