@@ -1,0 +1,172 @@
+"""Domain events become notification messages: the producer API other areas call.
+
+The bookings service calls ``booking_created(event)`` (and friends) AFTER its write has
+committed. Each call sends one SQS message; creation and rescheduling also write the
+booking's reminder items (one BatchWriteItem), which the reminder schedule picks up when
+they are due (chalicelib/schedules.py). Notification ids are derived from the event, so a
+producer that retries sends a duplicate the consumer recognises and delivers once.
+
+Messages carry only what the recipient needs (SHARE-2): venue, service, specialist name,
+time and zone; never the customer's own contact data (the consumer resolves the address).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from chalicelib import errors
+from chalicelib.notify import producer
+from chalicelib.notify.messages import Category, Channel, NotificationMessage
+
+DEFAULT_REMINDER_OFFSETS_MINUTES: tuple[int, ...] = (24 * 60, 2 * 60)
+# NOTE-5: a material policy change is announced at least this long before it applies.
+POLICY_NOTICE_DAYS = 30
+POLICY_NOTICE_CHANNELS = (Channel.EMAIL, Channel.TELEGRAM)
+
+
+@dataclass(frozen=True)
+class BookingEvent:
+    """What a booking notification may say (SHARE-2: no customer contact data)."""
+
+    booking_id: str
+    business_id: str
+    venue_id: str
+    customer_user_id: str
+    venue_name: str
+    service_name: str
+    specialist_name: str | None
+    start: datetime  # timezone-aware; stored and sent as UTC
+    timezone: str  # the venue's IANA zone: templates show local time there
+    reminder_offsets_minutes: Sequence[int] = field(default=DEFAULT_REMINDER_OFFSETS_MINUTES)
+    status: str = "confirmed"
+
+    def start_utc(self) -> datetime:
+        if self.start.tzinfo is None:
+            raise ValueError("BookingEvent.start must be timezone-aware")
+        return self.start.astimezone(UTC)
+
+    def params(self) -> dict[str, str]:
+        values = {
+            "booking_id": self.booking_id,
+            "venue_name": self.venue_name,
+            "service_name": self.service_name,
+            "start": self.start_utc().isoformat(),
+            "timezone": self.timezone,
+        }
+        if self.specialist_name:
+            values["specialist_name"] = self.specialist_name
+        return values
+
+
+def _booking_message(event: BookingEvent, kind: str, notification_id: str) -> NotificationMessage:
+    return NotificationMessage(
+        notification_id=notification_id,
+        kind=kind,
+        category=Category.BOOKING_UPDATES,
+        user_id=event.customer_user_id,
+        partner_id=event.business_id,
+        params=event.params(),
+    )
+
+
+def _start_key(event: BookingEvent) -> str:
+    return event.start_utc().strftime("%Y%m%dT%H%MZ")
+
+
+def booking_created(event: BookingEvent, *, now: datetime | None = None) -> None:
+    """One SQS message + one BatchWriteItem (the reminders)."""
+    producer.enqueue(_booking_message(event, "booking.created", f"{event.booking_id}:created"))
+    _schedule_reminders(event, now)
+
+
+def booking_confirmed(event: BookingEvent) -> None:
+    producer.enqueue(_booking_message(event, "booking.confirmed", f"{event.booking_id}:confirmed"))
+
+
+def booking_cancelled(event: BookingEvent) -> None:
+    """Pending reminders need no clean-up: the schedule re-reads the booking before sending."""
+    producer.enqueue(_booking_message(event, "booking.cancelled", f"{event.booking_id}:cancelled"))
+
+
+def booking_rescheduled(event: BookingEvent, *, now: datetime | None = None) -> None:
+    """``event.start`` is the NEW start. Reminders for the old start are skipped at send time."""
+    notification_id = f"{event.booking_id}:rescheduled:{_start_key(event)}"
+    producer.enqueue(_booking_message(event, "booking.rescheduled", notification_id))
+    _schedule_reminders(event, now)
+
+
+def _schedule_reminders(event: BookingEvent, now: datetime | None) -> None:
+    from chalicelib import deps
+    from chalicelib.store import reminders
+
+    reminders.schedule(
+        booking_id=event.booking_id,
+        business_id=event.business_id,
+        customer_user_id=event.customer_user_id,
+        start=event.start_utc(),
+        offsets_minutes=event.reminder_offsets_minutes,
+        params=event.params(),
+        now=now or deps.clock().now(),
+    )
+
+
+def reminder_message(
+    *, booking_id: str, business_id: str, customer_user_id: str, offset_minutes: int, params: dict[str, str]
+) -> NotificationMessage:
+    """The reminder the schedule enqueues; its id names the booking, the start and the offset."""
+    start_key = datetime.fromisoformat(params["start"]).astimezone(UTC).strftime("%Y%m%dT%H%MZ")
+    return NotificationMessage(
+        notification_id=f"{booking_id}:reminder:{start_key}:{offset_minutes}",
+        kind="booking.reminder",
+        category=Category.REMINDERS,
+        user_id=customer_user_id,
+        partner_id=business_id,
+        params=params,
+    )
+
+
+def review_request(
+    *, booking_id: str, business_id: str, customer_user_id: str, venue_name: str, service_name: str
+) -> None:
+    """Ask a verified customer (a completed booking) for a review (REV-1)."""
+    producer.enqueue(
+        NotificationMessage(
+            notification_id=f"{booking_id}:review",
+            kind="review.request",
+            category=Category.BOOKING_UPDATES,
+            user_id=customer_user_id,
+            partner_id=business_id,
+            params={"booking_id": booking_id, "venue_name": venue_name, "service_name": service_name},
+        )
+    )
+
+
+def policy_change_notice(
+    *, user_ids: Iterable[str], policy_version: str, effective_on: date, url: str, now: datetime
+) -> int:
+    """Announce a material policy change by e-mail and Telegram (NOTE-5).
+
+    Refuses a change that takes effect less than 30 days from ``now``. It is an account
+    notice (Category.ACCOUNT): preferences cannot mute it. Returns how many were queued;
+    messages go out in SendMessageBatch calls of 10.
+    """
+    earliest = (now.astimezone(UTC) + timedelta(days=POLICY_NOTICE_DAYS)).date()
+    if effective_on < earliest:
+        raise errors.InvalidInput(
+            [errors.FieldError("effective_on", f"must be on or after {earliest.isoformat()} (30 days' notice)")]
+        )
+    messages = [
+        NotificationMessage(
+            notification_id=f"policy:{policy_version}:{user_id}",
+            kind="policy.change",
+            category=Category.ACCOUNT,
+            user_id=user_id,
+            channels=list(POLICY_NOTICE_CHANNELS),
+            params={"policy_version": policy_version, "effective_on": effective_on.isoformat(), "url": url},
+        )
+        for user_id in user_ids
+    ]
+    producer.enqueue_many(messages)
+    return len(messages)
