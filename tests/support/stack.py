@@ -1,15 +1,14 @@
-"""Test wiring: build the tables and queues from chalicelib.resources and point the app at them."""
+"""Test wiring: build the resources (infra.local.bootstrap, from chalicelib.resources) and point the app at them."""
 
 from __future__ import annotations
 
 import os
-from typing import Any
 
-from chalicelib import resources
 from chalicelib.aws_clients import client, reset_clients
 from chalicelib.notify import queues
 from chalicelib.settings import get_settings
 from chalicelib.store import table
+from infra.local import bootstrap
 
 TEST_ENV = {
     # Dummy credentials: nothing in tests may reach real AWS.
@@ -33,32 +32,8 @@ def reconfigure() -> None:
 
 
 def create_resources() -> None:
-    """Tables and queues (with DLQs and redrive), exactly as chalicelib.resources defines them."""
-    settings = get_settings()
-    dynamodb = client("dynamodb")
-    for kwargs in (
-        resources.create_table_kwargs(settings.resolved_table_name()),
-        resources.create_idempotency_table_kwargs(settings.resolved_idempotency_table_name()),
-    ):
-        dynamodb.create_table(**kwargs)
-        dynamodb.get_waiter("table_exists").wait(TableName=kwargs["TableName"])
-    sqs = client("sqs")
-    for spec in resources.QUEUES:
-        dlq_url = sqs.create_queue(QueueName=resources.dlq_name(settings.stage, spec.logical_name))["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sqs.create_queue(
-            QueueName=resources.queue_name(settings.stage, spec.logical_name),
-            Attributes=redrive_attributes(spec, dlq_arn),
-        )
-
-
-def redrive_attributes(spec: resources.QueueSpec, dlq_arn: str) -> dict[str, Any]:
-    import json
-
-    return {
-        "VisibilityTimeout": str(spec.visibility_timeout_seconds),
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": spec.max_receive_count}),
-    }
+    """Tables, queues (with DLQs and redrive), buckets and the SES sender, exactly as `make run` does."""
+    bootstrap.create_resources()
 
 
 def delete_tables() -> None:
