@@ -7,12 +7,14 @@ wires them together so the whole surface is visible at a glance.
 from chalice.app import Chalice
 
 from chalicelib.api import meta, middleware, routing
+from chalicelib.api import privacy as privacy_api
 
 app = Chalice(app_name="booking")
 app.api.binary_types = []  # every body is text: JSON, problem+json, HTML, iCalendar
 
 # --- HTTP routes (one blueprint per area) ---
 app.register_blueprint(meta.blueprint)
+app.register_blueprint(privacy_api.blueprint)
 
 # --- SQS consumers and schedules (chalicelib/consumers.py, chalicelib/schedules.py) ---
 

@@ -1,0 +1,127 @@
+"""Public contract of the privacy routes: consents, exports, erasure, privacy requests."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from chalicelib.schemas.common import RequestModel, ResponseModel
+
+PARTNER_ID_PATTERN = r"^(all|[A-Za-z0-9_-]{1,64})$"
+
+
+class PartnerConsentChange(RequestModel):
+    partner_id: str = Field(pattern=PARTNER_ID_PATTERN, description='A business id, or "all" for every partner')
+    granted: bool
+
+
+class ConsentsUpdate(RequestModel):
+    """Only the fields sent change; every change is kept in the history."""
+
+    partner_marketing: list[PartnerConsentChange] | None = Field(default=None, max_length=50)
+    location: bool | None = Field(default=None, description='"Use my location" (the location is never stored)')
+    marketing_objection: bool | None = Field(
+        default=None, description="Object to all marketing: beats every marketing consent"
+    )
+    processing_restriction: bool | None = Field(
+        default=None, description="Restrict processing to what existing bookings need"
+    )
+
+
+class TermsAcceptanceOut(ResponseModel):
+    version: str
+    accepted_at: str
+
+
+class PartnerConsentOut(ResponseModel):
+    partner_id: str
+    granted: bool
+    updated_at: str
+
+
+class ConsentEventOut(ResponseModel):
+    kind: str
+    scope: str
+    granted: bool
+    at: str
+    source: str
+
+
+class ConsentsResponse(ResponseModel):
+    terms: TermsAcceptanceOut | None
+    partner_marketing_all: bool
+    partner_marketing: list[PartnerConsentOut]
+    location: bool
+    marketing_objection: bool
+    processing_restriction: bool
+    history: list[ConsentEventOut] = Field(description="Every change, newest first")
+
+
+# --- exports -----------------------------------------------------------------------
+
+
+class ExportResponse(ResponseModel):
+    export_id: str
+    status: Literal["ready", "pending"]
+    data: dict[str, object] | None = Field(
+        default=None, description="The export itself when small (schema: /docs/export-schema.json)"
+    )
+    download_url: str | None = Field(default=None, description="Expiring link when built by the worker")
+    expires_at: str | None = None
+
+
+class ExportStatusResponse(ExportResponse):
+    pass
+
+
+# --- erasure -----------------------------------------------------------------------
+
+
+class ErasureResponse(ResponseModel):
+    request_id: str
+    deactivated_at: str
+    personal_data_removed_by: str = Field(description="Deadline for removing the personal data (RET-1)")
+
+
+# --- privacy requests --------------------------------------------------------------
+
+RequestKind = Literal["access", "portability", "rectification", "erasure", "restriction", "objection", "other"]
+
+
+class PrivacyRequestCreate(RequestModel):
+    kind: RequestKind
+    details: str | None = Field(default=None, max_length=2000, description="What the user asks for, in their words")
+
+
+class PrivacyRequestOut(ResponseModel):
+    request_id: str
+    kind: RequestKind
+    status: Literal["open", "completed", "rejected"]
+    received_at: str
+    due_at: str = Field(description="Reply deadline: the stricter of 10 business days and one month")
+    completed_at: str | None = None
+
+
+class PrivacyRequestList(ResponseModel):
+    items: list[PrivacyRequestOut]
+    next_cursor: str | None = None
+
+
+class OperatorPrivacyRequestOut(PrivacyRequestOut):
+    user_id: str
+    overdue: bool
+
+
+class OperatorPrivacyRequestList(ResponseModel):
+    items: list[OperatorPrivacyRequestOut]
+    next_cursor: str | None = None
+
+
+class OperatorPrivacyRequestQuery(RequestModel):
+    status: Literal["open", "completed", "rejected"] = "open"
+    cursor: str | None = Field(default=None, max_length=512)
+
+
+class PrivacyRequestUpdate(RequestModel):
+    status: Literal["completed", "rejected"]

@@ -1,0 +1,151 @@
+"""Consents (SHARE-4, RIGHT-5): the current state per consent, plus an append-only history.
+
+Keys (all in the user's partition, so erasure and export find them with one Query):
+- current state: PK ``USER#<u>``, SK ``CONSENT#<kind>#<scope>``
+- history:       PK ``USER#<u>``, SK ``CONSENTLOG#<instant>#<id>``
+
+A change writes the new state and its history entry in one transaction, so the history
+can never miss a change. Reads at send time are strongly consistent: a withdrawal takes
+effect for the very next message.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
+from pynamodb.exceptions import PynamoDBException
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import errors
+from chalicelib.store.table import TableItem
+
+# Kinds of consent or objection a user controls. Scope "-" when the kind has none.
+PARTNER_MARKETING = "partner_marketing"  # scope: a partner (business) id, or "all"
+LOCATION = "location"
+MARKETING_OBJECTION = "marketing_objection"  # RIGHT-5: absolute, beats any consent
+PROCESSING_RESTRICTION = "processing_restriction"  # RIGHT-5: restriction of processing
+KINDS = (PARTNER_MARKETING, LOCATION, MARKETING_OBJECTION, PROCESSING_RESTRICTION)
+ALL_PARTNERS = "all"
+NO_SCOPE = "-"
+
+# One transaction holds at most 100 actions; each change is two (state + history).
+MAX_CHANGES_PER_WRITE = 50
+
+
+def _user_pk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def _state_sk(kind: str, scope: str) -> str:
+    return f"CONSENT#{kind}#{scope}"
+
+
+def _instant(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class ConsentState(TableItem, discriminator="ConsentState"):
+    user_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    scope = UnicodeAttribute()
+    granted = BooleanAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class ConsentEvent(TableItem, discriminator="ConsentEvent"):
+    user_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    scope = UnicodeAttribute()
+    granted = BooleanAttribute()
+    at = UnicodeAttribute()
+    source = UnicodeAttribute()  # "settings" (the user), "erasure", "unsubscribe-link" ...
+
+
+@dataclass(frozen=True)
+class ConsentChange:
+    kind: str
+    scope: str
+    granted: bool
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    kind: str
+    scope: str
+    granted: bool
+    at: str
+    source: str = ""
+
+
+def apply_changes(user_id: str, changes: Iterable[ConsentChange], at: datetime, source: str) -> None:
+    """Write each change's new state and its history entry in one transaction."""
+    changes = list(changes)
+    if not changes:
+        return
+    if len(changes) > MAX_CHANGES_PER_WRITE:
+        raise errors.InvalidInput(
+            [errors.FieldError("body", f"at most {MAX_CHANGES_PER_WRITE} changes at once")],
+        )
+    instant = _instant(at)
+    try:
+        with TransactWrite(connection=ConsentState._get_connection().connection) as transaction:
+            for change in changes:
+                transaction.save(
+                    ConsentState(
+                        pk=_user_pk(user_id),
+                        sk=_state_sk(change.kind, change.scope),
+                        user_id=user_id,
+                        kind=change.kind,
+                        scope=change.scope,
+                        granted=change.granted,
+                        updated_at=instant,
+                    )
+                )
+                transaction.save(
+                    ConsentEvent(
+                        pk=_user_pk(user_id),
+                        sk=f"CONSENTLOG#{instant}#{uuid.uuid4().hex}",
+                        user_id=user_id,
+                        kind=change.kind,
+                        scope=change.scope,
+                        granted=change.granted,
+                        at=instant,
+                        source=source,
+                    )
+                )
+    except PynamoDBException as exc:
+        raise errors.DependencyUnavailable("Consents could not be saved") from exc
+
+
+def current(user_id: str) -> list[ConsentView]:
+    """Every current consent state of the user (one Query, strongly consistent)."""
+    return [
+        ConsentView(kind=s.kind, scope=s.scope, granted=s.granted, at=s.updated_at)
+        for s in ConsentState.query(_user_pk(user_id), ConsentState.sk.startswith("CONSENT#"), consistent_read=True)
+        if isinstance(s, ConsentState)
+    ]
+
+
+def history(user_id: str, limit: int = 200) -> list[ConsentView]:
+    """The change history, newest first (one Query)."""
+    return [
+        ConsentView(kind=e.kind, scope=e.scope, granted=e.granted, at=e.at, source=e.source)
+        for e in ConsentEvent.query(
+            _user_pk(user_id), ConsentEvent.sk.startswith("CONSENTLOG#"), scan_index_forward=False, limit=limit
+        )
+        if isinstance(e, ConsentEvent)
+    ]
+
+
+def states(user_id: str, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], bool]:
+    """The named (kind, scope) states that exist, by one strongly consistent BatchGetItem."""
+    wanted = [(_user_pk(user_id), _state_sk(kind, scope)) for kind, scope in keys]
+    found: dict[tuple[str, str], bool] = {}
+    for item in ConsentState.batch_get(wanted, consistent_read=True):
+        if isinstance(item, ConsentState):
+            found[(item.kind, item.scope)] = item.granted
+    return found

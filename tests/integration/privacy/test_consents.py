@@ -1,0 +1,105 @@
+"""Consents: per partner or all, history kept, withdrawal and objection take effect at once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from chalicelib.privacy.consents import allows_location, allows_partner_marketing
+from chalicelib.store.audit import list_records
+
+
+def test_partner_marketing_is_off_until_consented(api, clock, as_user):
+    # proves: SHARE-4
+    # Given a user who has said nothing about marketing
+    headers = as_user("u-quiet")
+    # When their consents are read
+    response = api.get("/v1/me/consents", headers=headers)
+    # Then nothing is granted, and no partner may send marketing
+    assert response.status == 200
+    assert response.json["partner_marketing_all"] is False
+    assert response.json["partner_marketing"] == []
+    assert allows_partner_marketing("u-quiet", "biz1") is False
+
+
+def test_consent_per_partner_or_all_and_withdrawal_at_once(api, clock, as_user):
+    # proves: SHARE-4
+    # proves: RIGHT-5
+    headers = as_user("u1")
+    # Given consent for all partners, but not for biz2
+    response = api.put(
+        "/v1/me/consents",
+        {"partner_marketing": [{"partner_id": "all", "granted": True}, {"partner_id": "biz2", "granted": False}]},
+        headers=headers,
+    )
+    assert response.status == 200
+    assert response.json["partner_marketing_all"] is True
+    assert response.json["partner_marketing"][0]["partner_id"] == "biz2"
+    # Then biz1 may send marketing and biz2 may not
+    assert allows_partner_marketing("u1", "biz1") is True
+    assert allows_partner_marketing("u1", "biz2") is False
+    # When the user withdraws consent for all partners
+    clock.advance(timedelta(minutes=1))
+    api.put("/v1/me/consents", {"partner_marketing": [{"partner_id": "all", "granted": False}]}, headers=headers)
+    # Then the very next check refuses (no caching, strongly consistent read)
+    assert allows_partner_marketing("u1", "biz1") is False
+    # And the history keeps every change, newest first
+    history = api.get("/v1/me/consents", headers=headers).json["history"]
+    changes = [(h["scope"], h["granted"]) for h in history]
+    assert changes[0] == ("all", False)
+    assert sorted(changes[1:]) == [("all", True), ("biz2", False)]
+    assert history[0]["at"] > history[-1]["at"]
+
+
+def test_marketing_objection_is_absolute(api, clock, as_user):
+    # proves: RIGHT-5
+    headers = as_user("u2")
+    # Given consent for a specific partner and for all
+    api.put(
+        "/v1/me/consents",
+        {"partner_marketing": [{"partner_id": "all", "granted": True}, {"partner_id": "biz1", "granted": True}]},
+        headers=headers,
+    )
+    assert allows_partner_marketing("u2", "biz1") is True
+    # When the user objects to marketing
+    response = api.put("/v1/me/consents", {"marketing_objection": True}, headers=headers)
+    # Then no partner may send marketing, whatever the consents say
+    assert response.json["marketing_objection"] is True
+    assert allows_partner_marketing("u2", "biz1") is False
+    assert allows_partner_marketing("u2", "biz9") is False
+
+
+def test_restriction_stops_optional_processing(api, clock, as_user):
+    # proves: RIGHT-5
+    headers = as_user("u3")
+    api.put(
+        "/v1/me/consents",
+        {"location": True, "partner_marketing": [{"partner_id": "all", "granted": True}]},
+        headers=headers,
+    )
+    assert allows_location("u3") is True
+    # When the user restricts processing
+    api.put("/v1/me/consents", {"processing_restriction": True}, headers=headers)
+    # Then neither location nor marketing may be used
+    assert allows_location("u3") is False
+    assert allows_partner_marketing("u3", "biz1") is False
+
+
+def test_consent_changes_are_audited_with_pseudonymous_ids(api, clock, as_user):
+    # proves: SEC-6
+    headers = as_user("u4")
+    api.put("/v1/me/consents", {"location": True}, headers=headers)
+    records = [r for r in list_records("platform") if r.target_entity == "Consent"]
+    assert len(records) == 1
+    assert records[0].actor == "u4" and records[0].action == "consent.changed"
+    assert records[0].summary["changes"] == "location:-=granted"
+
+
+def test_consents_need_sign_in(api, as_user):
+    assert api.get("/v1/me/consents").status == 401
+
+
+def test_unknown_partner_id_shape_is_refused(api, clock, as_user):
+    response = api.put(
+        "/v1/me/consents", {"partner_marketing": [{"partner_id": "a b#c", "granted": True}]}, headers=as_user("u5")
+    )
+    assert response.status == 422
