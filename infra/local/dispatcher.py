@@ -1,0 +1,408 @@
+"""The local stand-in for Lambda's SQS event source mappings and EventBridge schedules.
+
+`chalice local` serves HTTP only. This dispatcher reads ``app.event_sources`` and, like
+AWS would, long-polls each consumer's queue, hands the batch to the same handler as a
+Lambda SQS event and deletes only what succeeded (honouring ``batchItemFailures``; an
+exception fails the whole batch). Failed messages come back after the visibility
+timeout, and SQS's redrive policy moves them to the DLQ after ``maxReceiveCount``.
+It also ticks ``rate(...)`` and ``cron(...)`` schedules with EventBridge-shaped events.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chalice.app import Chalice, ScheduledEventConfig, SQSEventConfig
+
+from chalicelib.clock import Clock, SystemClock
+
+log = logging.getLogger("infra.local.dispatcher")
+
+Handler = Callable[[dict[str, Any], Any], Any]
+LOCAL_ACCOUNT = "123456789012"
+SQS_RECEIVE_LIMIT = 10  # ReceiveMessage returns at most ten messages
+
+
+@dataclass(frozen=True)
+class Consumer:
+    name: str
+    queue_name: str
+    batch_size: int
+    handler: Handler
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    expression: str
+    handler: Handler
+
+
+def consumers(app: Chalice) -> list[Consumer]:
+    found = []
+    for source in app.event_sources:
+        if isinstance(source, SQSEventConfig):
+            queue = source.queue or (source.queue_arn or "").rsplit(":", 1)[-1]
+            found.append(Consumer(source.name, queue, source.batch_size, app.handler_map[source.name]))
+    return found
+
+
+def schedules(app: Chalice) -> list[Schedule]:
+    found = []
+    for source in app.event_sources:
+        if isinstance(source, ScheduledEventConfig):
+            expression = source.schedule_expression
+            text = expression if isinstance(expression, str) else expression.to_string()
+            found.append(Schedule(source.name, text, app.handler_map[source.name]))
+    return found
+
+
+def lambda_context(function_name: str) -> Any:
+    from chalice.local import LambdaContext
+
+    context = LambdaContext(function_name, memory_size=512, max_runtime_ms=900_000)
+    context.aws_request_id = str(uuid.uuid4())
+    return context
+
+
+# --- SQS ---------------------------------------------------------------------------
+
+
+def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+    """One record of a Lambda SQS event, from a ReceiveMessage result."""
+    attributes = {
+        key: value
+        for key, value in message.get("Attributes", {}).items()
+        if key
+        in (
+            "ApproximateReceiveCount",
+            "SentTimestamp",
+            "SenderId",
+            "ApproximateFirstReceiveTimestamp",
+            "MessageGroupId",
+            "MessageDeduplicationId",
+            "SequenceNumber",
+        )
+    }
+    message_attributes = {}
+    for name, value in message.get("MessageAttributes", {}).items():
+        entry: dict[str, Any] = {"stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
+        if "StringValue" in value:
+            entry["stringValue"] = value["StringValue"]
+        if "BinaryValue" in value:
+            entry["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
+        message_attributes[name] = entry
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": attributes,
+        "messageAttributes": message_attributes,
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+
+
+def succeeded(records: Sequence[dict[str, Any]], response: Any) -> list[dict[str, Any]]:
+    """The records Lambda would delete after the handler returned ``response``.
+
+    With ReportBatchItemFailures, a response naming failed ``itemIdentifier`` s keeps those;
+    a malformed failure list (unknown or empty id) fails the whole batch, as in AWS.
+    """
+    if not isinstance(response, dict) or not response.get("batchItemFailures"):
+        return list(records)
+    ids = {record["messageId"] for record in records}
+    failed = set()
+    for failure in response["batchItemFailures"]:
+        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+        if not identifier or identifier not in ids:
+            return []
+        failed.add(identifier)
+    return [record for record in records if record["messageId"] not in failed]
+
+
+@dataclass
+class PollResult:
+    received: int = 0
+    deleted: int = 0
+    error: str | None = None
+
+
+class QueuePoller:
+    """Feeds one queue to one consumer, batch by batch."""
+
+    def __init__(self, consumer: Consumer, sqs: Any, region: str, wait_seconds: int = 2) -> None:
+        self.consumer = consumer
+        self._sqs = sqs
+        self._region = region
+        self._wait_seconds = wait_seconds
+        self._queue: tuple[str, str] | None = None  # url, arn
+
+    def _resolve(self) -> tuple[str, str]:
+        if self._queue is None:
+            url = self._sqs.get_queue_url(QueueName=self.consumer.queue_name)["QueueUrl"]
+            arn = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            self._queue = (str(url), str(arn))
+        return self._queue
+
+    def poll_once(self) -> PollResult:
+        url, arn = self._resolve()
+        messages = self._sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=max(1, min(self.consumer.batch_size, SQS_RECEIVE_LIMIT)),
+            WaitTimeSeconds=self._wait_seconds,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            return PollResult()
+        records = [sqs_record(message, arn, self._region) for message in messages]
+        try:
+            response = self.consumer.handler({"Records": records}, lambda_context(self.consumer.name))
+        except Exception as exc:
+            # As Lambda: the whole batch fails and comes back after the visibility timeout.
+            log.exception("consumer %s failed a batch of %d", self.consumer.name, len(records))
+            return PollResult(received=len(records), error=type(exc).__name__)
+        done = succeeded(records, response)
+        for start in range(0, len(done), SQS_RECEIVE_LIMIT):
+            chunk = done[start : start + SQS_RECEIVE_LIMIT]
+            self._sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "ReceiptHandle": r["receiptHandle"]} for i, r in enumerate(chunk)],
+            )
+        if len(done) < len(records):
+            log.warning("consumer %s reported %d failed record(s)", self.consumer.name, len(records) - len(done))
+        return PollResult(received=len(records), deleted=len(done))
+
+
+# --- schedules ---------------------------------------------------------------------
+
+_RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
+_CRON = re.compile(r"^cron\((.+)\)$")
+_MONTHS = {
+    m: i
+    for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)
+}
+_WEEKDAYS = {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], start=1)}  # AWS: 1 = Sunday
+
+
+def parse_rate(expression: str) -> timedelta | None:
+    match = _RATE.match(expression.strip())
+    if not match:
+        return None
+    amount, unit = int(match.group(1)), match.group(2).rstrip("s")
+    return {"minute": timedelta(minutes=amount), "hour": timedelta(hours=amount), "day": timedelta(days=amount)}[unit]
+
+
+def _field_values(text: str, low: int, high: int, names: dict[str, int] | None = None) -> set[int] | None:
+    """Values a cron field allows; None means any (``*`` or ``?``)."""
+    if text in ("*", "?"):
+        return None
+    values: set[int] = set()
+    for part in text.split(","):
+        base, _, step_text = part.partition("/")
+        step = int(step_text) if step_text else 1
+        if base == "*":
+            start, end = low, high
+        else:
+            first, _, last = base.partition("-")
+            start = _cron_number(first, names)
+            end = _cron_number(last, names) if last else (high if step_text else start)
+        if not (low <= start <= high and low <= end <= high) or step < 1:
+            raise ValueError(f"cron field {text!r} is out of range {low}-{high}")
+        values.update(range(start, end + 1, step))
+    return values
+
+
+def _cron_number(text: str, names: dict[str, int] | None) -> int:
+    if names and text.upper() in names:
+        return names[text.upper()]
+    if not text.isdigit():
+        raise ValueError(f"unsupported cron token {text!r} (the local dispatcher knows *, ?, lists, ranges, steps)")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class Cron:
+    """AWS cron: minutes hours day-of-month month day-of-week year, matched per minute (UTC)."""
+
+    minutes: set[int] | None
+    hours: set[int] | None
+    days: set[int] | None
+    months: set[int] | None
+    weekdays: set[int] | None
+    years: set[int] | None
+
+    @classmethod
+    def parse(cls, expression: str) -> Cron | None:
+        match = _CRON.match(expression.strip())
+        if not match:
+            return None
+        fields = match.group(1).split()
+        if len(fields) != 6:
+            raise ValueError(f"{expression!r}: AWS cron has six fields")
+        return cls(
+            _field_values(fields[0], 0, 59),
+            _field_values(fields[1], 0, 23),
+            _field_values(fields[2], 1, 31),
+            _field_values(fields[3], 1, 12, _MONTHS),
+            _field_values(fields[4], 1, 7, _WEEKDAYS),
+            _field_values(fields[5], 1970, 2199),
+        )
+
+    def matches(self, instant: datetime) -> bool:
+        at = instant.astimezone(UTC)
+        weekday = at.isoweekday() % 7 + 1  # Monday=1..Sunday=7 -> Sunday=1..Saturday=7
+        checks = (
+            (self.minutes, at.minute),
+            (self.hours, at.hour),
+            (self.days, at.day),
+            (self.months, at.month),
+            (self.weekdays, weekday),
+            (self.years, at.year),
+        )
+        return all(allowed is None or value in allowed for allowed, value in checks)
+
+
+def scheduled_event(schedule: Schedule, at: datetime, region: str) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": LOCAL_ACCOUNT,
+        "time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [f"arn:aws:events:{region}:{LOCAL_ACCOUNT}:rule/{schedule.name}"],
+        "detail": {},
+    }
+
+
+@dataclass
+class _Timer:
+    schedule: Schedule
+    period: timedelta | None
+    cron: Cron | None
+    next_due: datetime | None = None
+    last_minute: datetime | None = None
+
+
+@dataclass
+class ScheduleTicker:
+    """Decides which schedules are due at ``now``; ``tick`` invokes them."""
+
+    schedules: Iterable[Schedule]
+    started_at: datetime
+    region: str = "eu-central-1"
+    _timers: list[_Timer] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._timers = []
+        start_minute = self.started_at.replace(second=0, microsecond=0)
+        for schedule in self.schedules:
+            period = parse_rate(schedule.expression)
+            cron = None if period else Cron.parse(schedule.expression)
+            if period is None and cron is None:
+                raise ValueError(f"schedule {schedule.name}: unsupported expression {schedule.expression!r}")
+            # A rate fires one period after start (as a new EventBridge rule does); a cron
+            # fires in each matching minute after the start minute.
+            due = self.started_at + period if period else None
+            self._timers.append(_Timer(schedule, period, cron, next_due=due, last_minute=start_minute))
+
+    def all(self) -> list[Schedule]:
+        return [timer.schedule for timer in self._timers]
+
+    def due(self, now: datetime) -> list[Schedule]:
+        fired = []
+        minute = now.replace(second=0, microsecond=0)
+        for timer in self._timers:
+            if timer.period is not None and timer.next_due is not None:
+                if now >= timer.next_due:
+                    fired.append(timer.schedule)
+                    while timer.next_due <= now:  # a sleeping laptop fires once, not a backlog
+                        timer.next_due += timer.period
+            elif timer.cron is not None and timer.last_minute is not None and minute > timer.last_minute:
+                candidate = timer.last_minute + timedelta(minutes=1)
+                while candidate <= minute:
+                    if timer.cron.matches(candidate):
+                        fired.append(timer.schedule)
+                        break
+                    candidate += timedelta(minutes=1)
+                timer.last_minute = minute
+        return fired
+
+    def tick(self, now: datetime) -> list[str]:
+        """Invoke every due schedule; returns their names. A failing handler is logged, not fatal."""
+        names = []
+        for schedule in self.due(now):
+            names.append(schedule.name)
+            try:
+                schedule.handler(scheduled_event(schedule, now, self.region), lambda_context(schedule.name))
+            except Exception:
+                log.exception("schedule %s failed", schedule.name)
+        return names
+
+
+# --- the running dispatcher ----------------------------------------------------------
+
+
+class Dispatcher:
+    """Background threads: one long-poller per consumer and one schedule ticker."""
+
+    def __init__(
+        self,
+        app: Chalice,
+        sqs: Any,
+        region: str,
+        *,
+        clock: Clock | None = None,
+        wait_seconds: int = 2,
+        tick_seconds: float = 1.0,
+    ) -> None:
+        self._clock = clock or SystemClock()
+        self.pollers = [QueuePoller(c, sqs, region, wait_seconds) for c in consumers(app)]
+        self.ticker = ScheduleTicker(schedules(app), self._clock.now(), region)
+        self._tick_seconds = tick_seconds
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for poller in self.pollers:
+            thread = threading.Thread(target=self._poll_loop, args=(poller,), name=f"sqs:{poller.consumer.name}")
+            self._threads.append(thread)
+        self._threads.append(threading.Thread(target=self._tick_loop, name="schedules"))
+        for thread in self._threads:
+            thread.daemon = True
+            thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _poll_loop(self, poller: QueuePoller) -> None:
+        while not self._stop.is_set():
+            try:
+                poller.poll_once()
+            except Exception as exc:  # queue or endpoint not (yet) reachable: retry, don't die
+                log.warning("polling %s failed (%s); retrying", poller.consumer.queue_name, type(exc).__name__)
+                self._stop.wait(2)
+
+    def _tick_loop(self) -> None:
+        while not self._stop.wait(self._tick_seconds):
+            self.ticker.tick(self._clock.now())
+
+    def describe(self) -> list[str]:
+        lines = [f"sqs {p.consumer.queue_name} -> {p.consumer.name}" for p in self.pollers]
+        lines += [f"{s.expression} -> {s.name}" for s in self.ticker.all()]
+        return lines
