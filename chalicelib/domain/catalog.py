@@ -26,6 +26,7 @@ class Venue:
     horizon_days: int = 60
     cancellation_notice_minutes: int = 24 * 60
     reminder_offsets_minutes: tuple[int, ...] = (24 * 60, 120)
+    revision: int = 0  # optimistic concurrency: bumped by every stored change
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,8 @@ class Service:
     currency: str  # ISO 4217
     buffer_before_minutes: int = 0
     buffer_after_minutes: int = 0
-    specialist_ids: tuple[str, ...] = ()
+    specialist_ids: tuple[str, ...] = ()  # empty = every specialist of the venue
+    revision: int = 0
 
 
 @dataclass(frozen=True)
@@ -81,3 +83,26 @@ class Specialist:
     plan: WorkingPlan = field(default_factory=WorkingPlan)
     exceptions: tuple[DateException, ...] = ()
     time_off: tuple[TimeOff, ...] = ()
+    user_id: str | None = None  # the staff account behind this specialist, if any
+    revision: int = 0
+
+
+@dataclass(frozen=True)
+class PaymentDetails:
+    """Where the business is paid (DATA-6). Personal for sole traders: owners only."""
+
+    account_holder: str
+    iban: str
+    bic: str | None = None
+
+
+@dataclass(frozen=True)
+class Business:
+    """A tenant (DATA-6): name, address, tax number, payment details."""
+
+    business_id: str
+    name: str
+    address: str = ""
+    tax_number: str | None = None
+    payment_details: PaymentDetails | None = None
+    revision: int = 0

@@ -1,0 +1,245 @@
+"""Free start times: working plans minus breaks, time off and live bookings, on the venue's grid.
+
+Pure: no AWS, no clock (``now`` is passed in). Local wall-clock rules are evaluated in the
+venue's IANA zone, loaded from the pinned ``tzdata`` package (never the host's database).
+Internally everything is integer UTC epoch seconds: the hot loop stays cheap (see
+bench/availability.py).
+
+Daylight-saving choices (deliberate, see docs/catalog.md):
+- A wall-clock interval [start, end) on a local date covers the instants from the FIRST
+  occurrence of ``start`` to the LAST occurrence of ``end``. On a fall-back night, hours
+  spanning the repeated hour therefore include both passes of it (the specialist really is
+  there that long).
+- A boundary that does not exist (inside a spring-forward gap) moves to the gap's end: the
+  first instant that exists. Hours lying wholly inside the gap vanish.
+- The slot grid is aligned to local wall-clock minutes (09:00, 09:15, ...). Where the UTC
+  offset changes inside a working interval, the interval is split at the transition and
+  each piece is aligned to its own offset, so slots after the change stay on round times.
+- The buffered interval [start - buffer_before, start + duration + buffer_after) must lie
+  inside working time (minus breaks and time off) and avoid every busy interval.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from importlib import resources
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain.catalog import Service, Specialist, TimeRange, Venue
+
+Interval = tuple[datetime, datetime]
+_EpochInterval = tuple[int, int]
+
+_DAY = 86400
+
+
+@lru_cache(maxsize=256)
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone from the pinned tzdata package (raises KeyError for an unknown name)."""
+    if not name or name.startswith(("/", ".")) or ".." in name:
+        raise KeyError(name)
+    try:
+        source = resources.files("tzdata.zoneinfo").joinpath(*name.split("/"))
+        with source.open("rb") as handle:
+            return ZoneInfo.from_file(handle, key=name)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError) as exc:
+        raise KeyError(name) from exc
+
+
+def is_known_zone(name: str) -> bool:
+    try:
+        zone(name)
+    except KeyError:
+        return False
+    return True
+
+
+def occupied_interval(service: Service, start: datetime) -> Interval:
+    """The interval a booking at ``start`` occupies its specialist, buffers included."""
+    return (
+        start - timedelta(minutes=service.buffer_before_minutes),
+        start + timedelta(minutes=service.duration_minutes + service.buffer_after_minutes),
+    )
+
+
+def _epoch(instant: datetime) -> int:
+    if instant.tzinfo is None:
+        raise ValueError("instants must be timezone-aware")
+    return int(instant.timestamp())
+
+
+@lru_cache(maxsize=65536)
+def _offset_at(zone_name: str, epoch: int) -> int:
+    """UTC offset in seconds at an instant."""
+    offset = datetime.fromtimestamp(epoch, zone(zone_name)).utcoffset()
+    return int(offset.total_seconds()) if offset else 0
+
+
+@lru_cache(maxsize=65536)
+def _wall_to_epoch(zone_name: str, day: date, wall: time, last: bool) -> int:
+    """The instant a local wall-clock reading happens: its first occurrence, or its ``last``
+    on a fall-back night; inside a spring-forward gap, the gap's end."""
+    tz = zone(zone_name)
+    if wall == time(0) and last:  # an end of 00:00 means the midnight that closes the day
+        day, last = day + timedelta(days=1), False
+    naive = datetime.combine(day, wall)
+    first = int(naive.replace(tzinfo=tz, fold=0).timestamp())
+    second = int(naive.replace(tzinfo=tz, fold=1).timestamp())
+    if first == second:
+        return first
+    if first < second:  # repeated hour: fold=0 is the earlier pass
+        return second if last else first
+    # Gap: fold=1 lands before the transition and fold=0 after it; the gap ends at the transition.
+    return _transition_after(zone_name, second, first)
+
+
+def _transition_after(zone_name: str, lo: int, hi: int) -> int:
+    """The first instant in (lo, hi] whose offset differs from the offset at ``lo``."""
+    base = _offset_at(zone_name, lo)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _offset_at(zone_name, mid) == base:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def _local_ranges(zone_name: str, day: date, ranges: Iterable[TimeRange]) -> list[_EpochInterval]:
+    out = []
+    for rng in ranges:
+        start = _wall_to_epoch(zone_name, day, rng.start, False)
+        end = _wall_to_epoch(zone_name, day, rng.end, True)
+        if end > start:
+            out.append((start, end))
+    return out
+
+
+def _subtract(base: list[_EpochInterval], holes: Sequence[_EpochInterval]) -> list[_EpochInterval]:
+    """``base`` minus ``holes``; both sorted by start, ``base`` disjoint."""
+    if not holes:
+        return base
+    result: list[_EpochInterval] = []
+    starts = [h[0] for h in holes]
+    for start, end in base:
+        # Holes that may overlap [start, end): any whose start < end; skip those ending before start.
+        i = max(0, bisect.bisect_right(starts, start) - 1)
+        cursor = start
+        while i < len(holes) and holes[i][0] < end:
+            h_start, h_end = holes[i]
+            if h_end > cursor:
+                if h_start > cursor:
+                    result.append((cursor, h_start))
+                cursor = max(cursor, h_end)
+                if cursor >= end:
+                    break
+            i += 1
+        if cursor < end:
+            result.append((cursor, end))
+    return result
+
+
+def _merge(intervals: Iterable[_EpochInterval]) -> list[_EpochInterval]:
+    merged: list[_EpochInterval] = []
+    for start, end in sorted(intervals):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def working_intervals(venue: Venue, specialist: Specialist, day_from: date, day_to: date) -> list[_EpochInterval]:
+    """Working time (UTC epoch seconds) for each local date in [day_from, day_to], minus
+    breaks and time off. Sorted and disjoint."""
+    exceptions = {exc.day: exc for exc in specialist.exceptions}
+    plan = specialist.plan
+    pieces: list[_EpochInterval] = []
+    day = day_from
+    while day <= day_to:
+        exception = exceptions.get(day)
+        if exception is not None:
+            hours = _local_ranges(venue.timezone, day, exception.hours)
+            breaks: list[_EpochInterval] = []
+        else:
+            weekday = day.weekday()
+            hours = _local_ranges(venue.timezone, day, plan.hours.get(weekday, ()))
+            breaks = _local_ranges(venue.timezone, day, plan.breaks.get(weekday, ()))
+        if hours:
+            pieces += _subtract(_merge(hours), _merge(breaks))
+        day += timedelta(days=1)
+    off = _merge((_epoch(t.start), _epoch(t.end)) for t in specialist.time_off)
+    return _subtract(_merge(pieces), off)
+
+
+def free_starts(
+    venue: Venue,
+    service: Service,
+    specialist: Specialist,
+    busy: Sequence[Interval],
+    day_from: date,
+    day_to: date,
+    now: datetime,
+) -> list[datetime]:
+    """Free start instants (UTC, ascending) for ``service`` with ``specialist`` on the local
+    dates [day_from, day_to] of the venue's zone.
+
+    ``busy`` holds the specialist's live bookings as UTC intervals, buffers included.
+    """
+    if service.specialist_ids and specialist.specialist_id not in service.specialist_ids:
+        return []
+    step = venue.slot_interval_minutes * 60
+    if step <= 0 or service.duration_minutes <= 0:
+        return []
+    before = service.buffer_before_minutes * 60
+    after = (service.duration_minutes + service.buffer_after_minutes) * 60
+    earliest = _epoch(now) + venue.min_notice_minutes * 60
+    latest = _epoch(now) + venue.horizon_days * _DAY  # last allowed start (inclusive)
+
+    free = _subtract(
+        working_intervals(venue, specialist, day_from, day_to),
+        _merge((_epoch(s), _epoch(e)) for s, e in busy),
+    )
+    starts: list[int] = []
+    zone_name = venue.timezone
+    for start, end in free:
+        for piece_start, piece_end in _split_at_offset_changes(zone_name, start, end):
+            offset = _offset_at(zone_name, piece_start)
+            first = max(piece_start + before, earliest)
+            last = min(piece_end - after, latest)
+            if last < first:
+                continue
+            # Align to local wall-clock multiples of the step (offset is constant in the piece).
+            aligned = -((-(first + offset)) // step) * step - offset
+            starts.extend(range(aligned, last + 1, step))
+    fromtimestamp = datetime.fromtimestamp
+    return [fromtimestamp(s, UTC) for s in starts]
+
+
+def _split_at_offset_changes(zone_name: str, start: int, end: int) -> list[_EpochInterval]:
+    """Pieces of [start, end) with a constant UTC offset (a working day has at most one change)."""
+    pieces = []
+    while _offset_at(zone_name, start) != _offset_at(zone_name, end - 1):
+        change = _transition_after(zone_name, start, end - 1)
+        pieces.append((start, change))
+        start = change
+    pieces.append((start, end))
+    return pieces
+
+
+def day_bounds(venue: Venue, day_from: date, day_to: date) -> Interval:
+    """UTC instants of local midnight starting ``day_from`` and ending ``day_to``."""
+    tz = zone(venue.timezone)
+    start = datetime.combine(day_from, time(0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(day_to + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    return start, end
+
+
+def local_date(venue: Venue, instant: datetime) -> date:
+    return instant.astimezone(zone(venue.timezone)).date()

@@ -1,0 +1,686 @@
+"""Businesses, venues, services, specialists and discovery listings (single table).
+
+Keys (every tenant-owned key starts with the tenant):
+
+| item            | pk       | sk                        | GSI                                                 |
+|-----------------|----------|---------------------------|-----------------------------------------------------|
+| BusinessItem    | BIZ#b    | META                      |                                                     |
+| VenueItem       | BIZ#b    | VENUE#v                   | GSI1 VENUE#v / META (public lookup by id alone);    |
+|                 |          |                           | GSI3 BIZ#b#VENUES / VENUE#v (the tenant's list)     |
+| ServiceItem     | BIZ#b    | VENUE#v#SVC#s             |                                                     |
+| SpecialistItem  | BIZ#b    | VENUE#v#SPEC#p            |                                                     |
+| VenueListing    | BIZ#b    | LISTING#v#<category or *> | GSI2 DISCOVER#<city>#<category or *> / <name>#v     |
+
+Ids are random (uuid4 hex): a venue id encodes nothing and is resolved through GSI1.
+Listings are the venue's public summary, one per category plus a city-wide one, so
+discovery by city and category is one GSI2 Query (no Scan). Every change is a conditional
+write on ``revision`` (optimistic concurrency); venue changes rewrite the listings in the
+same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime, time
+from typing import Any, cast
+
+from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import errors
+from chalicelib.domain.catalog import (
+    Business,
+    DateException,
+    PaymentDetails,
+    Service,
+    Specialist,
+    TimeOff,
+    TimeRange,
+    Venue,
+    WorkingPlan,
+)
+from chalicelib.store.table import TableItem
+
+ANY_CATEGORY = "*"
+
+
+def new_transaction() -> TransactWrite:
+    return TransactWrite(connection=Connection(region=TableItem.Meta.region, host=TableItem.Meta.host))
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def business_pk(business_id: str) -> str:
+    return f"BIZ#{business_id}"
+
+
+def normalise_city(city: str) -> str:
+    return " ".join(city.casefold().split())
+
+
+def normalise_category(category: str) -> str:
+    return category.strip().casefold()
+
+
+# --- models ------------------------------------------------------------------------
+
+
+class BusinessItem(TableItem, discriminator="Business"):
+    business_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    address = UnicodeAttribute(default="")
+    tax_number = UnicodeAttribute(null=True)
+    payment_details = UnicodeAttribute(null=True)  # JSON: account holder, IBAN, BIC
+    created_at = UnicodeAttribute()
+    revision = NumberAttribute(default=0)
+
+
+class VenueItem(TableItem, discriminator="Venue"):
+    business_id = UnicodeAttribute()
+    venue_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    address = UnicodeAttribute()
+    city = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    latitude = NumberAttribute(null=True)
+    longitude = NumberAttribute(null=True)
+    categories = ListAttribute[UnicodeAttribute](of=UnicodeAttribute, default=list)
+    slot_interval_minutes = NumberAttribute()
+    min_notice_minutes = NumberAttribute()
+    horizon_days = NumberAttribute()
+    cancellation_notice_minutes = NumberAttribute()
+    reminder_offsets_minutes = ListAttribute[NumberAttribute](of=NumberAttribute, default=list)
+    created_at = UnicodeAttribute()
+    revision = NumberAttribute(default=0)
+
+
+class ServiceItem(TableItem, discriminator="Service"):
+    business_id = UnicodeAttribute()
+    venue_id = UnicodeAttribute()
+    service_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    duration_minutes = NumberAttribute()
+    price_minor = NumberAttribute()
+    currency = UnicodeAttribute()
+    buffer_before_minutes = NumberAttribute(default=0)
+    buffer_after_minutes = NumberAttribute(default=0)
+    specialist_ids = ListAttribute[UnicodeAttribute](of=UnicodeAttribute, default=list)
+    revision = NumberAttribute(default=0)
+
+
+class SpecialistItem(TableItem, discriminator="Specialist"):
+    business_id = UnicodeAttribute()
+    venue_id = UnicodeAttribute()
+    specialist_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)
+    schedule = UnicodeAttribute(default="{}")  # JSON: weekly plan, breaks, exceptions, time off
+    revision = NumberAttribute(default=0)
+
+
+class VenueListing(TableItem, discriminator="VenueListing"):
+    """The public summary of a venue under one (city, category) discovery key."""
+
+    business_id = UnicodeAttribute()
+    venue_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    address = UnicodeAttribute()
+    city = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    latitude = NumberAttribute(null=True)
+    longitude = NumberAttribute(null=True)
+    categories = ListAttribute[UnicodeAttribute](of=UnicodeAttribute, default=list)
+
+
+# --- conversions -------------------------------------------------------------------
+
+
+def _hm(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+def _parse_hm(value: str) -> time:
+    return time.fromisoformat(value)
+
+
+def _ranges_json(ranges: Sequence[TimeRange]) -> list[list[str]]:
+    return [[_hm(r.start), _hm(r.end)] for r in ranges]
+
+
+def _ranges(raw: Sequence[Sequence[str]]) -> tuple[TimeRange, ...]:
+    return tuple(TimeRange(_parse_hm(start), _parse_hm(end)) for start, end in raw)
+
+
+def schedule_json(specialist: Specialist) -> str:
+    plan = specialist.plan
+    return json.dumps(
+        {
+            "hours": {str(day): _ranges_json(r) for day, r in sorted(plan.hours.items())},
+            "breaks": {str(day): _ranges_json(r) for day, r in sorted(plan.breaks.items())},
+            "exceptions": [{"day": e.day.isoformat(), "hours": _ranges_json(e.hours)} for e in specialist.exceptions],
+            "time_off": [{"start": t.start.isoformat(), "end": t.end.isoformat()} for t in specialist.time_off],
+        },
+        separators=(",", ":"),
+    )
+
+
+def _schedule(raw: str) -> tuple[WorkingPlan, tuple[DateException, ...], tuple[TimeOff, ...]]:
+    data: dict[str, Any] = json.loads(raw or "{}")
+    plan = WorkingPlan(
+        hours={int(day): _ranges(r) for day, r in data.get("hours", {}).items()},
+        breaks={int(day): _ranges(r) for day, r in data.get("breaks", {}).items()},
+    )
+    exceptions = tuple(
+        DateException(day=date.fromisoformat(e["day"]), hours=_ranges(e["hours"])) for e in data.get("exceptions", [])
+    )
+    time_off = tuple(
+        TimeOff(start=datetime.fromisoformat(t["start"]), end=datetime.fromisoformat(t["end"]))
+        for t in data.get("time_off", [])
+    )
+    return plan, exceptions, time_off
+
+
+def _strings(values: Any) -> tuple[str, ...]:
+    # PynamoDB types list elements as attribute objects; at runtime they are plain strings.
+    return tuple(str(v) for v in values or ())
+
+
+def _business(item: BusinessItem) -> Business:
+    payment = None
+    if item.payment_details:
+        raw = json.loads(item.payment_details)
+        payment = PaymentDetails(account_holder=raw["account_holder"], iban=raw["iban"], bic=raw.get("bic"))
+    return Business(
+        business_id=item.business_id,
+        name=item.name,
+        address=item.address,
+        tax_number=item.tax_number,
+        payment_details=payment,
+        revision=int(item.revision),
+    )
+
+
+def _venue(item: VenueItem) -> Venue:
+    return Venue(
+        business_id=item.business_id,
+        venue_id=item.venue_id,
+        name=item.name,
+        address=item.address,
+        city=item.city,
+        timezone=item.timezone,
+        latitude=None if item.latitude is None else float(item.latitude),
+        longitude=None if item.longitude is None else float(item.longitude),
+        categories=_strings(item.categories),
+        slot_interval_minutes=int(item.slot_interval_minutes),
+        min_notice_minutes=int(item.min_notice_minutes),
+        horizon_days=int(item.horizon_days),
+        cancellation_notice_minutes=int(item.cancellation_notice_minutes),
+        reminder_offsets_minutes=tuple(int(m) for m in cast(list[float], item.reminder_offsets_minutes or [])),
+        revision=int(item.revision),
+    )
+
+
+def _listing_venue(item: VenueListing) -> Venue:
+    return Venue(
+        business_id=item.business_id,
+        venue_id=item.venue_id,
+        name=item.name,
+        address=item.address,
+        city=item.city,
+        timezone=item.timezone,
+        latitude=None if item.latitude is None else float(item.latitude),
+        longitude=None if item.longitude is None else float(item.longitude),
+        categories=_strings(item.categories),
+    )
+
+
+def _service(item: ServiceItem) -> Service:
+    return Service(
+        business_id=item.business_id,
+        venue_id=item.venue_id,
+        service_id=item.service_id,
+        name=item.name,
+        duration_minutes=int(item.duration_minutes),
+        price_minor=int(item.price_minor),
+        currency=item.currency,
+        buffer_before_minutes=int(item.buffer_before_minutes),
+        buffer_after_minutes=int(item.buffer_after_minutes),
+        specialist_ids=_strings(item.specialist_ids),
+        revision=int(item.revision),
+    )
+
+
+def _specialist(item: SpecialistItem) -> Specialist:
+    plan, exceptions, time_off = _schedule(item.schedule)
+    return Specialist(
+        business_id=item.business_id,
+        venue_id=item.venue_id,
+        specialist_id=item.specialist_id,
+        name=item.name,
+        plan=plan,
+        exceptions=exceptions,
+        time_off=time_off,
+        user_id=item.user_id,
+        revision=int(item.revision),
+    )
+
+
+def _business_item(business: Business, created_at: str) -> BusinessItem:
+    payment = business.payment_details
+    return BusinessItem(
+        pk=business_pk(business.business_id),
+        sk="META",
+        business_id=business.business_id,
+        name=business.name,
+        address=business.address,
+        tax_number=business.tax_number,
+        payment_details=None
+        if payment is None
+        else json.dumps({"account_holder": payment.account_holder, "iban": payment.iban, "bic": payment.bic}),
+        created_at=created_at,
+        revision=business.revision,
+    )
+
+
+def _venue_item(venue: Venue, created_at: str) -> VenueItem:
+    return VenueItem(
+        pk=business_pk(venue.business_id),
+        sk=f"VENUE#{venue.venue_id}",
+        gsi1pk=f"VENUE#{venue.venue_id}",
+        gsi1sk="META",
+        gsi3pk=f"BIZ#{venue.business_id}#VENUES",
+        gsi3sk=f"VENUE#{venue.venue_id}",
+        business_id=venue.business_id,
+        venue_id=venue.venue_id,
+        name=venue.name,
+        address=venue.address,
+        city=venue.city,
+        timezone=venue.timezone,
+        latitude=venue.latitude,
+        longitude=venue.longitude,
+        categories=list(venue.categories),
+        slot_interval_minutes=venue.slot_interval_minutes,
+        min_notice_minutes=venue.min_notice_minutes,
+        horizon_days=venue.horizon_days,
+        cancellation_notice_minutes=venue.cancellation_notice_minutes,
+        reminder_offsets_minutes=list(venue.reminder_offsets_minutes),
+        created_at=created_at,
+        revision=venue.revision,
+    )
+
+
+def _listings(venue: Venue) -> list[VenueListing]:
+    city = normalise_city(venue.city)
+    keys = [ANY_CATEGORY, *sorted({normalise_category(c) for c in venue.categories})]
+    return [
+        VenueListing(
+            pk=business_pk(venue.business_id),
+            sk=f"LISTING#{venue.venue_id}#{category}",
+            gsi2pk=f"DISCOVER#{city}#{category}",
+            gsi2sk=f"{venue.name.casefold()}#{venue.venue_id}",
+            business_id=venue.business_id,
+            venue_id=venue.venue_id,
+            name=venue.name,
+            address=venue.address,
+            city=venue.city,
+            timezone=venue.timezone,
+            latitude=venue.latitude,
+            longitude=venue.longitude,
+            categories=list(venue.categories),
+        )
+        for category in keys
+    ]
+
+
+def _service_item(service: Service) -> ServiceItem:
+    return ServiceItem(
+        pk=business_pk(service.business_id),
+        sk=f"VENUE#{service.venue_id}#SVC#{service.service_id}",
+        business_id=service.business_id,
+        venue_id=service.venue_id,
+        service_id=service.service_id,
+        name=service.name,
+        duration_minutes=service.duration_minutes,
+        price_minor=service.price_minor,
+        currency=service.currency,
+        buffer_before_minutes=service.buffer_before_minutes,
+        buffer_after_minutes=service.buffer_after_minutes,
+        specialist_ids=list(service.specialist_ids),
+        revision=service.revision,
+    )
+
+
+def _specialist_item(specialist: Specialist) -> SpecialistItem:
+    return SpecialistItem(
+        pk=business_pk(specialist.business_id),
+        sk=f"VENUE#{specialist.venue_id}#SPEC#{specialist.specialist_id}",
+        business_id=specialist.business_id,
+        venue_id=specialist.venue_id,
+        specialist_id=specialist.specialist_id,
+        name=specialist.name,
+        user_id=specialist.user_id,
+        schedule=schedule_json(specialist),
+        revision=specialist.revision,
+    )
+
+
+def _iso(now: datetime) -> str:
+    return now.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _cancelled_for_condition(exc: TransactWriteError) -> bool:
+    return exc.cause_response_code == "TransactionCanceledException" and any(
+        reason is not None and reason.code == "ConditionalCheckFailed" for reason in exc.cancellation_reasons or ()
+    )
+
+
+def _conditional_failed(exc: PutError | UpdateError | DeleteError) -> bool:
+    return exc.cause_response_code == "ConditionalCheckFailedException"
+
+
+# --- businesses --------------------------------------------------------------------
+
+ExtraWrites = Callable[[TransactWrite], None]
+
+
+def create_business(business: Business, now: datetime, extra: ExtraWrites | None = None) -> Business:
+    """Insert a new business; ``extra`` adds writes to the same transaction (the owner's membership)."""
+    item = _business_item(replace(business, revision=1), _iso(now))
+    try:
+        with new_transaction() as tx:
+            tx.save(item, condition=BusinessItem.pk.does_not_exist())
+            if extra is not None:
+                extra(tx)
+    except TransactWriteError as exc:
+        if _cancelled_for_condition(exc):
+            raise errors.Conflict("The business already exists") from exc
+        raise
+    return _business(item)
+
+
+def get_business(business_id: str) -> Business:
+    try:
+        return _business(BusinessItem.get(business_pk(business_id), "META"))
+    except BusinessItem.DoesNotExist:
+        raise errors.NotFound("No such business") from None
+
+
+def save_business(business: Business) -> Business:
+    """Store a changed business; fails with Conflict if it changed since it was read."""
+    stored = replace(business, revision=business.revision + 1)
+    item = _business_item(stored, created_at="")
+    actions: list[Action] = [
+        BusinessItem.name.set(item.name),
+        BusinessItem.address.set(item.address),
+        BusinessItem.revision.set(stored.revision),
+    ]
+    for attribute, value in (
+        (BusinessItem.tax_number, item.tax_number),
+        (BusinessItem.payment_details, item.payment_details),
+    ):
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    try:
+        item.update(actions=actions, condition=BusinessItem.revision == business.revision)
+    except UpdateError as exc:
+        if _conditional_failed(exc):
+            raise errors.Conflict("The business changed meanwhile; read it again") from exc
+        raise
+    return stored
+
+
+# --- venues ------------------------------------------------------------------------
+
+
+def create_venue(venue: Venue, now: datetime) -> Venue:
+    """Insert a venue and its discovery listings; the business must exist. One TransactWriteItems."""
+    venue = replace(venue, revision=1)
+    item = _venue_item(venue, _iso(now))
+    try:
+        with new_transaction() as tx:
+            tx.condition_check(BusinessItem, business_pk(venue.business_id), "META", BusinessItem.pk.exists())
+            tx.save(item, condition=VenueItem.pk.does_not_exist())
+            for listing in _listings(venue):
+                tx.save(listing)
+    except TransactWriteError as exc:
+        if _cancelled_for_condition(exc):
+            raise errors.NotFound("No such business") from exc
+        raise
+    return venue
+
+
+def get_venue(business_id: str, venue_id: str) -> Venue:
+    try:
+        return _venue(VenueItem.get(business_pk(business_id), f"VENUE#{venue_id}"))
+    except VenueItem.DoesNotExist:
+        raise errors.NotFound("No such venue") from None
+
+
+def find_venue(venue_id: str) -> Venue:
+    """A venue by its id alone (public routes): one GSI1 Query."""
+    for item in VenueItem.gsi1.query(f"VENUE#{venue_id}", VenueItem.gsi1sk == "META", limit=1):
+        if isinstance(item, VenueItem):
+            return _venue(item)
+    raise errors.NotFound("No such venue")
+
+
+def list_venues(
+    business_id: str, limit: int, after: dict[str, Any] | None
+) -> tuple[list[Venue], dict[str, Any] | None]:
+    """A page of the tenant's venues (GSI3 Query) and the key to continue after."""
+    results = VenueItem.gsi3.query(f"BIZ#{business_id}#VENUES", limit=limit, last_evaluated_key=after)
+    venues = [_venue(item) for item in results if isinstance(item, VenueItem)]
+    return venues, results.last_evaluated_key
+
+
+def save_venue(old: Venue, new: Venue) -> Venue:
+    """Store a changed venue and rewrite its listings, if nobody changed it since ``old`` was read."""
+    stored = replace(new, revision=old.revision + 1)
+    item = _venue_item(stored, created_at="")
+    try:
+        with new_transaction() as tx:
+            tx.update(
+                item,
+                actions=_venue_update_actions(stored),
+                condition=VenueItem.revision == old.revision,
+            )
+            new_keys = {listing.sk for listing in _listings(stored)}
+            for listing in _listings(old):
+                if listing.sk not in new_keys:
+                    tx.delete(listing)
+            for listing in _listings(stored):
+                tx.save(listing)
+    except TransactWriteError as exc:
+        if _cancelled_for_condition(exc):
+            raise errors.Conflict("The venue changed meanwhile; read it again") from exc
+        raise
+    return stored
+
+
+def _venue_update_actions(venue: Venue) -> list[Any]:
+    fields: dict[str, Any] = {
+        "name": venue.name,
+        "address": venue.address,
+        "city": venue.city,
+        "timezone": venue.timezone,
+        "categories": list(venue.categories),
+        "slot_interval_minutes": venue.slot_interval_minutes,
+        "min_notice_minutes": venue.min_notice_minutes,
+        "horizon_days": venue.horizon_days,
+        "cancellation_notice_minutes": venue.cancellation_notice_minutes,
+        "reminder_offsets_minutes": list(venue.reminder_offsets_minutes),
+        "revision": venue.revision,
+    }
+    actions: list[Action] = [getattr(VenueItem, name).set(value) for name, value in fields.items()]
+    for name, value in (("latitude", venue.latitude), ("longitude", venue.longitude)):
+        attribute = getattr(VenueItem, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    return actions
+
+
+def delete_venue(venue: Venue) -> None:
+    """Remove a venue and its listings (its services and specialists stay, unreachable)."""
+    try:
+        with new_transaction() as tx:
+            tx.delete(_venue_item(venue, ""), condition=VenueItem.revision == venue.revision)
+            for listing in _listings(venue):
+                tx.delete(listing)
+    except TransactWriteError as exc:
+        if _cancelled_for_condition(exc):
+            raise errors.Conflict("The venue changed meanwhile; read it again") from exc
+        raise
+
+
+def venue_catalog(business_id: str, venue_id: str) -> tuple[list[Service], list[Specialist]]:
+    """The venue's services and specialists: one Query on the tenant's partition."""
+    services: list[Service] = []
+    specialists: list[Specialist] = []
+    for item in TableItem.query(business_pk(business_id), TableItem.sk.startswith(f"VENUE#{venue_id}#")):
+        if isinstance(item, ServiceItem):
+            services.append(_service(item))
+        elif isinstance(item, SpecialistItem):
+            specialists.append(_specialist(item))
+    return services, specialists
+
+
+# --- discovery ---------------------------------------------------------------------
+
+
+def discover(
+    city: str, category: str | None, limit: int, after: dict[str, Any] | None
+) -> tuple[list[Venue], dict[str, Any] | None]:
+    """Venues listed in a city (and category), by name: one GSI2 Query per page."""
+    key = f"DISCOVER#{normalise_city(city)}#{normalise_category(category) if category else ANY_CATEGORY}"
+    results = VenueListing.gsi2.query(key, limit=limit, last_evaluated_key=after)
+    venues = [_listing_venue(item) for item in results if isinstance(item, VenueListing)]
+    return venues, results.last_evaluated_key
+
+
+# --- services ----------------------------------------------------------------------
+
+
+def create_service(service: Service) -> Service:
+    """Insert a service; the venue must exist (one TransactWriteItems)."""
+    service = replace(service, revision=1)
+    try:
+        with new_transaction() as tx:
+            tx.condition_check(
+                VenueItem, business_pk(service.business_id), f"VENUE#{service.venue_id}", VenueItem.pk.exists()
+            )
+            tx.save(_service_item(service), condition=ServiceItem.pk.does_not_exist())
+    except TransactWriteError as exc:
+        if _cancelled_for_condition(exc):
+            raise errors.NotFound("No such venue") from exc
+        raise
+    return service
+
+
+def get_service(business_id: str, venue_id: str, service_id: str) -> Service:
+    try:
+        return _service(ServiceItem.get(business_pk(business_id), f"VENUE#{venue_id}#SVC#{service_id}"))
+    except ServiceItem.DoesNotExist:
+        raise errors.NotFound("No such service") from None
+
+
+def save_service(service: Service) -> Service:
+    stored = replace(service, revision=service.revision + 1)
+    try:
+        _service_item(stored).save(condition=ServiceItem.revision == service.revision)
+    except PutError as exc:
+        if _conditional_failed(exc):
+            raise errors.Conflict("The service changed meanwhile; read it again") from exc
+        raise
+    return stored
+
+
+def delete_service(service: Service) -> None:
+    try:
+        _service_item(service).delete(condition=ServiceItem.revision == service.revision)
+    except DeleteError as exc:
+        if _conditional_failed(exc):
+            raise errors.Conflict("The service changed meanwhile; read it again") from exc
+        raise
+
+
+# --- specialists -------------------------------------------------------------------
+
+
+def create_specialist(specialist: Specialist) -> Specialist:
+    specialist = replace(specialist, revision=1)
+    try:
+        with new_transaction() as tx:
+            tx.condition_check(
+                VenueItem, business_pk(specialist.business_id), f"VENUE#{specialist.venue_id}", VenueItem.pk.exists()
+            )
+            tx.save(_specialist_item(specialist), condition=SpecialistItem.pk.does_not_exist())
+    except TransactWriteError as exc:
+        if _cancelled_for_condition(exc):
+            raise errors.NotFound("No such venue") from exc
+        raise
+    return specialist
+
+
+def get_specialist(business_id: str, venue_id: str, specialist_id: str) -> Specialist:
+    try:
+        return _specialist(SpecialistItem.get(business_pk(business_id), f"VENUE#{venue_id}#SPEC#{specialist_id}"))
+    except SpecialistItem.DoesNotExist:
+        raise errors.NotFound("No such specialist") from None
+
+
+def get_specialists(business_id: str, venue_id: str, specialist_ids: Sequence[str] | None) -> list[Specialist]:
+    """The named specialists of a venue (BatchGetItem), or all of them (one Query) when ``None``.
+
+    Raises NotFound if any named specialist does not exist.
+    """
+    if specialist_ids is None:
+        return [
+            _specialist(item)
+            for item in SpecialistItem.query(
+                business_pk(business_id), SpecialistItem.sk.startswith(f"VENUE#{venue_id}#SPEC#")
+            )
+            if isinstance(item, SpecialistItem)
+        ]
+    wanted = list(dict.fromkeys(specialist_ids))
+    if not wanted:
+        return []
+    keys = [(business_pk(business_id), f"VENUE#{venue_id}#SPEC#{sid}") for sid in wanted]
+    found = {item.specialist_id: _specialist(item) for item in SpecialistItem.batch_get(keys)}
+    missing = [sid for sid in wanted if sid not in found]
+    if missing:
+        raise errors.NotFound("No such specialist")
+    return [found[sid] for sid in wanted]
+
+
+def save_specialist(specialist: Specialist) -> Specialist:
+    stored = replace(specialist, revision=specialist.revision + 1)
+    try:
+        _specialist_item(stored).save(condition=SpecialistItem.revision == specialist.revision)
+    except PutError as exc:
+        if _conditional_failed(exc):
+            raise errors.Conflict("The specialist changed meanwhile; read it again") from exc
+        raise
+    return stored
+
+
+def delete_specialist(specialist: Specialist) -> None:
+    try:
+        _specialist_item(specialist).delete(condition=SpecialistItem.revision == specialist.revision)
+    except DeleteError as exc:
+        if _conditional_failed(exc):
+            raise errors.Conflict("The specialist changed meanwhile; read it again") from exc
+        raise
+
+
+def venues_by_keys(keys: Sequence[tuple[str, str]]) -> dict[str, Venue]:
+    """Venues by (business id, venue id), missing ones left out: one BatchGetItem per 100."""
+    if not keys:
+        return {}
+    items = VenueItem.batch_get([(business_pk(b), f"VENUE#{v}") for b, v in dict.fromkeys(keys)])
+    return {item.venue_id: _venue(item) for item in items}
