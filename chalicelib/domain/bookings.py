@@ -1,0 +1,270 @@
+"""Bookings: states, who may move a booking where, prices with discount codes, day locks.
+
+Pure rules: no AWS, no clock (``now`` is passed in). Instants are timezone-aware UTC.
+The store enforces the no-overlap invariant with conditional transactions; the helpers
+here only describe what a booking occupies and which transitions are allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+
+from chalicelib import errors
+
+NOTES_MAX_CHARS = 500  # DATA-3: notes to the venue are length-limited free text
+IDEMPOTENCY_KEY_MAX_CHARS = 255
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+Interval = tuple[datetime, datetime]
+
+
+class BookingStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+
+
+LIVE_STATUSES: frozenset[BookingStatus] = frozenset({BookingStatus.PENDING, BookingStatus.CONFIRMED})
+
+
+class Actor(StrEnum):
+    CUSTOMER = "customer"
+    BUSINESS = "business"
+
+
+# --- errors: each a distinct problem type, so clients can tell them apart ------------------
+
+
+class SlotTaken(errors.Conflict):
+    slug = "slot-taken"
+    title = "The time is no longer free"
+
+
+class SlotBusy(errors.Conflict):
+    """Too many concurrent writers on one specialist-day; the client may simply retry."""
+
+    slug = "slot-contended"
+    title = "The calendar changed while booking; try again"
+
+
+class NotBookable(errors.Conflict):
+    slug = "not-bookable"
+    title = "The time is not a bookable start"
+
+
+class InvalidTransition(errors.Conflict):
+    slug = "booking-state"
+    title = "The booking cannot change that way in its current state"
+
+
+class CancellationWindowClosed(errors.Conflict):
+    slug = "cancellation-notice"
+    title = "Too late to change this booking online"
+
+
+class DiscountUnavailable(errors.Conflict):
+    slug = "discount-unavailable"
+    title = "The discount code cannot be used"
+
+
+class IdempotencyKeyReused(errors.InvalidInput):
+    slug = "idempotency-key-reused"
+    title = "The Idempotency-Key was used with a different request"
+
+    def __init__(self) -> None:
+        super().__init__(
+            [errors.FieldError("header.Idempotency-Key", "already used with a different request body")],
+        )
+
+
+# --- the booking -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Booking:
+    booking_id: str
+    business_id: str
+    venue_id: str
+    specialist_id: str
+    service_id: str
+    customer_user_id: str
+    status: BookingStatus
+    start: datetime  # UTC, the service itself
+    end: datetime  # UTC
+    occupied_start: datetime  # UTC, start minus buffer before
+    occupied_end: datetime  # UTC, end plus buffer after
+    timezone: str  # the venue's IANA zone (display, calendar export)
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+    specialist_requested: bool = False  # DATA-3: did the customer choose the specialist?
+    notes: str | None = None
+    discount_code: str | None = None
+    price_minor: int = 0
+    discount_minor: int = 0
+    currency: str = "EUR"
+    # Snapshots of what was booked (shown in the calendar file and notifications without
+    # re-reading the catalog; a renamed service does not rewrite history).
+    venue_name: str = ""
+    venue_address: str = ""
+    service_name: str = ""
+    specialist_name: str = ""
+    cancelled_by: Actor | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+    @property
+    def total_minor(self) -> int:
+        return max(0, self.price_minor - self.discount_minor)
+
+    @property
+    def occupied(self) -> Interval:
+        return (self.occupied_start, self.occupied_end)
+
+
+def lock_days(occupied: Interval) -> list[date]:
+    """UTC dates whose specialist-day lock must record an occupied interval.
+
+    An interval is recorded in every UTC day it intersects, so two overlapping intervals
+    always share at least one lock item (the day of any common instant)."""
+    start, end = occupied
+    first = start.astimezone(UTC).date()
+    last = (end.astimezone(UTC) - timedelta(microseconds=1)).date()
+    days = []
+    day = first
+    while day <= last:
+        days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def overlaps(a: Interval, b: Interval) -> bool:
+    """Half-open intervals: a booking ending at 10:00 does not overlap one starting at 10:00."""
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def first_overlap(candidate: Interval, occupied: Mapping[str, Interval], ignore: str | None = None) -> str | None:
+    """The id of an occupied interval that overlaps ``candidate`` (``ignore`` = the booking
+    being moved), or None."""
+    for booking_id, interval in occupied.items():
+        if booking_id != ignore and overlaps(candidate, interval):
+            return booking_id
+    return None
+
+
+# --- transitions --------------------------------------------------------------------------------
+
+_BUSINESS_TARGETS: dict[BookingStatus, frozenset[BookingStatus]] = {
+    BookingStatus.CONFIRMED: frozenset({BookingStatus.PENDING}),
+    BookingStatus.CANCELLED: LIVE_STATUSES,
+    BookingStatus.COMPLETED: LIVE_STATUSES,
+    BookingStatus.NO_SHOW: LIVE_STATUSES,
+}
+
+
+def transition(booking: Booking, target: BookingStatus, actor: Actor, now: datetime, notice: timedelta) -> Booking:
+    """The booking after ``actor`` moves it to ``target`` at ``now``, or a domain error.
+
+    Customers may only cancel, and only until ``notice`` before the start. The business
+    confirms pending bookings, cancels live ones at any time, and marks a live booking
+    attended (completed) or no-show once it has started."""
+    if actor is Actor.CUSTOMER:
+        if target is not BookingStatus.CANCELLED:
+            raise errors.Forbidden("Customers can only cancel their bookings")
+        allowed_from: frozenset[BookingStatus] = LIVE_STATUSES
+    else:
+        allowed_from = _BUSINESS_TARGETS.get(target, frozenset())
+    if booking.status not in allowed_from:
+        raise InvalidTransition(f"A {booking.status.value} booking cannot become {target.value}")
+    if actor is Actor.CUSTOMER:
+        ensure_customer_may_change(booking, now, notice)
+    if target in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW) and now < booking.start:
+        raise InvalidTransition("Attendance can be recorded once the booking has started")
+    return replace(
+        booking,
+        status=target,
+        updated_at=now,
+        version=booking.version + 1,
+        cancelled_by=actor if target is BookingStatus.CANCELLED else booking.cancelled_by,
+    )
+
+
+def ensure_customer_may_change(booking: Booking, now: datetime, notice: timedelta) -> None:
+    if now > booking.start - notice:
+        hours = notice.total_seconds() / 3600
+        raise CancellationWindowClosed(
+            f"Changes online are possible until {hours:g} h before the start; contact the venue"
+        )
+
+
+def moved(booking: Booking, start: datetime, occupied: Interval, duration: timedelta, now: datetime) -> Booking:
+    """The booking at a new start (same service, same specialist)."""
+    return replace(
+        booking,
+        start=start,
+        end=start + duration,
+        occupied_start=occupied[0],
+        occupied_end=occupied[1],
+        updated_at=now,
+        version=booking.version + 1,
+    )
+
+
+# --- discount codes -------------------------------------------------------------------------
+
+
+class DiscountKind(StrEnum):
+    PERCENT = "percent"
+    FIXED = "fixed"
+
+
+@dataclass(frozen=True)
+class DiscountCode:
+    business_id: str
+    code: str  # normalised: upper case
+    kind: DiscountKind
+    value: int  # percent (1..100) or an amount in minor units
+    valid_from: datetime
+    valid_until: datetime  # exclusive
+    created_at: datetime
+    currency: str | None = None  # fixed amounts only
+    max_uses: int | None = None  # None = unlimited
+    uses: int = 0
+    active: bool = True
+
+
+def normalise_code(code: str) -> str:
+    return code.strip().upper()
+
+
+def discount_amount(code: DiscountCode, price_minor: int, currency: str, now: datetime) -> int:
+    """What the code takes off ``price_minor`` at ``now``; raises when it cannot be used.
+
+    The usage limit is checked here for a clear message, and enforced atomically by the
+    store (a conditional increment inside the booking transaction)."""
+    if not code.active or not (code.valid_from <= now < code.valid_until):
+        raise DiscountUnavailable("The discount code is not valid now")
+    if code.max_uses is not None and code.uses >= code.max_uses:
+        raise DiscountUnavailable("The discount code has been used up")
+    if code.kind is DiscountKind.PERCENT:
+        return min(price_minor, price_minor * code.value // 100)
+    if code.currency != currency:
+        raise DiscountUnavailable("The discount code is for another currency")
+    return min(price_minor, code.value)
+
+
+# --- choosing a specialist for "any" ----------------------------------------------------------------
+
+
+def pick_specialist(candidates: Iterable[str], load: Mapping[str, int]) -> str | None:
+    """The free candidate with the fewest live bookings that day (ties: the smallest id),
+    spreading work across the team."""
+    ordered = sorted(candidates, key=lambda spec: (load.get(spec, 0), spec))
+    return ordered[0] if ordered else None
