@@ -1,0 +1,59 @@
+"""`chalice local`, with the deployed API's answer for unknown routes.
+
+Builds the server as `chalice local --stage local` does (project config, the stage's
+environment variables, route validation, thread-local current_request) but answers each
+request through ProblemGateway, so an unknown path is a 404 problem+json as deployed.
+Run alone with `python -m infra.local.api_server [port]`; `make run` starts it in-process.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from chalice.local import ChaliceRequestHandler, LocalDevServer
+
+from infra.local.gateway import ProblemGateway
+
+ROOT = Path(__file__).resolve().parents[2]
+STAGE = "local"
+
+
+class ProblemRequestHandler(ChaliceRequestHandler):
+    def __init__(self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any) -> None:
+        from http.server import BaseHTTPRequestHandler
+
+        self.local_gateway = ProblemGateway(app_object, config)
+        BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # Access lines without query strings: they may carry tokens (e.g. unsubscribe links).
+        sys.stderr.write("api " + re.sub(r"\?\S*", "", format % args) + "\n")
+
+
+def create_server(host: str, port: int) -> LocalDevServer:
+    from chalice.cli.factory import CLIFactory
+    from chalice.deploy.validate import validate_routes
+    from chalice.local import CustomLocalChalice, LocalChalice
+
+    factory = CLIFactory(project_dir=str(ROOT), environ=os.environ)  # the stage's variables reach the app
+    config = factory.create_config_obj(chalice_stage_name=STAGE)
+    app = config.chalice_app
+    validate_routes(app.routes)
+    # As chalice.local.create_local_server: current_request becomes thread-local.
+    if not isinstance(app, LocalChalice):
+        CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+        app.__class__ = CustomLocalChalice
+    return LocalDevServer(app, config, host, port, handler_cls=ProblemRequestHandler)
+
+
+def main() -> None:
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get("API_PORT", "8000"))
+    create_server("127.0.0.1", port).serve_forever()
+
+
+if __name__ == "__main__":
+    main()
