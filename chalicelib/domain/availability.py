@@ -22,7 +22,7 @@ Daylight-saving choices (deliberate, see docs/catalog.md):
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from importlib import resources
@@ -243,3 +243,20 @@ def day_bounds(venue: Venue, day_from: date, day_to: date) -> Interval:
 
 def local_date(venue: Venue, instant: datetime) -> date:
     return instant.astimezone(zone(venue.timezone)).date()
+
+
+def union_free_starts(
+    venue: Venue,
+    service: Service,
+    specialists: Sequence[Specialist],
+    busy: Mapping[str, Sequence[Interval]],
+    day_from: date,
+    day_to: date,
+    now: datetime,
+) -> list[tuple[datetime, tuple[str, ...]]]:
+    """ "Any specialist": every free start of any of ``specialists``, ascending, with who is free then."""
+    free_by_start: dict[datetime, list[str]] = {}
+    for person in specialists:
+        for start in free_starts(venue, service, person, busy.get(person.specialist_id, ()), day_from, day_to, now):
+            free_by_start.setdefault(start, []).append(person.specialist_id)
+    return [(start, tuple(free_by_start[start])) for start in sorted(free_by_start)]
