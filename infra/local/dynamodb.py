@@ -7,6 +7,7 @@ tier (in memory). Needs Java 17 and the npm package under .local/ (the Makefile 
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -47,7 +48,7 @@ def start(port: int, data_dir: Path | None, log_file: Path | None = None) -> sub
     if shutil.which("java") is None:
         raise ToolMissing("Java 17 is required for DynamoDB Local: `apt-get install -y openjdk-17-jre-headless`.")
     if port_in_use(port):
-        raise ToolMissing(f"Port {port} is already in use; stop what holds it or set DDB_PORT.")
+        raise ToolMissing(f"Port {port} is already in use; stop what holds it or set DDB_PORT to a free port.")
     home = jar_dir()
     storage = ["-inMemory"] if data_dir is None else ["-dbPath", str(data_dir)]
     if data_dir is not None:
@@ -68,7 +69,18 @@ def start(port: int, data_dir: Path | None, log_file: Path | None = None) -> sub
         cwd=home,
         stdout=output,
         stderr=subprocess.STDOUT,
+        preexec_fn=_die_with_parent,  # only a prctl call before exec; start from the main thread
     )
+
+
+def _die_with_parent() -> None:
+    """Linux: the JVM gets SIGTERM when its parent dies, even if the parent was killed -9."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: stop() still ends it on every orderly exit
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:

@@ -1,0 +1,238 @@
+"""`make run`: the whole platform on this machine, no AWS account needed.
+
+DynamoDB Local (data on disk, survives restarts) + moto server (SQS, SNS, SES, S3, KMS;
+in memory) + the resources from chalicelib.resources + demo data (once) + the API as
+`chalice local --stage local` + the dispatcher that feeds queues and ticks schedules.
+Ctrl-C (or SIGTERM) stops everything this started. Configure with environment variables:
+API_PORT (8000), DDB_PORT (8100), MOTO_PORT (5100), LOCAL_DATA_DIR (.local/data).
+See docs/local-stack.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from moto.server import ThreadedMotoServer
+
+from infra.local import dynamodb, outbox
+
+ROOT = Path(__file__).resolve().parents[2]
+HOST = "127.0.0.1"
+REGION = "eu-central-1"
+log = logging.getLogger("infra.local.stack")
+
+
+class StackError(Exception):
+    """A problem the user can fix; printed as one line, no stack trace."""
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    api_port: int
+    ddb_port: int
+    moto_port: int
+    data_dir: Path
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | os._Environ[str] = os.environ) -> StackConfig:
+        def port(name: str, default: int) -> int:
+            raw = environ.get(name, str(default))
+            if not raw.isdigit() or not 0 < int(raw) < 65536:
+                raise StackError(f"{name}={raw!r} is not a port number")
+            return int(raw)
+
+        config = cls(
+            api_port=port("API_PORT", 8000),
+            ddb_port=port("DDB_PORT", 8100),
+            moto_port=port("MOTO_PORT", 5100),
+            data_dir=Path(environ.get("LOCAL_DATA_DIR") or ROOT / ".local" / "data").resolve(),
+        )
+        if len({config.api_port, config.ddb_port, config.moto_port}) != 3:
+            raise StackError("API_PORT, DDB_PORT and MOTO_PORT must differ")
+        return config
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{HOST}:{self.api_port}"
+
+    @property
+    def ddb_url(self) -> str:
+        return f"http://{HOST}:{self.ddb_port}"
+
+    @property
+    def moto_url(self) -> str:
+        return f"http://{HOST}:{self.moto_port}"
+
+
+def check_tools() -> None:
+    if shutil.which("java") is None:
+        raise StackError("Java 17 is required for DynamoDB Local: `sudo apt-get install -y openjdk-17-jre-headless`.")
+    try:
+        dynamodb.jar_dir()
+    except dynamodb.ToolMissing as exc:
+        raise StackError(str(exc)) from None
+
+
+def check_ports(config: StackConfig) -> None:
+    for label, variable, number in (
+        ("the API", "API_PORT", config.api_port),
+        ("DynamoDB Local", "DDB_PORT", config.ddb_port),
+        ("moto", "MOTO_PORT", config.moto_port),
+    ):
+        if dynamodb.port_in_use(number):
+            raise StackError(
+                f"port {number} (for {label}) is already in use: stop what holds it "
+                f"(`ss -ltnp 'sport = :{number}'`) or run with {variable}=<free port>."
+            )
+
+
+def local_environment(config: StackConfig) -> dict[str, str]:
+    """What the app reads (chalicelib.settings) to talk to the local stack, never to AWS."""
+    return {
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_SESSION_TOKEN": "local",
+        "AWS_DEFAULT_REGION": REGION,
+        "BOOKING_REGION": REGION,
+        "BOOKING_STAGE": "local",
+        "BOOKING_DYNAMODB_ENDPOINT": config.ddb_url,
+        "BOOKING_AWS_ENDPOINT": config.moto_url,
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+
+
+class OutboxMotoServer(ThreadedMotoServer):
+    """moto's threaded server, plus /_local/outbox.json (see infra.local.outbox)."""
+
+    def __init__(self, port: int, recorder: outbox.OutboxRecorder) -> None:
+        super().__init__(ip_address=HOST, port=port, verbose=False)
+        self.recorder = recorder
+        self.error: Exception | None = None
+
+    def _server_entry(self) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
+
+        app = outbox.outbox_app(DomainDispatcherApplication(create_backend_app), self.recorder)
+        try:
+            self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        except OSError as exc:  # the port was taken after our check: report, don't hang start()
+            self.error = exc
+            self._server_ready_event.set()
+            return
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run(config: StackConfig, ready: threading.Event | None = None) -> None:
+    """Start everything, serve until interrupted, then stop it all (in reverse order)."""
+    check_tools()
+    check_ports(config)
+    os.environ.update(local_environment(config))
+    os.environ.pop("AWS_PROFILE", None)
+    logs = config.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+
+    with ExitStack() as running:
+        try:
+            _start_and_serve(config, running, logs, ready)
+        except BaseException:
+            # Stopping: a second Ctrl-C must not cut the clean-up (the ExitStack) short.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            raise
+
+
+def _start_and_serve(config: StackConfig, running: ExitStack, logs: Path, ready: threading.Event | None) -> None:
+    # DynamoDB Local: a JVM with its data on disk.
+    ddb = dynamodb.start(config.ddb_port, config.data_dir / "dynamodb", log_file=logs / "dynamodb.log")
+    running.callback(dynamodb.stop, ddb)
+    try:
+        dynamodb.wait_ready(config.ddb_url, ddb)
+    except (RuntimeError, TimeoutError) as exc:
+        raise StackError(f"{exc}; see {logs / 'dynamodb.log'}") from None
+
+    # moto: in this process, so the outbox can read its backends.
+    recorder = outbox.OutboxRecorder()
+    moto = OutboxMotoServer(config.moto_port, recorder)
+    moto.start()
+    if moto.error is not None:
+        raise StackError(f"moto could not listen on port {config.moto_port}: {moto.error}")
+    running.callback(moto.stop)
+    stop_watching = threading.Event()
+    threading.Thread(target=recorder.watch, args=(stop_watching,), daemon=True, name="outbox").start()
+    running.callback(stop_watching.set)
+
+    from chalicelib.aws_clients import client
+    from infra.local import bootstrap, seed
+
+    bootstrap.create_resources()
+    seeded = seed.seed()
+
+    from infra.local.api_server import create_server
+
+    server = create_server(HOST, config.api_port)
+    threading.Thread(target=server.server.serve_forever, daemon=True, name="api").start()
+    running.callback(server.server.server_close)
+    running.callback(server.shutdown)
+
+    from infra.local.dispatcher import Dispatcher
+
+    dispatcher = Dispatcher(server.app_object, client("sqs"), REGION)
+    dispatcher.start()
+    running.callback(dispatcher.stop)
+
+    print(banner(config, seeded, dispatcher.describe()), flush=True)
+    if ready is not None:
+        ready.set()
+    while ddb.poll() is None:
+        time.sleep(0.5)
+    raise StackError(f"DynamoDB Local exited (code {ddb.returncode}); see {logs / 'dynamodb.log'}")
+
+
+def banner(config: StackConfig, seeded: bool, dispatch: list[str]) -> str:
+    routes = (
+        "\n".join(f"                  {line}" for line in dispatch) or "                  (no consumers or schedules)"
+    )
+    data = "demo data loaded" if seeded else "existing data kept"
+    return f"""
+Booking platform, local stage - everything on 127.0.0.1:
+  API           {config.api_url}   health /v1/health, spec /openapi.json, docs /docs
+  DynamoDB      {config.ddb_url}   data in {config.data_dir / "dynamodb"} ({data})
+  moto          {config.moto_url}   SQS SNS SES S3 KMS (in memory), dashboard /moto-api/
+  dispatcher
+{routes}
+  outbox        `make outbox` prints the SMS, e-mail and push sent so far
+Ctrl-C stops everything.""".lstrip("\n")
+
+
+def main() -> None:
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("infra.local").setLevel(logging.INFO)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines drown the rest
+    signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM stops as cleanly as Ctrl-C
+    try:
+        config = StackConfig.from_env()
+        run(config)
+    except (StackError, dynamodb.ToolMissing) as exc:
+        sys.exit(f"error: {exc}")
+    except KeyboardInterrupt:
+        print("\nstopped: DynamoDB Local, moto, the API and the dispatcher.", flush=True)
+
+
+if __name__ == "__main__":
+    main()
