@@ -6,6 +6,8 @@ wires them together so the whole surface is visible at a glance.
 
 from chalice.app import Chalice
 
+from chalicelib.api import auth as auth_api
+from chalicelib.api import me as me_api
 from chalicelib.api import meta, middleware, routing
 from chalicelib.api import privacy as privacy_api
 
@@ -14,6 +16,9 @@ app.api.binary_types = []  # every body is text: JSON, problem+json, HTML, iCale
 
 # --- HTTP routes (one blueprint per area) ---
 app.register_blueprint(meta.blueprint)
+routing.set_authenticator(auth_api.authenticate_request)
+app.register_blueprint(auth_api.blueprint)
+app.register_blueprint(me_api.blueprint)
 app.register_blueprint(privacy_api.blueprint)
 
 # --- SQS consumers and schedules (chalicelib/consumers.py, chalicelib/schedules.py) ---

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +24,29 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     log_level: str = "INFO"
+
+    # --- accounts and sign-in (docs/accounts.md); secrets: dummy local defaults only ---
+    jwt_secret: SecretStr = SecretStr("local-only-jwt-secret-not-for-deployment-000000")
+    jwt_issuer: str = "booking-platform"
+    jwt_audience: str = "booking-api"
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    refresh_token_ttl_days: int = Field(default=30, ge=1, le=90)
+    bcrypt_rounds: int = Field(default=12, ge=12, le=16)  # SEC-1: never below 12
+    otp_hmac_key: SecretStr = SecretStr("local-only-otp-key-not-for-deployment-0000000000")
+    lookup_hmac_key: SecretStr = SecretStr("local-only-lookup-key-not-for-deployment-00000")
+    otp_ttl_seconds: int = Field(default=300, ge=60, le=600)  # SEC-2: at most 10 minutes
+    otp_max_attempts: int = Field(default=5, ge=1, le=5)
+    otp_phone_limit: int = Field(default=3, ge=1)  # sends per phone per window
+    otp_phone_window_seconds: int = Field(default=900, ge=60)
+    otp_ip_limit: int = Field(default=10, ge=1)  # sends per client IP per window
+    otp_ip_window_seconds: int = Field(default=3600, ge=60)
+    login_ip_limit: int = Field(default=30, ge=1)  # password/OTP/Telegram attempts per IP per window
+    login_ip_window_seconds: int = Field(default=900, ge=60)
+    telegram_bot_token: SecretStr = SecretStr("000000:local-only-telegram-bot-token")
+    telegram_max_age_seconds: int = Field(default=3600, ge=30, le=86400)
+    terms_version: str = "2026-01"  # the terms/privacy version registration must accept (DATA-2)
+    # Browser origins allowed to make cookie-authenticated state changes (JSON list in env).
+    allowed_origins: list[str] = Field(default_factory=lambda: ["http://localhost:3000"])
 
     def resolved_table_name(self) -> str:
         from chalicelib import resources

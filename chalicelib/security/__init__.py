@@ -1,0 +1,1 @@
+"""Security primitives: passwords, OTP codes, JWT, Telegram initData, lookup hashes, authn/authz."""
