@@ -10,6 +10,7 @@ from chalicelib.api import auth as auth_api
 from chalicelib.api import me as me_api
 from chalicelib.api import meta, middleware, routing
 from chalicelib.api import privacy as privacy_api
+from chalicelib.privacy import sweeps as privacy_sweeps
 
 app = Chalice(app_name="booking")
 app.api.binary_types = []  # every body is text: JSON, problem+json, HTML, iCalendar
@@ -22,6 +23,7 @@ app.register_blueprint(me_api.blueprint)
 app.register_blueprint(privacy_api.blueprint)
 
 # --- SQS consumers and schedules (chalicelib/consumers.py, chalicelib/schedules.py) ---
+privacy_sweeps.register(app)
 
 # --- common behaviour: after every route is known ---
 middleware.install(app)

@@ -163,3 +163,82 @@ def save_cursor(sweep: str, day: date, removed: int, now: datetime) -> None:
     except PutError as exc:
         if not exc.cause_response_code == "ConditionalCheckFailedException":
             raise
+
+
+# --- what a sweep does to one due item (each call conditional on the deadline it read) ---
+
+
+def _key(item: dict[str, Any]) -> dict[str, Any]:
+    return {"pk": item["pk"], "sk": item["sk"]}
+
+
+def _still_due(item: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    # The item must still carry the deadline the sweep read: if its owner moved or
+    # cleared the deadline in the meantime, the sweep leaves it alone.
+    return "#es = :es", {":es": item["exp_sk"]}
+
+
+def delete_due(item: dict[str, Any]) -> bool:
+    """DeleteItem on condition the deadline is unchanged; False if it changed or is gone."""
+    from botocore.exceptions import ClientError
+
+    condition, values = _still_due(item)
+    try:
+        client("dynamodb").delete_item(
+            TableName=get_settings().resolved_table_name(),
+            Key=_key(item),
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#es": "exp_sk"},
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def anonymise_due(item: dict[str, Any], remove: list[str], blank: dict[str, dict[str, Any]]) -> bool:
+    """Remove (or blank, for required attributes) the named attributes and the deadline,
+    in one UpdateItem on condition the deadline is unchanged. The item leaves the index."""
+    from botocore.exceptions import ClientError
+
+    condition, values = _still_due(item)
+    names = {"#es": "exp_sk", "#ep": "exp_pk", "#ttl": "ttl"}
+    removals = ["#ep", "#es", "#ttl"]
+    for index, name in enumerate(sorted(set(remove) - set(blank))):
+        names[f"#r{index}"] = name
+        removals.append(f"#r{index}")
+    sets = []
+    for index, (name, value) in enumerate(sorted(blank.items())):
+        names[f"#b{index}"] = name
+        values[f":b{index}"] = value
+        sets.append(f"#b{index} = :b{index}")
+    expression = (f"SET {', '.join(sets)} " if sets else "") + f"REMOVE {', '.join(removals)}"
+    try:
+        client("dynamodb").update_item(
+            TableName=get_settings().resolved_table_name(),
+            Key=_key(item),
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def archive_due(item: dict[str, Any], bucket: str, object_key: str) -> bool:
+    """Copy the item to passive storage (S3), then delete it from the table."""
+    import json
+
+    client("s3").put_object(
+        Bucket=bucket,
+        Key=object_key,
+        Body=json.dumps(item, sort_keys=True).encode(),
+        ServerSideEncryption="aws:kms",
+    )
+    return delete_due(item)

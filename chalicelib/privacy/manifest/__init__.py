@@ -40,6 +40,9 @@ LEGAL_BASES = frozenset({"contract", "consent", "legal_obligation", "legitimate_
 TRIGGERS = frozenset({"item", "created", "account_deleted", "account_deactivated", "request_closed", "booking_ended"})
 
 
+ACTIONS = frozenset({"delete", "anonymise", "archive"})
+
+
 class ManifestError(ValueError):
     pass
 
@@ -75,6 +78,7 @@ class RetentionRule:
     trigger: str
     days: int
     promises: tuple[str, ...] = ()
+    action: str = "delete"
 
 
 @dataclass(frozen=True)
@@ -160,8 +164,12 @@ def _rules(directory: Path, problems: list[str]) -> dict[str, RetentionRule]:
         trigger = _text(rule, "trigger", where, problems)
         if trigger and trigger not in TRIGGERS:
             problems.append(f"{where}: unknown trigger {trigger!r}")
+        action = rule.get("action", "delete")
+        if action not in ACTIONS:
+            problems.append(f"{where}: unknown action {action!r} (known: {', '.join(sorted(ACTIONS))})")
         rules[name] = RetentionRule(
             name=name,
+            action=action,
             description=_text(rule, "description", where, problems),
             trigger=trigger,
             days=days,

@@ -1,0 +1,173 @@
+"""Retention sweeps (RET-1..9): remove, anonymise or archive what is due, and nothing else.
+
+One scheduled sweep walks the sparse ByExpiry index day by day, from the day after the
+last fully swept day up to today, and reads only the items due by now. For each item the
+retention rule of its entity (chalicelib/privacy/manifest) says what to do:
+- ``delete``: DeleteItem;
+- ``anonymise``: remove every attribute the manifest marks personal (RET-2 bookings);
+- ``archive``: copy to passive storage, then delete (RET-8);
+- audit records leave only in chain order, moving the chain's anchor (SEC-6).
+
+Every action is conditional on the deadline the sweep read, so running twice, or two runs
+at once, is harmless (idempotent); an interrupted run resumes from its cursor, and what
+it already handled has left the index (resumable). Reads per removed item stay ~1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from chalice.app import Chalice
+
+from chalicelib.observability import logger
+from chalicelib.privacy.manifest import Manifest, load
+from chalicelib.store import retention as store
+from chalicelib.store.table import TableItem
+
+SWEEP_NAME = "expiry"
+# With no cursor yet (first run), look back this far for items already past due.
+FIRST_RUN_LOOKBACK_DAYS = 60
+ANONYMISED = "[erased]"
+
+
+@dataclass
+class SweepReport:
+    days: list[str] = field(default_factory=list)
+    items_read: int = 0
+    removed: int = 0
+    anonymised: int = 0
+    archived: int = 0
+    skipped: int = 0
+    complete: bool = True
+
+    @property
+    def handled(self) -> int:
+        return self.removed + self.anonymised + self.archived
+
+
+def _model_for(entity: str) -> type[TableItem] | None:
+    discriminators: dict[str, type[TableItem]] = TableItem._attributes["entity"]._discriminator_map  # type: ignore[attr-defined]
+    return discriminators.get(entity)
+
+
+def _blank(attribute: Any) -> dict[str, Any]:
+    """A neutral value for a required attribute, of its DynamoDB type."""
+    kind = attribute.attr_type
+    if kind == "N":
+        return {"N": "0"}
+    if kind == "BOOL":
+        return {"BOOL": False}
+    if kind == "M":
+        return {"M": {}}
+    if kind == "L":
+        return {"L": []}
+    return {"S": ANONYMISED}
+
+
+def anonymisation_plan(entity: str, item: dict[str, Any], manifest: Manifest) -> tuple[list[str], dict[str, Any]]:
+    """Which attributes to remove and which to blank, from the manifest's personal flags.
+
+    Index keys that embed a personal value (e.g. ``USER#<id>`` of the customer) are
+    removed too, so the anonymised item drops out of that person's index.
+    """
+    model = _model_for(entity)
+    personal = manifest.entity(entity).personal_attributes if entity in manifest.entities else []
+    attributes = model.get_attributes() if model else {}
+    remove: list[str] = []
+    blank: dict[str, Any] = {}
+    personal_values = set()
+    for name in personal:
+        if name not in item:
+            continue
+        value = item[name]
+        if value.get("S"):
+            personal_values.add(value["S"])
+        attribute = attributes.get(name)
+        if attribute is not None and not attribute.null:
+            blank[name] = _blank(attribute)
+        else:
+            remove.append(name)
+    for key in ("gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"):
+        text = item.get(key, {}).get("S", "")
+        if text and any(value in text for value in personal_values):
+            remove += [key, key[:-2] + ("sk" if key.endswith("pk") else "pk")]
+    return sorted(set(remove)), blank
+
+
+def _passive_location(item: dict[str, Any]) -> tuple[str, str]:
+    from chalicelib import resources
+    from chalicelib.settings import get_settings
+
+    bucket = resources.bucket_name(get_settings().stage, "documents")
+    return bucket, f"passive/{item['entity']['S']}/{item['pk']['S']}/{item['sk']['S']}.json"
+
+
+def handle(item: dict[str, Any], manifest: Manifest, report: SweepReport) -> bool:
+    """Apply the item's retention action; False if it was not (yet) possible."""
+    entity = item.get("entity", {}).get("S", "")
+    if entity == "AuditRecord":
+        from chalicelib.store import audit
+
+        done = audit.remove_expired(item["tenant"]["S"], int(item["seq"]["N"]), item["hash"]["S"])
+        report.removed += int(done)
+        return done
+    action = manifest.rule_for(entity).action if entity in manifest.entities else "delete"
+    if action == "anonymise":
+        remove, blank = anonymisation_plan(entity, item, manifest)
+        done = store.anonymise_due(item, remove, blank)
+        report.anonymised += int(done)
+    elif action == "archive":
+        bucket, key = _passive_location(item)
+        done = store.archive_due(item, bucket, key)
+        report.archived += int(done)
+    else:
+        done = store.delete_due(item)
+        report.removed += int(done)
+    return done
+
+
+def run(now: datetime, *, budget: int = 10_000, manifest: Manifest | None = None) -> SweepReport:
+    """Sweep every day from the cursor to today, handling at most ``budget`` items."""
+    manifest = manifest or load()
+    report = SweepReport()
+    today = now.date()
+    cursor = store.get_cursor(SWEEP_NAME)
+    day = first_due_day(cursor, today)
+    while day <= today:
+        report.days.append(day.isoformat())
+        day_complete = True
+        for item in store.due_on(day, now):
+            report.items_read += 1
+            if not handle(item, manifest, report):
+                report.skipped += 1
+                day_complete = False  # e.g. an audit record whose predecessor is not gone yet
+            if report.handled >= budget:
+                report.complete = False
+                break
+        if not report.complete:
+            break
+        if day < today and day_complete:
+            store.save_cursor(SWEEP_NAME, day, report.handled, now)
+        day += timedelta(days=1)
+    logger.info(
+        "retention sweep",
+        extra={"operation": "retention_sweep", "count": report.handled, "items_read": report.items_read},
+    )
+    return report
+
+
+def register(app: Chalice) -> None:
+    """Wire the schedule into the Chalice app (called from app.py)."""
+    from chalicelib import deps
+
+    @app.schedule("rate(1 hour)", name="retention_sweep", description="Retention: remove what is due (RET-1..9)")
+    def retention_sweep(event: Any) -> dict[str, int]:
+        report = run(deps.clock().now())
+        return {"read": report.items_read, "handled": report.handled, "skipped": report.skipped}
+
+
+def first_due_day(cursor: date | None, today: date) -> date:
+    """The day after the last fully swept one; a first run looks back a while."""
+    return cursor + timedelta(days=1) if cursor else today - timedelta(days=FIRST_RUN_LOOKBACK_DAYS)
