@@ -154,6 +154,7 @@ def run(config: StackConfig, ready: threading.Event | None = None) -> None:
             # Stopping: a second Ctrl-C must not cut the clean-up (the ExitStack) short.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            log.info("stopping everything this started")
             raise
 
 
@@ -161,12 +162,8 @@ def _start_and_serve(config: StackConfig, running: ExitStack, logs: Path, ready:
     # DynamoDB Local: a JVM with its data on disk.
     ddb = dynamodb.start(config.ddb_port, config.data_dir / "dynamodb", log_file=logs / "dynamodb.log")
     running.callback(dynamodb.stop, ddb)
-    try:
-        dynamodb.wait_ready(config.ddb_url, ddb)
-    except (RuntimeError, TimeoutError) as exc:
-        raise StackError(f"{exc}; see {logs / 'dynamodb.log'}") from None
 
-    # moto: in this process, so the outbox can read its backends.
+    # moto: in this process, so the outbox can read its backends (the JVM starts meanwhile).
     recorder = outbox.OutboxRecorder()
     moto = OutboxMotoServer(config.moto_port, recorder)
     moto.start()
@@ -176,11 +173,18 @@ def _start_and_serve(config: StackConfig, running: ExitStack, logs: Path, ready:
     stop_watching = threading.Event()
     threading.Thread(target=recorder.watch, args=(stop_watching,), daemon=True, name="outbox").start()
     running.callback(stop_watching.set)
+    log.info("moto ready on %s", config.moto_url)
+    try:
+        dynamodb.wait_ready(config.ddb_url, ddb)
+    except (RuntimeError, TimeoutError) as exc:
+        raise StackError(f"{exc}; see {logs / 'dynamodb.log'}") from None
+    log.info("DynamoDB Local ready on %s", config.ddb_url)
 
     from chalicelib.aws_clients import client
     from infra.local import bootstrap, seed
 
     bootstrap.create_resources()
+    log.info("resources ready")
     seeded = seed.seed()
 
     from infra.local.api_server import create_server
@@ -189,6 +193,7 @@ def _start_and_serve(config: StackConfig, running: ExitStack, logs: Path, ready:
     threading.Thread(target=server.server.serve_forever, daemon=True, name="api").start()
     running.callback(server.server.server_close)
     running.callback(server.shutdown)
+    log.info("API ready on %s", config.api_url)
 
     from infra.local.dispatcher import Dispatcher
 
@@ -221,7 +226,9 @@ Ctrl-C stops everything.""".lstrip("\n")
 
 
 def main() -> None:
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("infra.local").setLevel(logging.INFO)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines drown the rest
     signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM stops as cleanly as Ctrl-C
