@@ -7,6 +7,9 @@ wires them together so the whole surface is visible at a glance.
 from chalice.app import Chalice
 
 from chalicelib.api import auth as auth_api
+from chalicelib.api import businesses as businesses_api
+from chalicelib.api import discovery as discovery_api
+from chalicelib.api import favorites as favorites_api
 from chalicelib.api import me as me_api
 from chalicelib.api import meta, middleware, routing
 from chalicelib.api import privacy as privacy_api
@@ -21,6 +24,9 @@ routing.set_authenticator(auth_api.authenticate_request)
 app.register_blueprint(auth_api.blueprint)
 app.register_blueprint(me_api.blueprint)
 app.register_blueprint(privacy_api.blueprint)
+app.register_blueprint(businesses_api.blueprint)
+app.register_blueprint(discovery_api.blueprint)
+app.register_blueprint(favorites_api.blueprint)
 
 # --- SQS consumers and schedules (chalicelib/consumers.py, chalicelib/schedules.py) ---
 privacy_sweeps.register(app)

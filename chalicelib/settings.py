@@ -24,6 +24,7 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     log_level: str = "INFO"
+    cursor_signing_key: SecretStr = SecretStr("local-only-cursor-key-not-for-deployment-000000")  # list cursors
 
     # --- accounts and sign-in (docs/accounts.md); secrets: dummy local defaults only ---
     jwt_secret: SecretStr = SecretStr("local-only-jwt-secret-not-for-deployment-000000")

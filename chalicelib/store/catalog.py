@@ -45,6 +45,8 @@ from chalicelib.domain.catalog import (
     Venue,
     WorkingPlan,
 )
+from chalicelib.domain.identity import Role
+from chalicelib.store.memberships import Membership, membership_item
 from chalicelib.store.table import TableItem
 
 ANY_CATEGORY = "*"
@@ -684,3 +686,42 @@ def venues_by_keys(keys: Sequence[tuple[str, str]]) -> dict[str, Venue]:
         return {}
     items = VenueItem.batch_get([(business_pk(b), f"VENUE#{v}") for b, v in dict.fromkeys(keys)])
     return {item.venue_id: _venue(item) for item in items}
+
+
+# --- staff (membership items are defined in store/memberships.py) ------------------
+
+
+def list_staff(
+    business_id: str, limit: int, after: dict[str, Any] | None
+) -> tuple[list[Membership], dict[str, Any] | None]:
+    """A page of the business's memberships: one Query on its partition (``STAFF#`` items)."""
+    results = Membership.query(
+        business_pk(business_id), Membership.sk.startswith("STAFF#"), limit=limit, last_evaluated_key=after
+    )
+    return [item for item in results if isinstance(item, Membership)], results.last_evaluated_key
+
+
+def change_role(business_id: str, user_id: str, old_role: Role, new_role: Role) -> Membership:
+    """Set a member's role if it is still ``old_role`` (one conditional UpdateItem)."""
+    item = membership_item(business_id, user_id, new_role)
+    try:
+        item.update(
+            actions=[Membership.role.set(new_role.value)],
+            condition=Membership.pk.exists() & (Membership.role == old_role.value),
+        )
+    except UpdateError as exc:
+        if _conditional_failed(exc):
+            raise errors.Conflict("The membership changed meanwhile; read it again") from exc
+        raise
+    return item
+
+
+def remove_member(business_id: str, user_id: str, role: Role) -> None:
+    """Delete a membership if it still has ``role`` (one conditional DeleteItem)."""
+    item = membership_item(business_id, user_id, role)
+    try:
+        item.delete(condition=Membership.role == role.value)
+    except DeleteError as exc:
+        if _conditional_failed(exc):
+            raise errors.Conflict("The membership changed meanwhile; read it again") from exc
+        raise

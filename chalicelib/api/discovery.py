@@ -1,0 +1,131 @@
+"""Public discovery: find venues, see a venue's services and specialists, and its free times."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint
+
+from chalicelib import deps
+from chalicelib.api import pagination
+from chalicelib.api.routing import RequestContext, endpoint
+from chalicelib.domain.availability import zone
+from chalicelib.schemas.discovery import (
+    AvailabilityQuery,
+    AvailabilityResponse,
+    PublicService,
+    PublicSpecialist,
+    PublicVenue,
+    Slot,
+    VenueSearchPage,
+    VenueSearchQuery,
+    VenueSummary,
+)
+from chalicelib.services import availability, discovery
+
+blueprint = Blueprint(__name__)
+TAGS = ["discovery"]
+
+
+@endpoint(
+    blueprint,
+    "/v1/venues",
+    "GET",
+    summary="Venues in a city (and category), optionally near the caller",
+    tags=TAGS,
+    query=VenueSearchQuery,
+    response=VenueSearchPage,
+    description="``near`` is used for this request only and never stored or logged (DATA-5). "
+    "With ``near``, a page holds the venues of the underlying page within ``radius_km``; "
+    "follow ``next_cursor`` for more.",
+)
+def search_venues(ctx: RequestContext, query: VenueSearchQuery) -> VenueSearchPage:
+    # The cursor is bound to the city and category, not to the caller's location.
+    scope = f"discover:{query.city.casefold()}:{query.category or '*'}"
+    found, last_key = discovery.search(
+        query.city,
+        query.category,
+        query.near_point(),
+        query.radius_km,
+        query.limit,
+        pagination.decode(query.cursor, scope=scope),
+    )
+    return VenueSearchPage(
+        items=[
+            VenueSummary(
+                id=f.venue.venue_id,
+                name=f.venue.name,
+                address=f.venue.address,
+                city=f.venue.city,
+                timezone=f.venue.timezone,
+                categories=list(f.venue.categories),
+                distance_km=f.distance_km,
+            )
+            for f in found
+        ],
+        next_cursor=pagination.encode(last_key, scope=scope),
+    )
+
+
+@endpoint(
+    blueprint,
+    "/v1/venues/{venue_id}",
+    "GET",
+    summary="A venue with its services and its specialists' public names",
+    tags=TAGS,
+    response=PublicVenue,
+    errors_=[404],
+)
+def get_public_venue(ctx: RequestContext, venue_id: str) -> PublicVenue:
+    page = discovery.venue_page(venue_id)
+    venue = page.venue
+    return PublicVenue(
+        id=venue.venue_id,
+        name=venue.name,
+        address=venue.address,
+        city=venue.city,
+        timezone=venue.timezone,
+        latitude=venue.latitude,
+        longitude=venue.longitude,
+        categories=list(venue.categories),
+        slot_interval_minutes=venue.slot_interval_minutes,
+        min_notice_minutes=venue.min_notice_minutes,
+        horizon_days=venue.horizon_days,
+        cancellation_notice_minutes=venue.cancellation_notice_minutes,
+        services=[
+            PublicService(
+                id=s.service_id,
+                name=s.name,
+                duration_minutes=s.duration_minutes,
+                price_minor=s.price_minor,
+                currency=s.currency,
+                specialist_ids=list(s.specialist_ids),
+            )
+            for s in page.services
+        ],
+        specialists=[PublicSpecialist(id=p.specialist_id, name=p.name) for p in page.specialists],
+    )
+
+
+@endpoint(
+    blueprint,
+    "/v1/venues/{venue_id}/availability",
+    "GET",
+    summary="Free start times for a service, with one specialist or any",
+    tags=TAGS,
+    query=AvailabilityQuery,
+    response=AvailabilityResponse,
+    errors_=[404],
+    description="``from``/``to`` are local dates in the venue's zone; starts are shown in that zone "
+    "with their UTC offset (two starts can share a wall-clock time on a fall-back night).",
+)
+def get_availability(ctx: RequestContext, venue_id: str, query: AvailabilityQuery) -> AvailabilityResponse:
+    result = availability.free_slots(
+        venue_id, query.service_id, query.specialist_id, query.from_, query.to, deps.clock().now()
+    )
+    tz = zone(result.venue.timezone)
+    return AvailabilityResponse(
+        venue_id=result.venue.venue_id,
+        service_id=result.service.service_id,
+        timezone=result.venue.timezone,
+        duration_minutes=result.service.duration_minutes,
+        slots=[Slot(start=start.astimezone(tz), specialist_ids=list(ids)) for start, ids in result.slots],
+    )

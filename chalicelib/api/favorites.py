@@ -1,0 +1,64 @@
+"""The signed-in user's favourite venues (RET-7: kept until they remove them)."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint
+
+from chalicelib import deps
+from chalicelib.api import pagination
+from chalicelib.api.routing import RequestContext, endpoint
+from chalicelib.schemas.discovery import FavoriteOut, FavoritePage
+from chalicelib.schemas.pagination import PageQuery
+from chalicelib.services import favorites
+
+blueprint = Blueprint(__name__)
+TAGS = ["me"]
+
+
+def _view(fav: favorites.FavoriteView) -> FavoriteOut:
+    return FavoriteOut(venue_id=fav.venue_id, added_at=fav.added_at, name=fav.name, city=fav.city)
+
+
+@endpoint(
+    blueprint,
+    "/v1/me/favorites",
+    "GET",
+    summary="My favourite venues",
+    tags=TAGS,
+    query=PageQuery,
+    response=FavoritePage,
+    errors_=[401],
+    auth=True,
+)
+def list_favorites(ctx: RequestContext, query: PageQuery) -> FavoritePage:
+    scope = f"favorites:{ctx.principal.user_id}"
+    page, last_key = favorites.list_page(ctx.principal, query.limit, pagination.decode(query.cursor, scope=scope))
+    return FavoritePage(items=[_view(f) for f in page], next_cursor=pagination.encode(last_key, scope=scope))
+
+
+@endpoint(
+    blueprint,
+    "/v1/me/favorites/{venue_id}",
+    "PUT",
+    summary="Add a venue to my favourites (idempotent)",
+    tags=TAGS,
+    response=FavoriteOut,
+    errors_=[401, 403, 404],
+    auth=True,
+)
+def put_favorite(ctx: RequestContext, venue_id: str) -> FavoriteOut:
+    return _view(favorites.add(ctx.principal, venue_id, deps.clock().now()))
+
+
+@endpoint(
+    blueprint,
+    "/v1/me/favorites/{venue_id}",
+    "DELETE",
+    summary="Remove a venue from my favourites (idempotent)",
+    tags=TAGS,
+    status=204,
+    errors_=[401, 403],
+    auth=True,
+)
+def delete_favorite(ctx: RequestContext, venue_id: str) -> None:
+    favorites.remove(ctx.principal, venue_id)

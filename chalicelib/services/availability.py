@@ -1,0 +1,60 @@
+"""Free start times of a service at a venue, for one specialist or "any" (the union)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from chalicelib import errors
+from chalicelib.domain import availability
+from chalicelib.domain.catalog import Service, Venue
+from chalicelib.errors import FieldError
+from chalicelib.store import catalog
+
+ANY = "any"
+MAX_DAYS = 31
+
+
+@dataclass(frozen=True)
+class Availability:
+    venue: Venue
+    service: Service
+    slots: list[tuple[datetime, tuple[str, ...]]]  # UTC start, free specialist ids
+
+
+def free_slots(
+    venue_id: str, service_id: str, specialist_id: str, day_from: date, day_to: date, now: datetime
+) -> Availability:
+    """DynamoDB calls: GSI1 Query (venue), GetItem (service), GetItem/BatchGetItem or one
+    Query (specialists), then the bookings store's busy intervals (one Query per specialist)."""
+    from chalicelib.store import bookings
+
+    if day_to < day_from:
+        raise errors.InvalidInput([FieldError("query.to", "must not be before 'from'")])
+    if (day_to - day_from).days >= MAX_DAYS:
+        raise errors.InvalidInput([FieldError("query.to", f"at most {MAX_DAYS} days after 'from'")])
+    venue = catalog.find_venue(venue_id)
+    service = catalog.get_service(venue.business_id, venue.venue_id, service_id)
+    if specialist_id != ANY:
+        if service.specialist_ids and specialist_id not in service.specialist_ids:
+            raise errors.NotFound("This specialist does not perform this service")
+        specialists = catalog.get_specialists(venue.business_id, venue.venue_id, [specialist_id])
+    elif service.specialist_ids:
+        specialists = catalog.get_specialists(venue.business_id, venue.venue_id, service.specialist_ids)
+    else:
+        specialists = catalog.get_specialists(venue.business_id, venue.venue_id, None)
+    # Busy intervals around the local days (a day's bounds in UTC, widened for long buffers).
+    start, end = availability.day_bounds(venue, day_from, day_to)
+    busy = (
+        bookings.busy_intervals(
+            venue.business_id,
+            venue.venue_id,
+            [s.specialist_id for s in specialists],
+            start - timedelta(days=1),
+            end + timedelta(days=1),
+        )
+        if specialists
+        else {}
+    )
+    slots = availability.union_free_starts(venue, service, specialists, busy, day_from, day_to, now)
+    return Availability(venue=venue, service=service, slots=slots)

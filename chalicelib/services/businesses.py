@@ -1,0 +1,187 @@
+"""Businesses (tenants) and their staff.
+
+Creating a business makes the caller its owner in the same transaction. Staff are added
+directly (no acceptance step): an owner or manager names an existing account by user id
+or phone number and the membership exists at once; roles are checked on every request
+(security/authz.py), so removal is immediate. Every change is audited under the business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from chalicelib import errors
+from chalicelib.domain.catalog import Business, PaymentDetails
+from chalicelib.domain.identity import Principal, Role
+from chalicelib.errors import FieldError
+from chalicelib.privacy import audit
+from chalicelib.schemas.catalog import BusinessCreate, BusinessPatch, PaymentDetailsIn, StaffInvite
+from chalicelib.security.authz import ANY_STAFF, MANAGERS, OWNERS, require_staff
+from chalicelib.store import catalog as store
+from chalicelib.store import memberships
+
+
+@dataclass(frozen=True)
+class StaffEntry:
+    user_id: str
+    role: Role
+    since: str
+
+
+def _payment(form: PaymentDetailsIn | None) -> PaymentDetails | None:
+    if form is None:
+        return None
+    return PaymentDetails(account_holder=form.account_holder, iban=form.iban, bic=form.bic)
+
+
+def create_business(principal: Principal, form: BusinessCreate, now: datetime) -> tuple[Business, Role]:
+    """One TransactWriteItems (business + owner membership), then the audit append."""
+    business = Business(
+        business_id=store.new_id(),
+        name=form.name,
+        address=form.address,
+        tax_number=form.tax_number,
+        payment_details=_payment(form.payment_details),
+    )
+
+    def owner_membership(tx: Any) -> None:
+        memberships.add_membership_in(tx, business.business_id, principal.user_id, Role.OWNER, now)
+
+    created = store.create_business(business, now, extra=owner_membership)
+    audit.record(
+        tenant=created.business_id,
+        actor=principal.user_id,
+        action="business.create",
+        entity="business",
+        entity_id=created.business_id,
+        at=now,
+        summary={"owner": principal.user_id},
+    )
+    return created, Role.OWNER
+
+
+def get_business(principal: Principal, business_id: str) -> tuple[Business, Role]:
+    role = require_staff(principal, business_id, ANY_STAFF)
+    return store.get_business(business_id), role
+
+
+def update_business(
+    principal: Principal, business_id: str, patch: BusinessPatch, now: datetime
+) -> tuple[Business, Role]:
+    """Owners only (payment details and tax number are the owner's to change)."""
+    role = require_staff(principal, business_id, OWNERS)
+    current = store.get_business(business_id)
+    sent = patch.model_fields_set
+    changes: dict[str, Any] = {}
+    for name in ("name", "address"):
+        if name in sent:
+            value = getattr(patch, name)
+            if value is None:
+                raise errors.InvalidInput([FieldError(f"body.{name}", "cannot be cleared")])
+            changes[name] = value
+    if "tax_number" in sent:
+        changes["tax_number"] = patch.tax_number
+    if "payment_details" in sent:
+        changes["payment_details"] = _payment(patch.payment_details)
+    if not changes:
+        return current, role
+    updated = store.save_business(replace(current, **changes))
+    audit.record(
+        tenant=business_id,
+        actor=principal.user_id,
+        action="business.update",
+        entity="business",
+        entity_id=business_id,
+        at=now,
+        # Which fields, never their values: tax and bank numbers stay out of the audit log.
+        summary={"fields": ",".join(sorted(changes))},
+    )
+    return updated, role
+
+
+def add_staff(principal: Principal, business_id: str, invite: StaffInvite, now: datetime) -> StaffEntry:
+    """Owners add any role; managers add specialists only."""
+    caller_role = require_staff(principal, business_id, MANAGERS)
+    role = Role(invite.role)
+    if caller_role is not Role.OWNER and role is not Role.SPECIALIST:
+        raise errors.Forbidden("Managers may add specialists only")
+    user_id = _resolve_account(invite)
+    membership = memberships.add_membership(business_id, user_id, role, now)
+    audit.record(
+        tenant=business_id,
+        actor=principal.user_id,
+        action="staff.add",
+        entity="membership",
+        entity_id=user_id,
+        at=now,
+        summary={"role": role.value},
+    )
+    return StaffEntry(user_id=user_id, role=role, since=membership.created_at)
+
+
+def _resolve_account(invite: StaffInvite) -> str:
+    from chalicelib.security.contacts import InvalidContact, normalize_phone
+    from chalicelib.store import users
+
+    if invite.user_id is not None:
+        if users.get_user(invite.user_id) is None:
+            raise errors.NotFound("No account with this id")
+        return invite.user_id
+    try:
+        phone = normalize_phone(invite.phone or "")
+    except InvalidContact as exc:
+        raise errors.InvalidInput([FieldError("body.phone", str(exc) or "not a phone number")]) from None
+    user_id = users.find_user_id("phone", phone)
+    if user_id is None:
+        raise errors.NotFound("No account with this phone number; they need to sign up first")
+    return user_id
+
+
+def list_staff(
+    principal: Principal, business_id: str, limit: int, after: dict[str, Any] | None
+) -> tuple[list[StaffEntry], dict[str, Any] | None]:
+    require_staff(principal, business_id, MANAGERS)
+    items, last_key = store.list_staff(business_id, limit, after)
+    return [StaffEntry(user_id=m.user_id, role=Role(m.role), since=m.created_at) for m in items], last_key
+
+
+def change_staff_role(principal: Principal, business_id: str, user_id: str, role: Role, now: datetime) -> StaffEntry:
+    """Owners only, and not their own role (a business never loses its last owner this way)."""
+    require_staff(principal, business_id, OWNERS)
+    if user_id == principal.user_id:
+        raise errors.Conflict("Owners cannot change their own role")
+    old_role = memberships.get_role(business_id, user_id)
+    if old_role is None:
+        raise errors.NotFound("No such staff member")
+    item = store.change_role(business_id, user_id, old_role, role)
+    audit.record(
+        tenant=business_id,
+        actor=principal.user_id,
+        action="staff.role_change",
+        entity="membership",
+        entity_id=user_id,
+        at=now,
+        summary={"from": old_role.value, "to": role.value},
+    )
+    return StaffEntry(user_id=user_id, role=role, since=item.created_at)
+
+
+def remove_staff(principal: Principal, business_id: str, user_id: str, now: datetime) -> None:
+    require_staff(principal, business_id, OWNERS)
+    if user_id == principal.user_id:
+        raise errors.Conflict("Owners cannot remove themselves")
+    old_role = memberships.get_role(business_id, user_id)
+    if old_role is None:
+        raise errors.NotFound("No such staff member")
+    store.remove_member(business_id, user_id, old_role)
+    audit.record(
+        tenant=business_id,
+        actor=principal.user_id,
+        action="staff.remove",
+        entity="membership",
+        entity_id=user_id,
+        at=now,
+        summary={"role": old_role.value},
+    )
