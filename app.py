@@ -6,12 +6,14 @@ wires them together so the whole surface is visible at a glance.
 
 from chalice.app import Chalice
 
+from chalicelib import consumers, schedules
 from chalicelib.api import auth as auth_api
 from chalicelib.api import businesses as businesses_api
 from chalicelib.api import discovery as discovery_api
 from chalicelib.api import favorites as favorites_api
 from chalicelib.api import me as me_api
 from chalicelib.api import meta, middleware, routing
+from chalicelib.api import notifications as notifications_api
 from chalicelib.api import privacy as privacy_api
 from chalicelib.privacy import sweeps as privacy_sweeps
 
@@ -24,11 +26,15 @@ routing.set_authenticator(auth_api.authenticate_request)
 app.register_blueprint(auth_api.blueprint)
 app.register_blueprint(me_api.blueprint)
 app.register_blueprint(privacy_api.blueprint)
+app.register_blueprint(notifications_api.blueprint)
+notifications_api.accept_form_posts(app)
 app.register_blueprint(businesses_api.blueprint)
 app.register_blueprint(discovery_api.blueprint)
 app.register_blueprint(favorites_api.blueprint)
 
 # --- SQS consumers and schedules (chalicelib/consumers.py, chalicelib/schedules.py) ---
+consumers.register(app)
+schedules.register(app)
 privacy_sweeps.register(app)
 
 # --- common behaviour: after every route is known ---

@@ -49,6 +49,22 @@ class Settings(BaseSettings):
     # Browser origins allowed to make cookie-authenticated state changes (JSON list in env).
     allowed_origins: list[str] = Field(default_factory=lambda: ["http://localhost:3000"])
 
+    # --- notifications (docs/notifications.md); secrets: dummy local defaults only ---
+    # True ONLY where the SQS event source mapping sets ReportBatchItemFailures (infra merge
+    # template); otherwise the consumer deletes what it delivered and fails the invocation.
+    notify_partial_batch_response: bool = False
+    notify_default_channels: list[str] = Field(default_factory=lambda: ["sms", "push", "email", "telegram"])
+    notify_unsubscribe_key: SecretStr = SecretStr("local-only-unsubscribe-key-not-for-deployment-00")
+    public_base_url: str = "http://127.0.0.1:8000"  # where unsubscribe links point
+    email_sender: str = "no-reply@booking.local"  # a verified SES identity
+    push_apns_application_arn: str | None = None  # SNS platform applications (APNs, FCM)
+    push_fcm_application_arn: str | None = None
+    telegram_bot_token_secret_id: str | None = None  # Secrets Manager id; else telegram_bot_token
+    telegram_api_base: str = "https://api.telegram.org"
+    telegram_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    telegram_max_attempts: int = Field(default=3, ge=1, le=5)
+    reminder_catch_up_hours: int = Field(default=24, ge=1, le=72)  # how far back a late schedule looks
+
     def resolved_table_name(self) -> str:
         from chalicelib import resources
 

@@ -1,0 +1,141 @@
+"""Notification preferences, push devices and unsubscribe links (NOTE-2, NOTE-3, SHARE-4)."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from chalice.app import Blueprint, Chalice
+
+from chalicelib import deps
+from chalicelib.api.routing import RequestContext, endpoint
+from chalicelib.schemas.notifications import (
+    ChoiceView,
+    DeviceIn,
+    DeviceView,
+    PreferencesPut,
+    PreferencesView,
+    UnsubscribeQuery,
+    UnsubscribeView,
+)
+from chalicelib.services import notifications
+
+blueprint = Blueprint(__name__)
+TAGS = ["notifications"]
+UNSUBSCRIBE_PATH = "/v1/unsubscribe"
+_MARKETING_NOTE = "Partner marketing also needs your consent per partner or for all partners (/v1/me/consents)."
+
+
+def _preferences_view(state: notifications.PreferencesState) -> PreferencesView:
+    return PreferencesView(
+        choices=[
+            ChoiceView(category=c.category, channel=c.channel, enabled=c.enabled, changeable=c.changeable)
+            for c in state.choices
+        ],
+        sms_opted_out_at=state.sms_opted_out_at,
+        partner_marketing_note=_MARKETING_NOTE,
+    )
+
+
+@endpoint(
+    blueprint,
+    "/v1/me/notification-preferences",
+    "GET",
+    summary="My notification choices per category and channel",
+    tags=TAGS,
+    response=PreferencesView,
+    auth=True,
+)
+def get_notification_preferences(ctx: RequestContext) -> PreferencesView:
+    return _preferences_view(notifications.get_preferences(ctx.principal.user_id))
+
+
+@endpoint(
+    blueprint,
+    "/v1/me/notification-preferences",
+    "PUT",
+    summary="Replace my notification choices (unlisted ones return to their default)",
+    tags=TAGS,
+    body=PreferencesPut,
+    response=PreferencesView,
+    auth=True,
+)
+def put_notification_preferences(ctx: RequestContext, body: PreferencesPut) -> PreferencesView:
+    requested = [(c.category, c.channel, c.enabled) for c in body.choices]
+    return _preferences_view(notifications.put_preferences(ctx.principal.user_id, requested, deps.clock().now()))
+
+
+@endpoint(
+    blueprint,
+    "/v1/me/devices",
+    "POST",
+    summary="Register this device for push notifications (APNs or FCM)",
+    tags=TAGS,
+    body=DeviceIn,
+    response=DeviceView,
+    status=201,
+    errors_=[409, 503],
+    auth=True,
+)
+def register_device(ctx: RequestContext, body: DeviceIn) -> DeviceView:
+    device = notifications.register_device(ctx.principal.user_id, body.platform, body.token, deps.clock().now())
+    return DeviceView(device_id=device.device_id, platform=body.platform, registered_at=device.registered_at)
+
+
+@endpoint(
+    blueprint,
+    "/v1/me/devices/{device_id}",
+    "DELETE",
+    summary="Stop push notifications to a device",
+    tags=TAGS,
+    status=204,
+    errors_=[404],
+    auth=True,
+)
+def remove_device(ctx: RequestContext, device_id: str) -> None:
+    notifications.remove_device(ctx.principal.user_id, device_id)
+
+
+def _unsubscribe_view(state: notifications.UnsubscribeState, *, done: bool) -> UnsubscribeView:
+    what = f"{state.category.value} messages by {state.channel.value}"
+    if done:
+        description = f"You will no longer receive {what}."
+    elif state.unsubscribed:
+        description = f"You already receive no {what}."
+    else:
+        description = f"Confirming (POST to this link) stops {what}. Nothing has changed yet."
+    return UnsubscribeView(
+        category=state.category, channel=state.channel, unsubscribed=state.unsubscribed, description=description
+    )
+
+
+@endpoint(
+    blueprint,
+    UNSUBSCRIBE_PATH,
+    "GET",
+    summary="What this unsubscribe link will do (changes nothing)",
+    tags=TAGS,
+    query=UnsubscribeQuery,
+    response=UnsubscribeView,
+)
+def preview_unsubscribe(ctx: RequestContext, query: UnsubscribeQuery) -> UnsubscribeView:
+    return _unsubscribe_view(notifications.preview_unsubscribe(query.token), done=False)
+
+
+@endpoint(
+    blueprint,
+    UNSUBSCRIBE_PATH,
+    "POST",
+    summary="Unsubscribe (RFC 8058 one-click; no sign-in)",
+    tags=TAGS,
+    query=UnsubscribeQuery,
+    response=UnsubscribeView,
+    description="Mail clients POST `List-Unsubscribe=One-Click` as a form; any body is ignored.",
+)
+def confirm_unsubscribe(ctx: RequestContext, query: UnsubscribeQuery) -> UnsubscribeView:
+    return _unsubscribe_view(notifications.confirm_unsubscribe(query.token, deps.clock().now()), done=True)
+
+
+def accept_form_posts(app: Chalice) -> None:
+    """RFC 8058 clients POST application/x-www-form-urlencoded; Chalice would answer 415."""
+    entry = app.routes[UNSUBSCRIBE_PATH]["POST"]
+    entry.content_types = cast(list[str], [*entry.content_types, "application/x-www-form-urlencoded", "text/plain"])

@@ -1,0 +1,104 @@
+"""SQS consumers: the notifications queue, processed with Powertools batch processing.
+
+A record that fails is retried by SQS and, after ``max_receive_count`` receives, moves to
+the dead-letter queue; the others in its batch are never lost nor delivered twice. That
+holds on BOTH deploy paths:
+
+- ``notify_partial_batch_response=true`` (set by infra ONLY where the event source mapping
+  has ``FunctionResponseTypes: [ReportBatchItemFailures]``): the handler returns
+  ``batchItemFailures`` and Lambda deletes the rest.
+- otherwise (Chalice's own event source cannot report item failures): the handler deletes
+  the records it delivered itself (DeleteMessageBatch) and then raises, so Lambda returns
+  only the failed ones to the queue. If that delete fails too, the delivered ones come back
+  and the delivery records (idempotency) make their second pass send nothing.
+
+Returning ``batchItemFailures`` without ReportBatchItemFailures would make Lambda delete
+the whole batch, failed records included: that is why the default is to raise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from chalice.app import Chalice, SQSEvent
+
+from chalicelib import resources
+from chalicelib.settings import get_settings
+
+NOTIFICATIONS = "notifications"
+
+
+class BatchFailed(Exception):
+    """Some records failed and the event source cannot be told which: fail the invocation."""
+
+
+def register(app: Chalice) -> None:
+    spec = resources.queue_spec(NOTIFICATIONS)
+    # The queue name is fixed at packaging time: package with BOOKING_STAGE set to the target stage.
+    queue = resources.queue_name(get_settings().stage, NOTIFICATIONS)
+
+    @app.on_sqs_message(queue=queue, batch_size=spec.batch_size, name="notifications_consumer")
+    def notifications_consumer(event: SQSEvent) -> dict[str, Any]:
+        return handle_notifications(event.to_dict(), event.context)
+
+
+def handle_notifications(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """Deliver a batch of notification messages; returns the partial-batch response."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from pydantic import ValidationError
+
+    from chalicelib import deps
+    from chalicelib.notify import dispatcher
+    from chalicelib.notify.messages import NotificationMessage
+    from chalicelib.observability import logger
+
+    records: list[dict[str, Any]] = event.get("Records", [])
+    batch = dispatcher.BatchContext(now=deps.clock().now())
+    user_ids = []
+    for raw in records:
+        with contextlib.suppress(ValidationError):  # a bad body fails its own record below
+            user_ids.append(NotificationMessage.model_validate_json(raw.get("body", "")).user_id or "")
+    try:
+        batch.preload(user_ids)
+    except Exception:  # each record loads its own profile instead
+        logger.exception("could not preload notification profiles")
+
+    def deliver(record: SQSRecord) -> None:
+        dispatcher.deliver(NotificationMessage.model_validate_json(record.body), batch)
+
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    try:
+        with processor(records=records, handler=deliver, lambda_context=context):
+            processor.process()
+    finally:
+        try:
+            batch.flush()
+        except Exception:  # claims stay open until their lease ends; SQS already has the outcome
+            logger.exception("could not close delivery records")
+    response: dict[str, Any] = dict(processor.response())
+    failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
+    logger.info("notification batch", extra={"count": len(records), "status": f"{len(failed)} failed"})
+    if failed and not get_settings().notify_partial_batch_response:
+        _delete_delivered([r for r in records if r["messageId"] not in failed])
+        raise BatchFailed(f"{len(failed)} of {len(records)} notifications failed; they will be retried")
+    return response
+
+
+def _delete_delivered(records: list[dict[str, Any]]) -> None:
+    """Remove what was delivered, so failing the invocation returns only the failures."""
+    if not records:
+        return
+    from chalicelib.aws_clients import client
+    from chalicelib.notify import queues
+    from chalicelib.observability import logger
+
+    entries = [{"Id": str(i), "ReceiptHandle": r["receiptHandle"]} for i, r in enumerate(records)]
+    try:
+        sqs = client("sqs")
+        url = queues.queue_url(NOTIFICATIONS)
+        for start in range(0, len(entries), 10):
+            sqs.delete_message_batch(QueueUrl=url, Entries=entries[start : start + 10])
+    except Exception:  # they come back and are recognised as delivered
+        logger.exception("could not delete delivered notifications")

@@ -1,0 +1,199 @@
+# ruff: noqa: RUF001  (translations: Cyrillic and Azerbaijani letters are meant)
+"""Message templates in English, Russian, Azerbaijani and Bulgarian.
+
+One subject and one short body per kind and locale: the body fits an SMS, a push banner
+and a Telegram message; e-mail adds an HTML part and the unsubscribe footer. Times are
+shown in the venue's zone (the ``timezone`` param), never the server's. Messages say only
+what the recipient needs (SHARE-2): no contact data, no ids beyond what a link needs.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+LOCALES = ("en", "ru", "az", "bg")
+DEFAULT_LOCALE = "en"
+
+
+class TemplateError(Exception):
+    """Unknown kind or a missing parameter: retrying cannot help (the message goes to the DLQ)."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+    locale: str
+
+
+_T = dict[str, tuple[str, str]]  # kind -> (subject, body)
+
+TEMPLATES: dict[str, _T] = {
+    "en": {
+        "otp": ("Your sign-in code", "Your sign-in code is {code}. Do not share it with anyone."),
+        "booking.created": ("Booking received", "Booked: {service_name}{with_specialist} at {venue_name}, {when}."),
+        "booking.confirmed": (
+            "Booking confirmed",
+            "Confirmed: {service_name}{with_specialist} at {venue_name}, {when}.",
+        ),
+        "booking.cancelled": ("Booking cancelled", "Cancelled: {service_name} at {venue_name}, {when}."),
+        "booking.rescheduled": (
+            "Booking moved",
+            "Moved: {service_name} at {venue_name} is now on {when}.",
+        ),
+        "booking.reminder": ("Reminder", "Reminder: {service_name}{with_specialist} at {venue_name}, {when}."),
+        "review.request": (
+            "How was your visit?",
+            "How was {service_name} at {venue_name}? Leave a review in the app.",
+        ),
+        "policy.change": (
+            "Our privacy policy is changing",
+            "Our privacy policy (version {policy_version}) changes on {effective_on}. Read it: {url}",
+        ),
+    },
+    "ru": {
+        "otp": ("Код для входа", "Код для входа: {code}. Никому его не сообщайте."),
+        "booking.created": ("Запись создана", "Запись: {service_name}{with_specialist}, {venue_name}, {when}."),
+        "booking.confirmed": (
+            "Запись подтверждена",
+            "Запись подтверждена: {service_name}{with_specialist}, {venue_name}, {when}.",
+        ),
+        "booking.cancelled": ("Запись отменена", "Запись отменена: {service_name}, {venue_name}, {when}."),
+        "booking.rescheduled": (
+            "Запись перенесена",
+            "Запись перенесена: {service_name}, {venue_name}, новое время {when}.",
+        ),
+        "booking.reminder": (
+            "Напоминание о записи",
+            "Напоминаем: {service_name}{with_specialist}, {venue_name}, {when}.",
+        ),
+        "review.request": (
+            "Оцените визит",
+            "Как прошёл визит ({service_name}, {venue_name})? Оставьте отзыв в приложении.",
+        ),
+        "policy.change": (
+            "Изменение политики конфиденциальности",
+            "Наша политика конфиденциальности (версия {policy_version}) изменится {effective_on}. Подробнее: {url}",
+        ),
+    },
+    "az": {
+        "otp": ("Giriş kodu", "Giriş kodunuz: {code}. Onu heç kimə deməyin."),
+        "booking.created": (
+            "Rezervasiya qəbul edildi",
+            "Rezervasiya: {service_name}{with_specialist}, {venue_name}, {when}.",
+        ),
+        "booking.confirmed": (
+            "Rezervasiya təsdiqləndi",
+            "Rezervasiya təsdiqləndi: {service_name}{with_specialist}, {venue_name}, {when}.",
+        ),
+        "booking.cancelled": (
+            "Rezervasiya ləğv edildi",
+            "Rezervasiya ləğv edildi: {service_name}, {venue_name}, {when}.",
+        ),
+        "booking.rescheduled": (
+            "Rezervasiya köçürüldü",
+            "Rezervasiya köçürüldü: {service_name}, {venue_name}, yeni vaxt {when}.",
+        ),
+        "booking.reminder": ("Xatırlatma", "Xatırlatma: {service_name}{with_specialist}, {venue_name}, {when}."),
+        "review.request": (
+            "Ziyarətinizi qiymətləndirin",
+            "{venue_name} ({service_name}) ziyarətiniz necə keçdi? Tətbiqdə rəy yazın.",
+        ),
+        "policy.change": (
+            "Məxfilik siyasəti dəyişir",
+            "Məxfilik siyasətimiz (versiya {policy_version}) {effective_on} tarixində dəyişir. Ətraflı: {url}",
+        ),
+    },
+    "bg": {
+        "otp": ("Код за вход", "Вашият код за вход е {code}. Не го споделяйте с никого."),
+        "booking.created": (
+            "Резервацията е приета",
+            "Резервация: {service_name}{with_specialist}, {venue_name}, {when}.",
+        ),
+        "booking.confirmed": (
+            "Резервацията е потвърдена",
+            "Резервацията е потвърдена: {service_name}{with_specialist}, {venue_name}, {when}.",
+        ),
+        "booking.cancelled": (
+            "Резервацията е отменена",
+            "Резервацията е отменена: {service_name}, {venue_name}, {when}.",
+        ),
+        "booking.rescheduled": (
+            "Резервацията е преместена",
+            "Резервацията е преместена: {service_name}, {venue_name}, нов час {when}.",
+        ),
+        "booking.reminder": ("Напомняне", "Напомняне: {service_name}{with_specialist}, {venue_name}, {when}."),
+        "review.request": (
+            "Оценете посещението",
+            "Как мина посещението ({service_name}, {venue_name})? Оставете отзив в приложението.",
+        ),
+        "policy.change": (
+            "Промяна в политиката за поверителност",
+            "Политиката ни за поверителност (версия {policy_version}) се променя на {effective_on}. Повече: {url}",
+        ),
+    },
+}
+
+_WITH_SPECIALIST = {
+    "en": " with {specialist_name}",
+    "ru": ", мастер {specialist_name}",
+    "az": ", mütəxəssis {specialist_name}",
+    "bg": ", специалист {specialist_name}",
+}
+UNSUBSCRIBE_LABEL = {"en": "Unsubscribe", "ru": "Отписаться", "az": "Abunəlikdən çıxın", "bg": "Отписване"}
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def kinds() -> set[str]:
+    return set(TEMPLATES[DEFAULT_LOCALE])
+
+
+def pick_locale(locale: str | None) -> str:
+    base = (locale or DEFAULT_LOCALE).split("-")[0].split("_")[0].lower()
+    return base if base in TEMPLATES else DEFAULT_LOCALE
+
+
+def local_time(start_iso: str, zone: str, locale: str) -> str:
+    """The instant in the venue's zone: "24 Nov 2026, 11:00" (en) or "24.11.2026 11:00"."""
+    try:
+        local = datetime.fromisoformat(start_iso).astimezone(ZoneInfo(zone))
+    except (ValueError, KeyError) as exc:
+        raise TemplateError(f"bad start or zone: {exc}") from None
+    if locale == "en":
+        return f"{local.day} {_EN_MONTHS[local.month - 1]} {local.year}, {local:%H:%M}"
+    return f"{local:%d.%m.%Y %H:%M}"
+
+
+def render(kind: str, locale: str | None, params: dict[str, str]) -> Rendered:
+    lang = pick_locale(locale)
+    try:
+        subject, body = TEMPLATES[lang][kind]
+    except KeyError:
+        raise TemplateError(f"no template for kind {kind!r}") from None
+    values = dict(params)
+    if "start" in values:
+        values["when"] = local_time(values["start"], values.get("timezone", "UTC"), lang)
+    specialist = values.get("specialist_name")
+    values["with_specialist"] = _WITH_SPECIALIST[lang].format(specialist_name=specialist) if specialist else ""
+    try:
+        return Rendered(subject=subject.format_map(values), body=body.format_map(values), locale=lang)
+    except (KeyError, IndexError) as exc:
+        raise TemplateError(f"template {kind!r} needs parameter {exc}") from None
+
+
+def email_parts(rendered: Rendered, unsubscribe_url: str | None) -> tuple[str, str]:
+    """Plain-text and HTML bodies; both carry the unsubscribe link when there is one (NOTE-3)."""
+    label = UNSUBSCRIBE_LABEL[rendered.locale]
+    text = rendered.body
+    body_html = f"<p>{html.escape(rendered.body)}</p>"
+    if unsubscribe_url:
+        text += f"\n\n{label}: {unsubscribe_url}"
+        body_html += f'<p style="font-size:small"><a href="{html.escape(unsubscribe_url)}">{html.escape(label)}</a></p>'
+    page = (
+        f'<!doctype html><html lang="{rendered.locale}"><head><meta charset="utf-8">'
+        f"<title>{html.escape(rendered.subject)}</title></head><body>{body_html}</body></html>"
+    )
+    return text, page
