@@ -8,7 +8,9 @@ from chalice.app import Chalice
 
 from chalicelib import consumers, schedules
 from chalicelib.api import auth as auth_api
+from chalicelib.api import bookings as bookings_api
 from chalicelib.api import businesses as businesses_api
+from chalicelib.api import discounts as discounts_api
 from chalicelib.api import discovery as discovery_api
 from chalicelib.api import favorites as favorites_api
 from chalicelib.api import me as me_api
@@ -28,6 +30,8 @@ app.register_blueprint(me_api.blueprint)
 app.register_blueprint(privacy_api.blueprint)
 app.register_blueprint(notifications_api.blueprint)
 notifications_api.accept_form_posts(app)
+app.register_blueprint(bookings_api.blueprint)
+app.register_blueprint(discounts_api.blueprint)
 app.register_blueprint(businesses_api.blueprint)
 app.register_blueprint(discovery_api.blueprint)
 app.register_blueprint(favorites_api.blueprint)

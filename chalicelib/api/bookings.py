@@ -1,0 +1,295 @@
+"""Bookings: the customer's routes (/v1/bookings, /v1/me/bookings) and the business calendar
+(/v1/businesses/{business_id}/bookings). Thin: parse, call one service function, map."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, Response
+
+from chalicelib import deps
+from chalicelib.api import pagination
+from chalicelib.api.routing import RequestContext, endpoint
+from chalicelib.domain.availability import zone
+from chalicelib.domain.bookings import Booking, BookingStatus
+from chalicelib.schemas.bookings import (
+    BookingCreate,
+    BookingOut,
+    BookingPage,
+    BookingReschedule,
+    BusinessBookingsQuery,
+    MyBookingsQuery,
+)
+from chalicelib.services import bookings
+
+blueprint = Blueprint(__name__)
+TAGS = ["bookings"]
+BUSINESS_TAGS = ["business", "bookings"]
+
+
+def view(booking: Booking) -> BookingOut:
+    return BookingOut(
+        id=booking.booking_id,
+        status=booking.status.value,
+        business_id=booking.business_id,
+        venue_id=booking.venue_id,
+        venue_name=booking.venue_name,
+        service_id=booking.service_id,
+        service_name=booking.service_name,
+        specialist_id=booking.specialist_id,
+        specialist_name=booking.specialist_name,
+        specialist_requested=booking.specialist_requested,
+        customer_user_id=booking.customer_user_id,
+        start=booking.start,
+        end=booking.end,
+        timezone=booking.timezone,
+        local_start=booking.start.astimezone(zone(booking.timezone)).isoformat(),
+        notes=booking.notes,
+        discount_code=booking.discount_code,
+        price_minor=booking.price_minor,
+        discount_minor=booking.discount_minor,
+        total_minor=booking.total_minor,
+        currency=booking.currency,
+        cancelled_by=booking.cancelled_by.value if booking.cancelled_by else None,
+        created_at=booking.created_at,
+        updated_at=booking.updated_at,
+    )
+
+
+# --- customer -------------------------------------------------------------------------------------
+
+
+@endpoint(
+    blueprint,
+    "/v1/bookings",
+    "POST",
+    summary="Book a service (Idempotency-Key makes retries safe)",
+    tags=TAGS,
+    body=BookingCreate,
+    response=BookingOut,
+    status=201,
+    errors_=[404, 409],
+    auth=True,
+)
+def create_booking(ctx: RequestContext, body: BookingCreate) -> Response:
+    request = bookings.NewBooking(
+        venue_id=body.venue_id,
+        service_id=body.service_id,
+        start=body.start,
+        specialist_id=None if body.specialist_id in (None, "any") else body.specialist_id,
+        notes=body.notes,
+        discount_code=body.discount_code,
+    )
+    created = bookings.create_booking(ctx.principal, request, ctx.header("idempotency-key"), deps.clock().now())
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "application/json",
+        "Location": f"/v1/bookings/{created.booking.booking_id}",
+    }
+    if created.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(body=view(created.booking).model_dump_json(), status_code=201, headers=headers)
+
+
+@endpoint(
+    blueprint,
+    "/v1/bookings/{booking_id}",
+    "GET",
+    summary="A booking (its customer, or the business's staff: that read is audited)",
+    tags=TAGS,
+    response=BookingOut,
+    errors_=[404],
+    auth=True,
+)
+def get_booking(ctx: RequestContext, booking_id: str) -> BookingOut:
+    return view(bookings.get_booking(ctx.principal, booking_id, deps.clock().now()))
+
+
+@endpoint(
+    blueprint,
+    "/v1/bookings/{booking_id}/calendar.ics",
+    "GET",
+    summary="The booking as an iCalendar file (RFC 5545)",
+    tags=TAGS,
+    errors_=[404],
+    auth=True,
+    produces="text/calendar",
+)
+def get_booking_calendar(ctx: RequestContext, booking_id: str) -> Response:
+    body = bookings.calendar_file(ctx.principal, booking_id, deps.clock().now())
+    return Response(
+        body=body,
+        status_code=200,
+        headers={
+            "Content-Type": "text/calendar; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="booking-{booking_id}.ics"',
+        },
+    )
+
+
+@endpoint(
+    blueprint,
+    "/v1/bookings/{booking_id}/cancel",
+    "POST",
+    summary="Cancel my booking (until the venue's cancellation notice)",
+    tags=TAGS,
+    response=BookingOut,
+    errors_=[404, 409],
+    auth=True,
+)
+def cancel_booking(ctx: RequestContext, booking_id: str) -> BookingOut:
+    return view(bookings.cancel_as_customer(ctx.principal, booking_id, deps.clock().now()))
+
+
+@endpoint(
+    blueprint,
+    "/v1/bookings/{booking_id}/reschedule",
+    "POST",
+    summary="Move my booking to another free start, atomically",
+    tags=TAGS,
+    body=BookingReschedule,
+    response=BookingOut,
+    errors_=[404, 409],
+    auth=True,
+)
+def reschedule_booking(ctx: RequestContext, booking_id: str, body: BookingReschedule) -> BookingOut:
+    return view(bookings.reschedule_as_customer(ctx.principal, booking_id, body.start, deps.clock().now()))
+
+
+@endpoint(
+    blueprint,
+    "/v1/me/bookings",
+    "GET",
+    summary="My upcoming or past bookings",
+    tags=["me", "bookings"],
+    query=MyBookingsQuery,
+    response=BookingPage,
+    auth=True,
+)
+def list_my_bookings(ctx: RequestContext, query: MyBookingsQuery) -> BookingPage:
+    scope = f"my-bookings:{query.scope}:{ctx.principal.user_id}"
+    page = bookings.list_mine(
+        ctx.principal, query.scope, deps.clock().now(), query.limit, pagination.decode(query.cursor, scope=scope)
+    )
+    return BookingPage(
+        items=[view(b) for b in page.bookings], next_cursor=pagination.encode(page.last_key, scope=scope)
+    )
+
+
+# --- business ---------------------------------------------------------------------------------------
+
+
+@endpoint(
+    blueprint,
+    "/v1/businesses/{business_id}/bookings",
+    "GET",
+    summary="The business calendar: a venue's bookings (optionally one specialist's), per local day",
+    tags=BUSINESS_TAGS,
+    query=BusinessBookingsQuery,
+    response=BookingPage,
+    errors_=[403, 404],
+    auth=True,
+)
+def list_business_bookings(ctx: RequestContext, business_id: str, query: BusinessBookingsQuery) -> BookingPage:
+    scope = f"calendar:{business_id}:{query.venue_id}:{query.specialist_id}:{query.day}"
+    page = bookings.list_for_business(
+        ctx.principal,
+        business_id,
+        venue_id=query.venue_id,
+        specialist_id=query.specialist_id,
+        day=query.day,
+        now=deps.clock().now(),
+        limit=query.limit,
+        start_key=pagination.decode(query.cursor, scope=scope),
+    )
+    return BookingPage(
+        items=[view(b) for b in page.bookings], next_cursor=pagination.encode(page.last_key, scope=scope)
+    )
+
+
+@endpoint(
+    blueprint,
+    "/v1/businesses/{business_id}/bookings/{booking_id}",
+    "GET",
+    summary="One booking of the business (audited staff access to customer data)",
+    tags=BUSINESS_TAGS,
+    response=BookingOut,
+    errors_=[403, 404],
+    auth=True,
+)
+def get_business_booking(ctx: RequestContext, business_id: str, booking_id: str) -> BookingOut:
+    return view(bookings.get_business_booking(ctx.principal, business_id, booking_id, deps.clock().now()))
+
+
+def _change(ctx: RequestContext, business_id: str, booking_id: str, target: BookingStatus) -> BookingOut:
+    return view(bookings.change_as_business(ctx.principal, business_id, booking_id, target, deps.clock().now()))
+
+
+@endpoint(
+    blueprint,
+    "/v1/businesses/{business_id}/bookings/{booking_id}/confirm",
+    "POST",
+    summary="Confirm a pending booking",
+    tags=BUSINESS_TAGS,
+    response=BookingOut,
+    errors_=[403, 404, 409],
+    auth=True,
+)
+def confirm_booking(ctx: RequestContext, business_id: str, booking_id: str) -> BookingOut:
+    return _change(ctx, business_id, booking_id, BookingStatus.CONFIRMED)
+
+
+@endpoint(
+    blueprint,
+    "/v1/businesses/{business_id}/bookings/{booking_id}/cancel",
+    "POST",
+    summary="Cancel a booking on the business's side (any time before it ends)",
+    tags=BUSINESS_TAGS,
+    response=BookingOut,
+    errors_=[403, 404, 409],
+    auth=True,
+)
+def cancel_booking_as_business(ctx: RequestContext, business_id: str, booking_id: str) -> BookingOut:
+    return _change(ctx, business_id, booking_id, BookingStatus.CANCELLED)
+
+
+@endpoint(
+    blueprint,
+    "/v1/businesses/{business_id}/bookings/{booking_id}/attended",
+    "POST",
+    summary="Mark a started booking attended (completed)",
+    tags=BUSINESS_TAGS,
+    response=BookingOut,
+    errors_=[403, 404, 409],
+    auth=True,
+)
+def mark_attended(ctx: RequestContext, business_id: str, booking_id: str) -> BookingOut:
+    return _change(ctx, business_id, booking_id, BookingStatus.COMPLETED)
+
+
+@endpoint(
+    blueprint,
+    "/v1/businesses/{business_id}/bookings/{booking_id}/no-show",
+    "POST",
+    summary="Mark a started booking as a no-show",
+    tags=BUSINESS_TAGS,
+    response=BookingOut,
+    errors_=[403, 404, 409],
+    auth=True,
+)
+def mark_no_show(ctx: RequestContext, business_id: str, booking_id: str) -> BookingOut:
+    return _change(ctx, business_id, booking_id, BookingStatus.NO_SHOW)
+
+
+@endpoint(
+    blueprint,
+    "/v1/businesses/{business_id}/bookings/{booking_id}/reschedule",
+    "POST",
+    summary="Move a booking to another free start, atomically",
+    tags=BUSINESS_TAGS,
+    body=BookingReschedule,
+    response=BookingOut,
+    errors_=[403, 404, 409],
+    auth=True,
+)
+def reschedule_as_business(
+    ctx: RequestContext, business_id: str, booking_id: str, body: BookingReschedule
+) -> BookingOut:
+    return view(bookings.reschedule_as_business(ctx.principal, business_id, booking_id, body.start, deps.clock().now()))

@@ -1,0 +1,127 @@
+"""Bookings and discount codes: the public contract (DATA-3)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from chalicelib.api.pagination import PageQuery
+from chalicelib.domain.bookings import NOTES_MAX_CHARS
+from chalicelib.schemas.common import RequestModel, ResponseModel
+
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Code = Annotated[str, Field(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217")]
+StatusName = Literal["pending", "confirmed", "cancelled", "completed", "no_show"]
+
+
+class BookingCreate(RequestModel):
+    """Send ``Idempotency-Key: <unique string>`` to make retries safe: the same key and body
+    return the same booking; the same key with another body is refused (422)."""
+
+    venue_id: Id
+    service_id: Id
+    start: AwareDatetime = Field(description="Start instant with its UTC offset (a free start from availability)")
+    specialist_id: Id | Literal["any"] | None = Field(
+        default=None, description='A specialist, or "any"/omitted for whoever is free (least busy first)'
+    )
+    notes: str | None = Field(default=None, max_length=NOTES_MAX_CHARS, description="Notes to the venue")
+    discount_code: Code | None = None
+
+
+class BookingReschedule(RequestModel):
+    start: AwareDatetime = Field(description="The new start; same service and specialist")
+
+
+class BookingOut(ResponseModel):
+    id: str
+    status: StatusName
+    business_id: str
+    venue_id: str
+    venue_name: str
+    service_id: str
+    service_name: str
+    specialist_id: str
+    specialist_name: str
+    specialist_requested: bool
+    customer_user_id: str
+    start: AwareDatetime
+    end: AwareDatetime
+    timezone: str
+    local_start: str = Field(description="Wall-clock start in the venue's zone, ISO 8601 with offset")
+    notes: str | None = None
+    discount_code: str | None = None
+    price_minor: int
+    discount_minor: int
+    total_minor: int
+    currency: str
+    cancelled_by: Literal["customer", "business"] | None = None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class BookingPage(ResponseModel):
+    items: list[BookingOut]
+    next_cursor: str | None = None
+
+
+class MyBookingsQuery(PageQuery):
+    scope: Literal["upcoming", "past"] = "upcoming"
+
+
+class BusinessBookingsQuery(PageQuery):
+    venue_id: Id
+    specialist_id: Id | None = None
+    day: date | None = Field(default=None, description="A local date in the venue's zone; default: from now on")
+
+
+# --- discount codes -------------------------------------------------------------------------
+
+
+class DiscountCodeCreate(RequestModel):
+    code: Code
+    kind: Literal["percent", "fixed"]
+    value: int = Field(gt=0, description="Percent (1-100) or an amount in minor units")
+    currency: Currency | None = Field(default=None, description="Required for fixed amounts")
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime = Field(description="Exclusive")
+    max_uses: int | None = Field(default=None, ge=1, description="Omit for unlimited")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DiscountCodeCreate:
+        if self.kind == "percent" and self.value > 100:
+            raise ValueError("a percentage is at most 100")
+        if self.kind == "fixed" and self.currency is None:
+            raise ValueError("a fixed amount needs a currency")
+        if self.valid_until <= self.valid_from:
+            raise ValueError("valid_until must be after valid_from")
+        return self
+
+
+class DiscountCodePatch(RequestModel):
+    active: bool | None = None
+    valid_until: AwareDatetime | None = None
+    max_uses: int | None = Field(default=None, ge=1)
+
+
+class DiscountCodeOut(ResponseModel):
+    code: str
+    kind: Literal["percent", "fixed"]
+    value: int
+    currency: str | None = None
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime
+    max_uses: int | None = None
+    uses: int
+    active: bool
+
+
+class DiscountCodePage(ResponseModel):
+    items: list[DiscountCodeOut]
+    next_cursor: str | None = None
+
+
+class DiscountCodesQuery(PageQuery):
+    pass

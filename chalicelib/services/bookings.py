@@ -1,0 +1,575 @@
+"""Booking use cases: create, read, cancel, confirm, attendance, reschedule, lists, calendar file.
+
+Every write is one conditional transaction in the store (no read-then-write races: the
+store conditions on the versions these functions read). After a write commits: one audit
+record (SEC-6, pseudonymous ids only) and the notification event (NOTE-1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from chalicelib import errors
+from chalicelib.domain import availability
+from chalicelib.domain.bookings import (
+    IDEMPOTENCY_KEY_MAX_CHARS,
+    NOTES_MAX_CHARS,
+    Actor,
+    Booking,
+    BookingStatus,
+    DiscountUnavailable,
+    IdempotencyKeyReused,
+    Interval,
+    SlotBusy,
+    SlotTaken,
+    discount_amount,
+    ensure_customer_may_change,
+    first_overlap,
+    lock_days,
+    moved,
+    normalise_code,
+    pick_specialist,
+    transition,
+)
+from chalicelib.domain.catalog import Service, Specialist, Venue
+from chalicelib.domain.identity import Principal, Role
+from chalicelib.observability import logger
+from chalicelib.store import bookings as store
+
+# Optimistic concurrency: a writer that lost a race re-reads and re-checks. Each failed
+# attempt means another writer committed, so a handful suffices under real contention.
+MAX_ATTEMPTS = 6
+STAFF_ROLES: frozenset[Role] = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class NewBooking:
+    venue_id: str
+    service_id: str
+    start: datetime
+    specialist_id: str | None = None  # None = any free specialist
+    notes: str | None = None
+    discount_code: str | None = None
+
+    def fingerprint(self) -> str:
+        """What an Idempotency-Key is bound to: a retry must send the same request."""
+        canonical = json.dumps(
+            {
+                "venue_id": self.venue_id,
+                "service_id": self.service_id,
+                "start": store.iso(self.start),
+                "specialist_id": self.specialist_id,
+                "notes": self.notes,
+                "discount_code": normalise_code(self.discount_code) if self.discount_code else None,
+            },
+            sort_keys=True,
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Created:
+    booking: Booking
+    replayed: bool  # True when an Idempotency-Key retry returned the earlier booking
+
+
+@dataclass(frozen=True)
+class Page:
+    bookings: list[Booking]
+    last_key: dict[str, Any] | None
+
+
+# --- create ------------------------------------------------------------------------------------
+
+
+def create_booking(principal: Principal, request: NewBooking, idempotency_key: str | None, now: datetime) -> Created:
+    """Calls: [GetItem idempotency] + Query venue + Query venue catalog + BatchGetItem locks
+    (+ discount) + TransactWriteItems + PutItem audit; a lost race repeats the last three."""
+    from chalicelib.store import catalog
+
+    if idempotency_key is not None:
+        _check_idempotency_key(idempotency_key)
+        replay = _replay(principal, idempotency_key, request)
+        if replay is not None:
+            return replay
+    if request.notes is not None and len(request.notes) > NOTES_MAX_CHARS:
+        raise errors.InvalidInput([errors.FieldError("body.notes", f"at most {NOTES_MAX_CHARS} characters")])
+    if request.start.tzinfo is None:
+        raise errors.InvalidInput([errors.FieldError("body.start", "needs a UTC offset")])
+
+    venue = catalog.find_venue(request.venue_id)
+    services, specialists = catalog.venue_catalog(venue.business_id, venue.venue_id)
+    service = next((s for s in services if s.service_id == request.service_id), None)
+    if service is None:
+        raise errors.InvalidInput([errors.FieldError("body.service_id", "no such service at this venue")])
+    candidates = _candidates(service, specialists, request.specialist_id)
+    start = request.start.astimezone(UTC)
+    occupied = availability.occupied_interval(service, start)
+    days = lock_days(occupied)
+    code = normalise_code(request.discount_code) if request.discount_code else None
+    booking_id = uuid.uuid4().hex
+    fingerprint = request.fingerprint()
+
+    for attempt in range(MAX_ATTEMPTS):
+        locks, discount_item = store.read_locks_and_discount(
+            venue.business_id, {spec.specialist_id: days for spec in candidates}, code
+        )
+        discount_minor = 0
+        if code is not None:
+            discount_minor = _discount(discount_item, service, now)
+        chosen = _choose(venue, service, candidates, locks, days, start, now, requested=request.specialist_id)
+        booking = Booking(
+            booking_id=booking_id,
+            business_id=venue.business_id,
+            venue_id=venue.venue_id,
+            specialist_id=chosen.specialist_id,
+            specialist_requested=request.specialist_id is not None,
+            service_id=service.service_id,
+            customer_user_id=principal.user_id,
+            status=BookingStatus.PENDING,
+            start=start,
+            end=start + timedelta(minutes=service.duration_minutes),
+            occupied_start=occupied[0],
+            occupied_end=occupied[1],
+            timezone=venue.timezone,
+            created_at=now,
+            updated_at=now,
+            notes=request.notes or None,
+            discount_code=code,
+            price_minor=service.price_minor,
+            discount_minor=discount_minor,
+            currency=service.currency,
+            venue_name=venue.name,
+            venue_address=venue.address,
+            service_name=service.name,
+            specialist_name=chosen.name,
+        )
+        try:
+            store.create_booking(
+                booking,
+                [locks[(chosen.specialist_id, day)] for day in days],
+                now=now,
+                idempotency=(principal.user_id, idempotency_key, fingerprint) if idempotency_key else None,
+            )
+        except store.LockConflict:
+            _back_off(attempt)
+            if idempotency_key is not None:
+                replay = _replay(principal, idempotency_key, request)
+                if replay is not None:
+                    return replay
+            continue
+        except store.IdempotencyRace:
+            replay = _replay(principal, idempotency_key or "", request)
+            if replay is None:  # the winner's record expired at once: impossible within 24 h
+                raise errors.Conflict("A request with this Idempotency-Key is being processed") from None
+            return replay
+        except store.DiscountRejected:
+            raise DiscountUnavailable("The discount code has been used up or is no longer valid") from None
+        _after_change(principal, booking, "booking.created", now)
+        _notify("booking_created", booking, venue, now)
+        return Created(booking=booking, replayed=False)
+    raise SlotBusy("Many people are booking this specialist right now; try again")
+
+
+def _check_idempotency_key(key: str) -> None:
+    if not key or len(key) > IDEMPOTENCY_KEY_MAX_CHARS or not key.isascii() or not key.isprintable():
+        raise errors.InvalidInput(
+            [
+                errors.FieldError(
+                    "header.Idempotency-Key", f"1 to {IDEMPOTENCY_KEY_MAX_CHARS} printable ASCII characters"
+                )
+            ]
+        )
+
+
+def _replay(principal: Principal, key: str, request: NewBooking) -> Created | None:
+    from chalicelib import deps
+
+    entry = store.get_idempotency(principal.user_id, key, deps.clock().now())
+    if entry is None:
+        return None
+    if entry.request_hash != request.fingerprint():
+        raise IdempotencyKeyReused()
+    booking = store.get_booking(entry.booking_id)
+    if booking is None:
+        raise errors.Conflict("The booking this Idempotency-Key created no longer exists")
+    return Created(booking=booking, replayed=True)
+
+
+def _candidates(service: Service, specialists: Sequence[Specialist], requested: str | None) -> list[Specialist]:
+    performing = [
+        spec for spec in specialists if not service.specialist_ids or spec.specialist_id in service.specialist_ids
+    ]
+    if requested is None:
+        if not performing:
+            raise errors.InvalidInput([errors.FieldError("body.service_id", "nobody performs this service")])
+        return performing
+    chosen = [spec for spec in performing if spec.specialist_id == requested]
+    if not chosen:
+        raise errors.InvalidInput([errors.FieldError("body.specialist_id", "no such specialist for this service")])
+    return chosen
+
+
+def _discount(item: Mapping[str, Any] | None, service: Service, now: datetime) -> int:
+    from chalicelib.store.discounts import discount_from_item
+
+    if item is None:
+        raise errors.InvalidInput([errors.FieldError("body.discount_code", "unknown discount code")])
+    return discount_amount(discount_from_item(item), service.price_minor, service.currency, now)
+
+
+def _busy(
+    locks: Mapping[tuple[str, date], store.DayLock], specialist_id: str, days: Sequence[date]
+) -> dict[str, Interval]:
+    occupied: dict[str, Interval] = {}
+    for day in days:
+        occupied.update(locks[(specialist_id, day)].occupied)
+    return occupied
+
+
+def _is_free_start(
+    venue: Venue, service: Service, specialist: Specialist, busy: Sequence[Interval], start: datetime, now: datetime
+) -> bool:
+    local_day = availability.local_date(venue, start)
+    return start in availability.free_starts(venue, service, specialist, busy, local_day, local_day, now)
+
+
+def _choose(
+    venue: Venue,
+    service: Service,
+    candidates: Sequence[Specialist],
+    locks: Mapping[tuple[str, date], store.DayLock],
+    days: Sequence[date],
+    start: datetime,
+    now: datetime,
+    *,
+    requested: str | None,
+    moving: str | None = None,
+) -> Specialist:
+    """The specialist to book: the requested one, or the least-loaded free one.
+
+    SlotTaken (409) when the start is bookable but taken; InvalidInput (422) when it is not
+    a bookable start at all (outside hours, notice, horizon or the slot grid)."""
+    occupied = availability.occupied_interval(service, start)
+    free: dict[str, Specialist] = {}
+    load: dict[str, int] = {}
+    bookable_if_empty = False
+    for spec in candidates:
+        busy = _busy(locks, spec.specialist_id, days)
+        if moving is not None:
+            busy.pop(moving, None)
+        clash = first_overlap(occupied, busy)
+        if clash is None and _is_free_start(venue, service, spec, list(busy.values()), start, now):
+            free[spec.specialist_id] = spec
+            load[spec.specialist_id] = len(busy)
+        elif clash is not None and _is_free_start(venue, service, spec, [], start, now):
+            bookable_if_empty = True
+    choice = pick_specialist(free, load)
+    if choice is not None:
+        return free[choice]
+    if bookable_if_empty:
+        raise SlotTaken("Another booking holds this time; pick another start")
+    reason = "not a bookable start (working hours, notice, horizon or slot grid)"
+    raise errors.InvalidInput([errors.FieldError("body.start", reason)])
+
+
+def _back_off(attempt: int) -> None:
+    time.sleep(random.uniform(0, 0.005 * (2**attempt)))  # noqa: S311 - jitter, not security
+
+
+# --- read ---------------------------------------------------------------------------------------
+
+
+def get_booking(principal: Principal, booking_id: str, now: datetime) -> Booking:
+    """The customer's own booking, or a booking of a business the caller is staff of (that
+    read is audited, SEC-6). Anyone else gets 404: ids are not confirmed to strangers."""
+    booking = store.get_booking(booking_id)
+    if booking is None:
+        raise errors.NotFound("No such booking")
+    if booking.customer_user_id != principal.user_id:
+        _require_staff_or_not_found(principal, booking.business_id)
+        _audit(principal, booking, "booking.read", now)
+    return booking
+
+
+def _require_staff_or_not_found(principal: Principal, business_id: str) -> None:
+    from chalicelib.security import authz
+
+    try:
+        authz.require_staff(principal, business_id, STAFF_ROLES)
+    except (errors.Forbidden, errors.NotFound):
+        raise errors.NotFound("No such booking") from None
+
+
+def get_business_booking(principal: Principal, business_id: str, booking_id: str, now: datetime) -> Booking:
+    from chalicelib.security import authz
+
+    authz.require_staff(principal, business_id, STAFF_ROLES)
+    booking = _business_booking(business_id, booking_id)
+    _audit(principal, booking, "booking.read", now)
+    return booking
+
+
+def _business_booking(business_id: str, booking_id: str) -> Booking:
+    booking = store.get_booking(booking_id)
+    if booking is None or booking.business_id != business_id:
+        raise errors.NotFound("No such booking")  # another tenant's booking is simply not there
+    return booking
+
+
+def calendar_file(principal: Principal, booking_id: str, now: datetime) -> str:
+    from chalicelib.domain import ics
+
+    return ics.booking_calendar(get_booking(principal, booking_id, now), now)
+
+
+# --- status changes -------------------------------------------------------------------------------
+
+
+def cancel_as_customer(principal: Principal, booking_id: str, now: datetime) -> Booking:
+    """Calls: GetItem booking + GetItem venue + TransactWriteItems + PutItem audit."""
+    from chalicelib.store import catalog
+
+    booking = store.get_booking(booking_id)
+    if booking is None or booking.customer_user_id != principal.user_id:
+        raise errors.NotFound("No such booking")
+    venue = catalog.get_venue(booking.business_id, booking.venue_id)
+    notice = timedelta(minutes=venue.cancellation_notice_minutes)
+    return _apply(principal, booking, BookingStatus.CANCELLED, Actor.CUSTOMER, notice, now)
+
+
+_STATUS_EVENT = {
+    BookingStatus.CONFIRMED: "booking_confirmed",
+    BookingStatus.CANCELLED: "booking_cancelled",
+}
+
+
+def change_as_business(
+    principal: Principal, business_id: str, booking_id: str, target: BookingStatus, now: datetime
+) -> Booking:
+    """Confirm, cancel, attended (completed) or no-show, by the business's staff.
+    Calls: GetItem membership + GetItem booking + TransactWriteItems + PutItem audit."""
+    from chalicelib.security import authz
+
+    authz.require_staff(principal, business_id, STAFF_ROLES)
+    booking = _business_booking(business_id, booking_id)
+    return _apply(principal, booking, target, Actor.BUSINESS, timedelta(0), now)
+
+
+def _apply(
+    principal: Principal, booking: Booking, target: BookingStatus, actor: Actor, notice: timedelta, now: datetime
+) -> Booking:
+    updated = transition(booking, target, actor, now, notice)
+    try:
+        store.change_status(booking, updated, now=now, return_discount=target is BookingStatus.CANCELLED)
+    except store.BookingChanged:
+        raise errors.Conflict("The booking changed meanwhile; read it again") from None
+    except store.LockConflict:
+        raise errors.Conflict("The booking changed meanwhile; try again") from None
+    _after_change(principal, updated, f"booking.{target.value}", now)
+    event = _STATUS_EVENT.get(target)
+    if event is not None:
+        _notify(event, updated, None, now)
+    return updated
+
+
+# --- reschedule -----------------------------------------------------------------------------------
+
+
+def reschedule_as_customer(principal: Principal, booking_id: str, new_start: datetime, now: datetime) -> Booking:
+    booking = store.get_booking(booking_id)
+    if booking is None or booking.customer_user_id != principal.user_id:
+        raise errors.NotFound("No such booking")
+    return _reschedule(principal, booking, new_start, Actor.CUSTOMER, now)
+
+
+def reschedule_as_business(
+    principal: Principal, business_id: str, booking_id: str, new_start: datetime, now: datetime
+) -> Booking:
+    from chalicelib.security import authz
+
+    authz.require_staff(principal, business_id, STAFF_ROLES)
+    return _reschedule(principal, _business_booking(business_id, booking_id), new_start, Actor.BUSINESS, now)
+
+
+def _reschedule(principal: Principal, booking: Booking, new_start: datetime, actor: Actor, now: datetime) -> Booking:
+    """Move a live booking to a new start with the same specialist, atomically.
+
+    Calls: GetItem venue + Query venue catalog + (BatchGetItem new locks + TransactWriteItems)
+    per attempt + PutItem audit."""
+    from chalicelib.domain.bookings import InvalidTransition
+    from chalicelib.store import catalog
+
+    if not booking.live:
+        raise InvalidTransition(f"A {booking.status.value} booking cannot be moved")
+    if new_start.tzinfo is None:
+        raise errors.InvalidInput([errors.FieldError("body.start", "needs a UTC offset")])
+    venue = catalog.get_venue(booking.business_id, booking.venue_id)
+    if actor is Actor.CUSTOMER:
+        ensure_customer_may_change(booking, now, timedelta(minutes=venue.cancellation_notice_minutes))
+    services, specialists = catalog.venue_catalog(booking.business_id, booking.venue_id)
+    service = next((s for s in services if s.service_id == booking.service_id), None)
+    specialist = next((s for s in specialists if s.specialist_id == booking.specialist_id), None)
+    if service is None or specialist is None:
+        raise errors.Conflict("The service or specialist of this booking no longer exists")
+    start = new_start.astimezone(UTC)
+    occupied = availability.occupied_interval(service, start)
+    days = lock_days(occupied)
+    for attempt in range(MAX_ATTEMPTS):
+        locks, _ = store.read_locks_and_discount(booking.business_id, {specialist.specialist_id: days}, None)
+        _choose(
+            venue, service, [specialist], locks, days, start, now,
+            requested=specialist.specialist_id, moving=booking.booking_id,
+        )  # fmt: skip
+        updated = moved(booking, start, occupied, timedelta(minutes=service.duration_minutes), now)
+        try:
+            store.reschedule(booking, updated, [locks[(specialist.specialist_id, day)] for day in days], now=now)
+        except store.LockConflict:
+            _back_off(attempt)
+            continue
+        except store.BookingChanged:
+            raise errors.Conflict("The booking changed meanwhile; read it again") from None
+        _after_change(principal, updated, "booking.rescheduled", now, previous_start=booking.start)
+        _notify("booking_rescheduled", updated, venue, now)
+        return updated
+    raise SlotBusy("Many people are booking this specialist right now; try again")
+
+
+# --- lists ----------------------------------------------------------------------------------------
+
+
+def list_mine(principal: Principal, scope: str, now: datetime, limit: int, start_key: dict[str, Any] | None) -> Page:
+    """One GSI1 Query: upcoming (start >= now, soonest first) or past (newest first)."""
+    partition = store.customer_index_key(principal.user_id)
+    bound = store.sort_bound(now)
+    if scope == "past":
+        found, last = store.query_bookings(
+            "GSI1", partition, upper=bound, ascending=False, limit=limit, start_key=start_key
+        )
+    else:
+        found, last = store.query_bookings("GSI1", partition, lower=bound, limit=limit, start_key=start_key)
+    return Page(found, last)
+
+
+def list_for_business(
+    principal: Principal,
+    business_id: str,
+    *,
+    venue_id: str,
+    specialist_id: str | None,
+    day: date | None,
+    now: datetime,
+    limit: int,
+    start_key: dict[str, Any] | None,
+) -> Page:
+    """The business calendar: GetItem membership + GetItem venue + one GSI Query (venue:
+    GSI2, specialist: GSI3) over the venue's local day (or from now on) + PutItem audit."""
+    from chalicelib.security import authz
+    from chalicelib.store import catalog
+
+    authz.require_staff(principal, business_id, STAFF_ROLES)
+    venue = catalog.get_venue(business_id, venue_id)  # NotFound for another tenant's venue
+    if day is not None:
+        window_start, window_end = availability.day_bounds(venue, day, day)
+        lower, upper = store.sort_bound(window_start), store.sort_bound(window_end)
+    else:
+        lower, upper = store.sort_bound(now), None
+    if specialist_id is not None:
+        index, partition = "GSI3", store.specialist_index_key(business_id, specialist_id)
+    else:
+        index, partition = "GSI2", store.venue_index_key(business_id, venue_id)
+    found, last = store.query_bookings(index, partition, lower=lower, upper=upper, limit=limit, start_key=start_key)
+    if specialist_id is not None:
+        found = [b for b in found if b.venue_id == venue_id]
+    if found:
+        from chalicelib.privacy import audit
+
+        audit.record(
+            tenant=business_id,
+            actor=principal.user_id,
+            action="booking.calendar_read",
+            entity="venue",
+            entity_id=venue_id,
+            at=now,
+            summary={"bookings": str(len(found)), "day": day.isoformat() if day else "upcoming"},
+        )
+    return Page(found, last)
+
+
+# --- after a committed change ------------------------------------------------------------------------
+
+
+def _after_change(
+    principal: Principal, booking: Booking, action: str, now: datetime, previous_start: datetime | None = None
+) -> None:
+    _audit(principal, booking, action, now, previous_start=previous_start)
+
+
+def _audit(
+    principal: Principal, booking: Booking, action: str, now: datetime, previous_start: datetime | None = None
+) -> None:
+    from chalicelib.privacy import audit
+
+    summary = {
+        "status": booking.status.value,
+        "venue_id": booking.venue_id,
+        "specialist_id": booking.specialist_id,
+        "start": store.iso(booking.start),
+        "customer": booking.customer_user_id,
+    }
+    if previous_start is not None:
+        summary["previous_start"] = store.iso(previous_start)
+    audit.record(
+        tenant=booking.business_id,
+        actor=principal.user_id,
+        action=action,
+        entity="booking",
+        entity_id=booking.booking_id,
+        at=now,
+        summary=summary,
+    )
+
+
+def booking_event(booking: Booking, venue: Venue | None) -> Any:
+    from chalicelib.notify.events import DEFAULT_REMINDER_OFFSETS_MINUTES, BookingEvent
+
+    return BookingEvent(
+        booking_id=booking.booking_id,
+        business_id=booking.business_id,
+        venue_id=booking.venue_id,
+        customer_user_id=booking.customer_user_id,
+        venue_name=booking.venue_name,
+        service_name=booking.service_name,
+        specialist_name=booking.specialist_name or None,
+        start=booking.start,
+        timezone=booking.timezone,
+        reminder_offsets_minutes=venue.reminder_offsets_minutes if venue else DEFAULT_REMINDER_OFFSETS_MINUTES,
+        status=booking.status.value,
+    )
+
+
+def _notify(kind: str, booking: Booking, venue: Venue | None, now: datetime) -> None:
+    """Publish after the commit. A failure here must not undo or hide the committed change:
+    it is logged (no personal data) and counted; the booking stands."""
+    from chalicelib.notify import events
+
+    try:
+        event = booking_event(booking, venue)
+        if kind == "booking_created":
+            events.booking_created(event, now=now)
+        elif kind == "booking_rescheduled":
+            events.booking_rescheduled(event, now=now)
+        elif kind == "booking_confirmed":
+            events.booking_confirmed(event)
+        elif kind == "booking_cancelled":
+            events.booking_cancelled(event)
+    except Exception:
+        logger.exception("booking notification not published", extra={"event": kind})

@@ -1,0 +1,94 @@
+"""Discount codes, managed by a business's owners and managers. Every change is audited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.bookings import DiscountCode, DiscountKind, normalise_code
+from chalicelib.domain.identity import Principal, Role
+from chalicelib.store import discounts as store
+
+MANAGERS: frozenset[Role] = frozenset({Role.OWNER, Role.MANAGER})
+
+
+def create(
+    principal: Principal,
+    business_id: str,
+    *,
+    code: str,
+    kind: str,
+    value: int,
+    currency: str | None,
+    valid_from: datetime,
+    valid_until: datetime,
+    max_uses: int | None,
+    now: datetime,
+) -> DiscountCode:
+    """Calls: GetItem membership + conditional PutItem + PutItem audit."""
+    from chalicelib.security import authz
+
+    authz.require_staff(principal, business_id, MANAGERS)
+    discount = DiscountCode(
+        business_id=business_id,
+        code=normalise_code(code),
+        kind=DiscountKind(kind),
+        value=value,
+        currency=currency if kind == DiscountKind.FIXED else None,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        max_uses=max_uses,
+        created_at=now,
+    )
+    store.create(discount)
+    _audit(principal, discount, "discount_code.created", now)
+    return discount
+
+
+def list_codes(
+    principal: Principal, business_id: str, limit: int, start_key: dict[str, Any] | None
+) -> tuple[list[DiscountCode], dict[str, Any] | None]:
+    from chalicelib.security import authz
+
+    authz.require_staff(principal, business_id, MANAGERS)
+    return store.list_codes(business_id, limit=limit, start_key=start_key)
+
+
+def update(
+    principal: Principal,
+    business_id: str,
+    code: str,
+    *,
+    active: bool | None,
+    valid_until: datetime | None,
+    max_uses: int | None,
+    now: datetime,
+) -> DiscountCode:
+    """Calls: GetItem membership + conditional UpdateItem + PutItem audit."""
+    from chalicelib.security import authz
+
+    authz.require_staff(principal, business_id, MANAGERS)
+    discount = store.update(
+        business_id, normalise_code(code), active=active, valid_until=valid_until, max_uses=max_uses
+    )
+    _audit(principal, discount, "discount_code.updated", now)
+    return discount
+
+
+def _audit(principal: Principal, discount: DiscountCode, action: str, now: datetime) -> None:
+    from chalicelib.privacy import audit
+
+    audit.record(
+        tenant=discount.business_id,
+        actor=principal.user_id,
+        action=action,
+        entity="discount_code",
+        entity_id=discount.code,
+        at=now,
+        summary={
+            "kind": discount.kind.value,
+            "value": str(discount.value),
+            "active": str(discount.active).lower(),
+            "max_uses": str(discount.max_uses) if discount.max_uses is not None else "unlimited",
+        },
+    )
