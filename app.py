@@ -17,6 +17,7 @@ from chalicelib.api import me as me_api
 from chalicelib.api import meta, middleware, routing
 from chalicelib.api import notifications as notifications_api
 from chalicelib.api import privacy as privacy_api
+from chalicelib.privacy import jobs as privacy_jobs
 from chalicelib.privacy import sweeps as privacy_sweeps
 
 app = Chalice(app_name="booking")
@@ -40,6 +41,7 @@ app.register_blueprint(favorites_api.blueprint)
 consumers.register(app)
 schedules.register(app)
 privacy_sweeps.register(app)
+privacy_jobs.register(app)
 
 # --- common behaviour: after every route is known ---
 middleware.install(app)

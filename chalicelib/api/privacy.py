@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 from chalice.app import Blueprint
 
-from chalicelib import deps
+from chalicelib import deps, errors
 from chalicelib.api.routing import RequestContext, endpoint
-from chalicelib.privacy import consents
+from chalicelib.privacy import consents, erasure, exports, requests
 from chalicelib.schemas.privacy import (
     ConsentEventOut,
     ConsentsResponse,
     ConsentsUpdate,
+    ErasureResponse,
+    ExportResponse,
+    OperatorPrivacyRequestList,
+    OperatorPrivacyRequestOut,
+    OperatorPrivacyRequestQuery,
     PartnerConsentOut,
+    PrivacyRequestCreate,
+    PrivacyRequestList,
+    PrivacyRequestOut,
+    PrivacyRequestUpdate,
     TermsAcceptanceOut,
 )
+from chalicelib.security.authz import require_operator
 from chalicelib.store.consents import (
     LOCATION,
     MARKETING_OBJECTION,
@@ -22,6 +35,7 @@ from chalicelib.store.consents import (
     PROCESSING_RESTRICTION,
     ConsentChange,
 )
+from chalicelib.store.privacy_requests import RequestView
 
 blueprint = Blueprint(__name__)
 
@@ -84,3 +98,175 @@ def put_my_consents(ctx: RequestContext, body: ConsentsUpdate) -> ConsentsRespon
             changes.append(ConsentChange(kind, NO_SCOPE, value))
     consents.change(ctx.principal.user_id, changes, at=deps.clock().now())
     return _consents_response(ctx.principal.user_id)
+
+
+# --- exports (RIGHT-1, RIGHT-2) ----------------------------------------------------
+
+
+@endpoint(
+    blueprint,
+    "/v1/me/exports",
+    "POST",
+    summary="Export all my data as JSON (schema: docs/export-schema.json)",
+    tags=["privacy"],
+    response=ExportResponse,
+    status=201,
+    errors_=[401, 403, 503],
+    auth=True,
+    description="Small exports come back inline; big ones are built in the background: poll GET "
+    "/v1/me/exports/{export_id} for an expiring download link.",
+)
+def post_my_export(ctx: RequestContext) -> ExportResponse:
+    view = exports.request_export(ctx.principal.user_id, deps.clock().now())
+    return ExportResponse(export_id=view.export_id, status=view.status, data=view.data)
+
+
+@endpoint(
+    blueprint,
+    "/v1/me/exports/{export_id}",
+    "GET",
+    summary="A background export's state and its expiring download link",
+    tags=["privacy"],
+    response=ExportResponse,
+    errors_=[401, 404],
+    auth=True,
+)
+def get_my_export(ctx: RequestContext, export_id: str) -> ExportResponse:
+    view, url, expires = exports.status(ctx.principal.user_id, export_id, deps.clock().now())
+    return ExportResponse(
+        export_id=view.export_id,
+        status=view.status,
+        download_url=url,
+        expires_at=expires.isoformat(timespec="seconds") if expires else None,
+    )
+
+
+# --- erasure (RIGHT-4) -------------------------------------------------------------
+
+
+@endpoint(
+    blueprint,
+    "/v1/me",
+    "DELETE",
+    summary="Delete my account: signs out everywhere at once; personal data gone within 30 days",
+    tags=["privacy"],
+    response=ErasureResponse,
+    errors_=[401, 403, 503],
+    auth=True,
+    description="Bookings still active stay visible to their business for up to 30 days, then are "
+    "anonymised. Only records the law requires are kept, in minimal form (docs/privacy.md).",
+)
+def delete_me(ctx: RequestContext) -> ErasureResponse:
+    result = erasure.erase_account(ctx.principal.user_id, deps.clock().now())
+    return ErasureResponse(
+        request_id=result.request_id,
+        deactivated_at=result.deactivated_at.isoformat(timespec="seconds"),
+        personal_data_removed_by=result.removal_deadline.isoformat(timespec="seconds"),
+    )
+
+
+# --- privacy requests (RIGHT-5, RIGHT-6) -------------------------------------------
+
+
+def _request_out(view: RequestView) -> PrivacyRequestOut:
+    return PrivacyRequestOut(
+        request_id=view.request_id,
+        kind=view.kind,
+        status=view.status,
+        received_at=view.received_at,
+        due_at=view.due_at,
+        completed_at=view.completed_at,
+    )
+
+
+@endpoint(
+    blueprint,
+    "/v1/me/privacy-requests",
+    "POST",
+    summary="Make a privacy request (tracked with its reply deadline)",
+    tags=["privacy"],
+    body=PrivacyRequestCreate,
+    response=PrivacyRequestOut,
+    status=201,
+    errors_=[401, 403, 503],
+    auth=True,
+    description="Objection and restriction take effect at once; other kinds are answered by an "
+    "operator before due_at (10 business days, never more than one month).",
+)
+def post_privacy_request(ctx: RequestContext, body: PrivacyRequestCreate) -> PrivacyRequestOut:
+    view = requests.handle_user_request(ctx.principal.user_id, body.kind, body.details, deps.clock().now())
+    return _request_out(view)
+
+
+@endpoint(
+    blueprint,
+    "/v1/me/privacy-requests",
+    "GET",
+    summary="My privacy requests and their deadlines",
+    tags=["privacy"],
+    response=PrivacyRequestList,
+    errors_=[401],
+    auth=True,
+)
+def list_my_privacy_requests(ctx: RequestContext) -> PrivacyRequestList:
+    return PrivacyRequestList(items=[_request_out(v) for v in requests.mine(ctx.principal.user_id)])
+
+
+@endpoint(
+    blueprint,
+    "/v1/operator/privacy-requests",
+    "GET",
+    summary="Operators: privacy requests by status, earliest due first",
+    tags=["privacy", "operator"],
+    query=OperatorPrivacyRequestQuery,
+    response=OperatorPrivacyRequestList,
+    errors_=[400, 401, 403],
+    auth=True,
+)
+def list_privacy_requests(ctx: RequestContext, query: OperatorPrivacyRequestQuery) -> OperatorPrivacyRequestList:
+    require_operator(ctx.principal)
+    now = deps.clock().now()
+    views, after = requests.operator_queue(ctx.principal.user_id, query.status, now, _decode_cursor(query.cursor))
+    return OperatorPrivacyRequestList(
+        items=[
+            OperatorPrivacyRequestOut(
+                **_request_out(v).model_dump(), user_id=v.user_id, overdue=requests.is_overdue(v, now)
+            )
+            for v in views
+        ],
+        next_cursor=_encode_cursor(after),
+    )
+
+
+@endpoint(
+    blueprint,
+    "/v1/operator/privacy-requests/{request_id}",
+    "PATCH",
+    summary="Operators: complete or reject a privacy request",
+    tags=["privacy", "operator"],
+    body=PrivacyRequestUpdate,
+    response=PrivacyRequestOut,
+    errors_=[401, 403, 409],
+    auth=True,
+)
+def patch_privacy_request(ctx: RequestContext, request_id: str, body: PrivacyRequestUpdate) -> PrivacyRequestOut:
+    require_operator(ctx.principal)
+    return _request_out(requests.close(ctx.principal.user_id, request_id, body.status, deps.clock().now()))
+
+
+def _encode_cursor(key: dict[str, object] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
+
+
+def _decode_cursor(cursor: str | None) -> dict[str, object] | None:
+    if not cursor:
+        return None
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except ValueError:
+        raise errors.InvalidInput([errors.FieldError("query.cursor", "not a cursor from this API")]) from None
+    if not isinstance(decoded, dict):
+        raise errors.InvalidInput([errors.FieldError("query.cursor", "not a cursor from this API")])
+    return decoded

@@ -6,7 +6,73 @@ the functions here, so one file shows every dependency on them.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from chalicelib.store import subjects as store
+from chalicelib.store.subjects import RawItem
+
+# Profile attributes dropped at once when an account is closed; name and phone stay (at
+# most 30 days) only so businesses can reach the customer about bookings still active (RET-2).
+CLOSED_PROFILE_DROPS = (
+    "email",
+    "email_verified",
+    "password_hash",
+    "telegram_id",
+    "pending_phone",
+    "pending_email",
+    "is_operator",
+)
+
 
 def registration_record(user_id: str) -> tuple[str, str] | None:
     """(terms version, accepted-at instant) written by accounts at registration, if any."""
-    return None
+    from chalicelib.store import users
+
+    record = users.get_registration(user_id)
+    if record is None:
+        return None
+    return record.terms_version, record.accepted_at
+
+
+def profile_key(user_id: str) -> tuple[str, str]:
+    from chalicelib.store import users
+
+    return users.user_pk(user_id), users.PROFILE
+
+
+def contact_claim_keys(profile: RawItem) -> list[tuple[str, str]]:
+    """The uniqueness/lookup items (keyed hashes) that point at this profile's contacts."""
+    from chalicelib.store import users
+
+    keys = []
+    for kind, attribute in (("phone", "phone"), ("email", "email"), ("telegram", "telegram_id")):
+        for name in (attribute, f"pending_{attribute}"):
+            value = profile.get(name, {}).get("S")
+            if value:
+                keys.append((users.claim_key(kind, value), users.CLAIM))
+    return keys
+
+
+def revoke_all_sessions(user_id: str, at: datetime) -> int:
+    """Sign out everywhere at once: every session of the user is revoked (accounts' store)."""
+    from chalicelib.store import sessions
+
+    revoked = 0
+    for session in sessions.list_for_user(user_id, limit=1000):
+        if session.revoked_at is None:
+            sessions.revoke(session.session_id, at, "account_deleted")
+            revoked += 1
+    return revoked
+
+
+def items_of(user_id: str) -> list[RawItem]:
+    return store.items_of(user_id)
+
+
+def is_active_booking(item: RawItem, at: datetime) -> bool:
+    """A booking still to happen (pending or confirmed, ending after ``at``)."""
+    from chalicelib.store import bookings
+
+    status = item.get("status", {}).get("S", "")
+    end = item.get("end_at", {}).get("S")
+    return status in ("pending", "confirmed") and end is not None and bookings.parse_iso(end) > at

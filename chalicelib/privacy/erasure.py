@@ -1,0 +1,177 @@
+"""Erasure (RIGHT-4, RET-1..4): DELETE /v1/me and its replay after a backup restore.
+
+At once: the account is closed (``active = false``, credentials and e-mail dropped), every
+session is revoked (signed out everywhere), the contact claims are freed, and everything
+that only served the user (consents, preferences, favourites, sessions, devices...) is
+deleted. What must outlive the account gets a deadline that the retention sweep enforces:
+- bookings still active at deletion: kept up to 30 days so the business can act on
+  them, then anonymised (RET-2); past bookings are anonymised at the next sweep;
+- the profile's name and phone: only while such bookings exist, at most 30 days (RET-1);
+- records the law requires (registration record RET-3, financial RET-4, correspondence
+  RET-6): kept under their own rule, minimal (free-text details dropped).
+
+Before any of that, the erasure is appended to the erasure log (S3, outside the table's
+backups): ``python -m chalicelib.privacy.replay_erasures`` re-applies every logged erasure
+after a point-in-time restore. ``apply_erasure`` is idempotent, so replaying is harmless.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from chalicelib.aws_clients import client
+from chalicelib.privacy import audit, requests, subjects
+from chalicelib.privacy.manifest import Manifest, load
+from chalicelib.store import retention as retention_store
+from chalicelib.store import subjects as subject_store
+from chalicelib.store.subjects import RawItem
+
+ERASURE_LOG_BUCKET = "documents"  # logical name (chalicelib.resources.BUCKETS)
+ERASURE_LOG_PREFIX = "erasure-log/"
+EXPORTS_BUCKET = "exports"
+# Rules whose items outlive the account, each under its own window (law requires them).
+KEPT_RULES = frozenset(
+    {"registration_record", "financial", "correspondence", "audit", "travel_documents", "usage_active"}
+)
+# Free-text or technical attributes dropped from kept records (minimal form).
+MINIMISE = {"PrivacyRequest": ("details",)}
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    request_id: str
+    deactivated_at: datetime
+    removal_deadline: datetime
+    deleted_now: int
+    scheduled: int
+
+
+def _bucket(logical: str) -> str:
+    from chalicelib import resources
+    from chalicelib.settings import get_settings
+
+    return resources.bucket_name(get_settings().stage, logical)
+
+
+def log_erasure(user_id: str, deleted_at: datetime, request_id: str) -> None:
+    """Append to the erasure log: pseudonymous id and time only (one PutObject)."""
+    key = f"{ERASURE_LOG_PREFIX}{deleted_at.date().isoformat()}/{user_id}.json"
+    body = {"user_id": user_id, "deleted_at": deleted_at.isoformat(), "request_id": request_id}
+    client("s3").put_object(
+        Bucket=_bucket(ERASURE_LOG_BUCKET),
+        Key=key,
+        Body=json.dumps(body).encode(),
+        ServerSideEncryption="aws:kms",
+    )
+
+
+def logged_erasures() -> list[tuple[str, datetime]]:
+    """Every (user id, deleted at) in the erasure log, oldest first."""
+    s3 = client("s3")
+    found: list[tuple[str, datetime]] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(
+        Bucket=_bucket(ERASURE_LOG_BUCKET), Prefix=ERASURE_LOG_PREFIX
+    ):
+        for entry in page.get("Contents", []):
+            body = json.loads(s3.get_object(Bucket=_bucket(ERASURE_LOG_BUCKET), Key=entry["Key"])["Body"].read())
+            found.append((body["user_id"], datetime.fromisoformat(body["deleted_at"])))
+    return sorted(found, key=lambda pair: pair[1])
+
+
+def _rule(entity: str, manifest: Manifest) -> str:
+    return manifest.entities[entity].retention if entity in manifest.entities else "entity"
+
+
+def _created(item: RawItem, fallback: datetime) -> datetime:
+    for name in ("created_at", "received_at", "at"):
+        text = item.get(name, {}).get("S")
+        if text:
+            try:
+                parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            if parsed.tzinfo is not None:
+                return parsed
+    return fallback
+
+
+def _delete_exports(user_id: str) -> None:
+    s3 = client("s3")
+    bucket = _bucket(EXPORTS_BUCKET)
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"exports/{user_id}/"):
+        keys = [{"Key": entry["Key"]} for entry in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+
+
+def apply_erasure(
+    user_id: str, deleted_at: datetime, now: datetime, manifest: Manifest | None = None
+) -> tuple[int, int]:
+    """Close the account and remove or schedule all of its data. Idempotent.
+
+    Returns (items deleted now, items given a deadline).
+    """
+    manifest = manifest or load()
+    items = subjects.items_of(user_id)
+    profile_pk, profile_sk = subjects.profile_key(user_id)
+    profile = next((i for i in items if (i["pk"]["S"], i["sk"]["S"]) == (profile_pk, profile_sk)), None)
+
+    subjects.revoke_all_sessions(user_id, now)
+    to_delete: list[tuple[str, str]] = []
+    if profile is not None:
+        to_delete += subjects.contact_claim_keys(profile)
+        subject_store.deactivate_user(profile_pk, profile_sk, now, subjects.CLOSED_PROFILE_DROPS)
+
+    window = timedelta(days=manifest.rule("account_after_deletion").days)
+    keep_contact_until = deleted_at
+    scheduled = 0
+    for item in items:
+        pk, sk, entity = item["pk"]["S"], item["sk"]["S"], item.get("entity", {}).get("S", "")
+        rule = _rule(entity, manifest)
+        if (pk, sk) == (profile_pk, profile_sk):
+            continue
+        if rule == "active_booking_after_deletion":
+            active = subjects.is_active_booking(item, deleted_at)
+            due = deleted_at + window if active else deleted_at
+            keep_contact_until = max(keep_contact_until, due)
+            retention_store.stamp_expiry(pk, sk, due, ttl_backstop=False)
+            scheduled += 1
+        elif rule in KEPT_RULES:
+            days = timedelta(days=manifest.rule(rule).days)
+            trigger = deleted_at if manifest.rule(rule).trigger == "account_deactivated" else _created(item, deleted_at)
+            subject_store.remove_attributes(pk, sk, MINIMISE.get(entity, ()))
+            retention_store.stamp_expiry(pk, sk, trigger + days)
+            scheduled += 1
+        else:
+            to_delete.append((pk, sk))
+    if profile is not None:
+        retention_store.stamp_expiry(profile_pk, profile_sk, keep_contact_until)
+        scheduled += 1
+    deleted = subject_store.delete_keys(to_delete)
+    _delete_exports(user_id)
+    return deleted, scheduled
+
+
+def erase_account(user_id: str, now: datetime) -> ErasureResult:
+    """DELETE /v1/me: log, track as a privacy request, apply, audit."""
+    request = requests.submit(user_id, "erasure", None, now, completed=True)
+    log_erasure(user_id, now, request.request_id)
+    deleted, scheduled = apply_erasure(user_id, now, now)
+    audit.record(
+        tenant=audit.PLATFORM,
+        actor=user_id,
+        action="account.erased",
+        entity="User",
+        entity_id=user_id,
+        at=now,
+        summary={"deleted_now": str(deleted), "scheduled": str(scheduled)},
+    )
+    return ErasureResult(
+        request_id=request.request_id,
+        deactivated_at=now,
+        removal_deadline=now + timedelta(days=load().rule("account_after_deletion").days),
+        deleted_now=deleted,
+        scheduled=scheduled,
+    )

@@ -1,0 +1,50 @@
+"""The "jobs" queue: background work of the privacy engine (big exports).
+
+One consumer for the queue, dispatching on the message's ``type``. batch_size is 1 (see
+chalicelib.resources), so a failing job fails alone and SQS retries it, then moves it to
+the DLQ. Jobs are idempotent: a retried export rebuilds the same S3 object.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalice.app import Chalice, SQSEvent
+
+from chalicelib import resources
+from chalicelib.aws_clients import client
+from chalicelib.settings import get_settings
+
+JOBS = "jobs"
+
+
+def enqueue(message: dict[str, str]) -> None:
+    from chalicelib.notify import queues
+
+    client("sqs").send_message(QueueUrl=queues.queue_url(JOBS), MessageBody=json.dumps(message))
+
+
+def handle(message: dict[str, Any]) -> None:
+    from chalicelib import deps
+    from chalicelib.privacy import exports
+
+    kind = message.get("type")
+    if kind == "export":
+        exports.run_export_job(str(message["user_id"]), str(message["export_id"]), deps.clock().now())
+    else:
+        raise ValueError(f"unknown job type {kind!r}")
+
+
+def handle_event(event: dict[str, Any]) -> None:
+    for record in event.get("Records", []):
+        handle(json.loads(record["body"]))
+
+
+def register(app: Chalice) -> None:
+    spec = resources.queue_spec(JOBS)
+    queue = resources.queue_name(get_settings().stage, JOBS)
+
+    @app.on_sqs_message(queue=queue, batch_size=spec.batch_size, name="jobs_consumer")
+    def jobs_consumer(event: SQSEvent) -> None:
+        handle_event(event.to_dict())

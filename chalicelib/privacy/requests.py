@@ -1,0 +1,101 @@
+"""Privacy requests (RIGHT-6): tracked with a reply deadline operators can prove.
+
+The deadline is the stricter of the two policies: 10 business days (001) and one calendar
+month (003, GDPR Art. 12(3)). Ten business days always ends first, but both are computed
+so a deployment that changes either stays correct.
+"""
+
+from __future__ import annotations
+
+import calendar
+import uuid
+from datetime import datetime, timedelta
+
+from chalicelib.privacy import audit
+from chalicelib.store import privacy_requests as store
+from chalicelib.store.privacy_requests import RequestView
+
+BUSINESS_DAYS = 10
+
+
+def add_business_days(start: datetime, days: int) -> datetime:
+    """``days`` working days (Monday to Friday) after ``start``, same time of day."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+def add_one_month(start: datetime) -> datetime:
+    """Same day next month, or the month's last day when it has no such day (31 Jan -> 28/29 Feb)."""
+    year, month = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return start.replace(year=year, month=month, day=day)
+
+
+def due_date(received_at: datetime) -> datetime:
+    return min(add_business_days(received_at, BUSINESS_DAYS), add_one_month(received_at))
+
+
+def is_overdue(view: RequestView, now: datetime) -> bool:
+    return view.status == "open" and datetime.fromisoformat(view.due_at) < now
+
+
+def submit(user_id: str, kind: str, details: str | None, now: datetime, *, completed: bool = False) -> RequestView:
+    request_id = uuid.uuid4().hex
+    view = store.create(request_id, user_id, kind, details, now, due_date(now), completed=completed)
+    audit.record(
+        tenant=audit.PLATFORM,
+        actor=user_id,
+        action=f"privacy_request.{'completed' if completed else 'received'}",
+        entity="PrivacyRequest",
+        entity_id=request_id,
+        at=now,
+        summary={"kind": kind},
+    )
+    return view
+
+
+def mine(user_id: str) -> list[RequestView]:
+    return store.for_user(user_id)
+
+
+def operator_queue(
+    operator_id: str, status: str, now: datetime, cursor: dict[str, object] | None
+) -> tuple[list[RequestView], dict[str, object] | None]:
+    """The operators' view, earliest due first. The read is audited (SEC-6)."""
+    views, after = store.by_status(status, 50, cursor)
+    audit.record_read(
+        tenant=audit.PLATFORM, actor=operator_id, entity="PrivacyRequest", entity_id=f"queue:{status}", at=now
+    )
+    return views, after
+
+
+def close(operator_id: str, request_id: str, status: str, now: datetime) -> RequestView:
+    view = store.close(request_id, status, now)
+    audit.record(
+        tenant=audit.PLATFORM,
+        actor=operator_id,
+        action=f"privacy_request.{status}",
+        entity="PrivacyRequest",
+        entity_id=request_id,
+        at=now,
+        summary={"subject": view.user_id},
+    )
+    return view
+
+
+def handle_user_request(user_id: str, kind: str, details: str | None, now: datetime) -> RequestView:
+    """Objection and restriction take effect at once (and are closed as done); the rest wait
+    for an operator, tracked with their due date."""
+    from chalicelib.privacy import consents
+    from chalicelib.store.consents import MARKETING_OBJECTION, NO_SCOPE, PROCESSING_RESTRICTION, ConsentChange
+
+    immediate = {"objection": MARKETING_OBJECTION, "restriction": PROCESSING_RESTRICTION}
+    if kind in immediate:
+        consents.change(user_id, [ConsentChange(immediate[kind], NO_SCOPE, True)], at=now, source="privacy-request")
+        return submit(user_id, kind, details, now, completed=True)
+    return submit(user_id, kind, details, now)
