@@ -34,8 +34,6 @@ RETENTION_FILE = ROOT / "chalicelib" / "privacy" / "manifest" / "_retention.toml
 API_HANDLER = "api_handler"  # Chalice's name for the function behind every route
 API_GATEWAY_STAGE = "api"  # .chalice/config.json api_gateway_stage (a test keeps them equal)
 SECRET_NAME = "{app}/{stage}/app"  # noqa: S105 (a name, not a secret) -- one Secrets Manager secret per stage, a JSON object
-EXPORTS_EXPIRE_DAYS = 7  # a data export is a short-lived download, not a second copy of the data
-DOCUMENTS_MAX_AGE_DAYS = 365  # backstop only: the app deletes travel documents first (RET-9)
 NONCURRENT_VERSION_DAYS = 7  # undo window for deleted objects; erasure is final after it
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # chalicelib.consumers returns batchItemFailures only when told the event source reports
@@ -162,6 +160,19 @@ def load_app_shape(project_dir: Path, stage: str) -> AppShape:
     # The app reads its settings (queue names included) from the environment at import.
     os.environ["BOOKING_STAGE"] = stage
     return describe_app(CLIFactory(str(project_dir)).load_chalice_app())
+
+
+def exports_expire_days() -> int:
+    from chalicelib.store import exports
+
+    return exports.KEEP.days
+
+
+def unconfigured_functions(shape: AppShape, stage: str, project_dir: Path) -> list[str]:
+    """Functions without their own policy file: Chalice would fail on a missing policy-<stage>.json."""
+    config = json.loads((project_dir / ".chalice" / "config.json").read_text())
+    configured = config["stages"][stage].get("lambda_functions", {})
+    return [f for f in shape.functions if "iam_policy_file" not in configured.get(f, {})]
 
 
 def retention_days(rule: str) -> int:
@@ -337,12 +348,11 @@ def _lifecycle(logical_name: str) -> list[dict[str, Any]]:
         },
     ]
     if logical_name == "exports":
-        rules.append({"Id": "exports-expire", "Status": "Enabled", "ExpirationInDays": EXPORTS_EXPIRE_DAYS})
-    if logical_name == "documents":
-        # RET-9: the app deletes a request's documents when its window ends (rule
-        # travel_documents, triggered by the request closing, which S3 cannot see); this
-        # backstop removes anything a sweep missed once no open request can still need it.
-        rules.append({"Id": "documents-backstop", "Status": "Enabled", "ExpirationInDays": DOCUMENTS_MAX_AGE_DAYS})
+        # An export is a short-lived download, kept as long as its record (chalicelib.store.exports).
+        rules.append({"Id": "exports-expire", "Status": "Enabled", "ExpirationInDays": exports_expire_days()})
+    # The documents bucket has no blanket expiry: it holds travel documents (deleted by the app
+    # when RET-9's window ends: the trigger, a request closing, is invisible to S3), the
+    # passive archive (RET-8) and the erasure log that must outlive every backup.
     return rules
 
 
@@ -692,7 +702,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.secret_keys:
         print(json.dumps({name: "..." for name in secret_setting_names()}, indent=2))
         return 0
-    template = build(args.stage, load_app_shape(args.project_dir.resolve(), args.stage))
+    shape = load_app_shape(args.project_dir.resolve(), args.stage)
+    missing = unconfigured_functions(shape, args.stage, args.project_dir.resolve())
+    if missing:
+        print(
+            f"error: give {', '.join(missing)} an entry in .chalice/config.json stages.{args.stage}.lambda_functions "
+            "(iam_policy_file with least-privilege permissions, lambda_memory_size, lambda_timeout)",
+            file=sys.stderr,
+        )
+        return 2
+    template = build(args.stage, shape)
     text = json.dumps(template, indent=2, sort_keys=True) + "\n"
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
