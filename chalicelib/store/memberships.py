@@ -43,6 +43,13 @@ def membership_item(business_id: str, user_id: str, role: Role, at: datetime | N
     )
 
 
+def transaction() -> TransactWrite:
+    """A TransactWrite bound to the table (for callers that add the membership to their own writes)."""
+    from chalicelib.store.users import new_transaction
+
+    return new_transaction()
+
+
 def add_membership_in(
     transaction: TransactWrite, business_id: str, user_id: str, role: Role, at: datetime | None = None
 ) -> None:
