@@ -725,3 +725,29 @@ def remove_member(business_id: str, user_id: str, role: Role) -> None:
         if _conditional_failed(exc):
             raise errors.Conflict("The membership changed meanwhile; read it again") from exc
         raise
+
+
+# --- demo data marker (infra/local/seed.py) -----------------------------------------
+
+
+class SeedMarker(TableItem, discriminator="SeedMarker"):
+    name = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+def claim_seed(name: str, now: datetime) -> bool:
+    """True for the one caller that gets to write the named demo data (a conditional PutItem)."""
+    try:
+        SeedMarker(pk=f"SEED#{name}", sk="META", name=name, created_at=_iso(now)).save(
+            condition=SeedMarker.pk.does_not_exist()
+        )
+    except PutError as exc:
+        if _conditional_failed(exc):
+            return False
+        raise
+    return True
+
+
+def release_seed(name: str) -> None:
+    """Forget a claim whose data could not be written, so the next start tries again."""
+    SeedMarker(pk=f"SEED#{name}", sk="META").delete()
