@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from chalicelib.store.audit import list_records
 
 VENUE = {
@@ -127,6 +129,7 @@ def test_a_tampered_cursor_is_422_naming_it(api, clock, signup):
         assert response.json["errors"][0]["field"] == "query.cursor"
 
 
+@pytest.mark.ddblocal
 def test_venue_service_specialist_lifecycle_with_audit(api, clock, signup):
     # proves: SEC-6
     owner = signup(name="Owner")

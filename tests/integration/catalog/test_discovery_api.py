@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from tests.support.data import sample_path
 
 WEEKDAYS_9_TO_12 = {day: {"hours": [{"start": "09:00", "end": "12:00"}]} for day in ("mon", "tue", "wed", "thu", "fri")}
@@ -58,6 +60,7 @@ def test_discovery_by_city_and_category_then_nearby_without_storing_the_location
         assert fragment not in logs.out + logs.err
 
 
+@pytest.mark.ddblocal
 def test_discovery_pages_with_a_cursor_and_rejects_bad_input(api, clock, signup):
     owner = signup(name="Owner")
     biz = _business(api, owner)
