@@ -1,7 +1,10 @@
 """Delivery records: each notification is delivered once per channel (idempotency).
 
-Kept in the Powertools idempotency table (key ``id``, TTL ``expiration``) under ids
-``notify#<notification id>``, beside (never colliding with) Powertools' own records.
+    DeliveryRecord  PK ``DELIVERY#<notification id>``  SK ``DELIVERY``  (TTL: 15 days)
+
+A conditional "sent" marker of our own rather than Powertools idempotency: one record
+tracks every channel of a notification, and the "done" writes of a whole SQS batch go in
+one BatchWriteItem, which keeps a delivery at about two DynamoDB calls (bench/notifications.py).
 
     status    claimed | released | done
     lease     epoch seconds until which a claim is held by one consumer
@@ -23,13 +26,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
+
 from chalicelib.aws_clients import client
 from chalicelib.settings import get_settings
+from chalicelib.store.table import TableItem
 
-ID_PREFIX = "notify#"
+PK_PREFIX = "DELIVERY#"
+SK = "DELIVERY"
 # Long enough to outlive every redelivery: SQS keeps messages and DLQs up to 14 days.
 RECORD_LIFETIME = timedelta(days=15)
 _BATCH_WRITE_LIMIT = 25
+
+
+class DeliveryRecord(TableItem, discriminator="DeliveryRecord"):
+    """Declared for the privacy manifest and readers; written with conditional low-level calls."""
+
+    status = UnicodeAttribute()
+    lease = NumberAttribute(null=True)
+    channels = ListAttribute[str](of=UnicodeAttribute, null=True)
+    attempts = NumberAttribute(null=True)
 
 
 class Busy(Exception):
@@ -44,7 +60,11 @@ class Claim:
 
 
 def _table() -> str:
-    return get_settings().resolved_idempotency_table_name()
+    return get_settings().resolved_table_name()
+
+
+def _key(notification_id: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": PK_PREFIX + notification_id}, "sk": {"S": SK}}
 
 
 def _epoch(at: datetime) -> int:
@@ -60,15 +80,16 @@ def claim(notification_id: str, now: datetime, lease: timedelta) -> Claim | None
     from botocore.exceptions import ClientError
 
     dynamodb = client("dynamodb")
-    key = {"id": {"S": ID_PREFIX + notification_id}}
+    key = _key(notification_id)
     try:
         answer = dynamodb.update_item(
             TableName=_table(),
             Key=key,
-            UpdateExpression="SET #st = :claimed, lease = :lease, expiration = :exp ADD attempts :one",
-            ConditionExpression="attribute_not_exists(id) OR #st = :released OR (#st = :claimed AND lease < :now)",
-            ExpressionAttributeNames={"#st": "status"},
+            UpdateExpression="SET entity = :entity, #st = :claimed, lease = :lease, #ttl = :exp ADD attempts :one",
+            ConditionExpression="attribute_not_exists(pk) OR #st = :released OR (#st = :claimed AND lease < :now)",
+            ExpressionAttributeNames={"#st": "status", "#ttl": "ttl"},
             ExpressionAttributeValues={
+                ":entity": {"S": "DeliveryRecord"},
                 ":claimed": {"S": "claimed"},
                 ":released": {"S": "released"},
                 ":lease": {"N": str(_epoch(now + lease))},
@@ -97,9 +118,9 @@ def release(notification_id: str, channels_done: Iterable[str], now: datetime) -
     """After a failure: keep the channels already delivered, let the next attempt claim at once."""
     client("dynamodb").update_item(
         TableName=_table(),
-        Key={"id": {"S": ID_PREFIX + notification_id}},
-        UpdateExpression="SET #st = :released, channels = :channels, expiration = :exp REMOVE lease",
-        ExpressionAttributeNames={"#st": "status"},
+        Key=_key(notification_id),
+        UpdateExpression="SET #st = :released, channels = :channels, #ttl = :exp REMOVE lease",
+        ExpressionAttributeNames={"#st": "status", "#ttl": "ttl"},
         ExpressionAttributeValues={
             ":released": {"S": "released"},
             ":channels": {"L": [{"S": c} for c in sorted(channels_done)]},
@@ -115,10 +136,11 @@ def complete_many(done: Sequence[tuple[str, Iterable[str]]], now: datetime) -> N
         {
             "PutRequest": {
                 "Item": {
-                    "id": {"S": ID_PREFIX + notification_id},
+                    **_key(notification_id),
+                    "entity": {"S": "DeliveryRecord"},
                     "status": {"S": "done"},
                     "channels": {"L": [{"S": c} for c in sorted(channels)]},
-                    "expiration": expiration,
+                    "ttl": expiration,
                 }
             }
         }

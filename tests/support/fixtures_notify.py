@@ -48,7 +48,7 @@ class Outbox:
         from moto.sns.models import sns_backends
 
         endpoint = sns_backends[ACCOUNT][REGION].platform_endpoints.get(endpoint_arn)
-        return [json.loads(m) for m in endpoint.messages] if endpoint else []
+        return [json.loads(m) for m in endpoint.messages.values()] if endpoint else []
 
 
 @dataclass
