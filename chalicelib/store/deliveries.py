@@ -44,7 +44,7 @@ class DeliveryRecord(TableItem, discriminator="DeliveryRecord"):
 
     status = UnicodeAttribute()
     lease = NumberAttribute(null=True)
-    channels = ListAttribute[str](of=UnicodeAttribute, null=True)
+    channels = ListAttribute[str](null=True)  # channel names and "push:<device id>"
     attempts = NumberAttribute(null=True)
 
 
