@@ -518,7 +518,8 @@ def _problem_template(status: int | None, slug: str, title: str) -> str:
     status_part = f'"status":{status},' if status is not None else ""
     return (
         f'{{"type":"/problems/{slug}","title":"{title}",{status_part}'
-        '"detail":"$context.error.messageString","instance":"$context.path","request_id":"$context.requestId"}'
+        # messageString is already a quoted JSON string
+        '"detail":$context.error.messageString,"instance":"$context.path","request_id":"$context.requestId"}'
     )
 
 

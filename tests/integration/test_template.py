@@ -274,9 +274,15 @@ def test_api_is_throttled_alarmed_and_answers_problems_for_unknown_routes(
     missing = responses["MISSING_AUTHENTICATION_TOKEN"]
     assert missing["StatusCode"] == "404"
     assert missing["ResponseParameters"]["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
-    body = json.loads(missing["ResponseTemplates"]["application/json"])
+    # ($context.error.messageString is substituted as a quoted JSON string by API Gateway)
+    template_text = missing["ResponseTemplates"]["application/json"]
+    body = json.loads(template_text.replace("$context.error.messageString", '"Missing Authentication Token"'))
+    assert body["instance"] == "$context.path" and body["request_id"] == "$context.requestId"
     assert body["type"] == "/problems/not-found" and body["status"] == 404
     assert {"DEFAULT_4XX", "DEFAULT_5XX", "THROTTLED"} <= set(responses)
+    for response in responses.values():  # every gateway-made answer is a JSON problem document
+        text = response["ResponseTemplates"]["application/json"].replace("$context.error.messageString", '"m"')
+        assert json.loads(text)["type"].startswith("/problems/")
     # and 5xx, errors and throttles of every function raise alarms
     metrics = {
         (a["Properties"]["Namespace"], a["Properties"]["MetricName"], json.dumps(a["Properties"]["Dimensions"]))
