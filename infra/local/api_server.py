@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from chalice.local import ChaliceRequestHandler, LocalDevServer
+from chalice.local import ChaliceRequestHandler, LocalDevServer, ThreadedHTTPServer
 
 from infra.local.gateway import ProblemGateway
 
@@ -34,6 +34,14 @@ class ProblemRequestHandler(ChaliceRequestHandler):
         sys.stderr.write("api " + re.sub(r"\?\S*", "", format % args) + "\n")
 
 
+class QuietThreadedHTTPServer(ThreadedHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up early (curl | head) is not an error worth a traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 def create_server(host: str, port: int) -> LocalDevServer:
     from chalice.cli.factory import CLIFactory
     from chalice.deploy.validate import validate_routes
@@ -47,7 +55,9 @@ def create_server(host: str, port: int) -> LocalDevServer:
     if not isinstance(app, LocalChalice):
         CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
         app.__class__ = CustomLocalChalice
-    return LocalDevServer(app, config, host, port, handler_cls=ProblemRequestHandler)
+    return LocalDevServer(
+        app, config, host, port, handler_cls=ProblemRequestHandler, server_cls=QuietThreadedHTTPServer
+    )
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,6 +135,15 @@ class OutboxMotoServer(ThreadedMotoServer):
         self._server.serve_forever()
 
 
+def _timed(running: ExitStack, fn: Callable[..., object], *args: object) -> None:
+    def call() -> None:
+        started = time.monotonic()
+        fn(*args)
+        log.info("stopped %s in %.2fs", getattr(fn, "__qualname__", fn), time.monotonic() - started)
+
+    running.callback(call)
+
+
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -161,7 +171,7 @@ def run(config: StackConfig, ready: threading.Event | None = None) -> None:
 def _start_and_serve(config: StackConfig, running: ExitStack, logs: Path, ready: threading.Event | None) -> None:
     # DynamoDB Local: a JVM with its data on disk.
     ddb = dynamodb.start(config.ddb_port, config.data_dir / "dynamodb", log_file=logs / "dynamodb.log")
-    running.callback(dynamodb.stop, ddb)
+    _timed(running, dynamodb.stop, ddb)
 
     # moto: in this process, so the outbox can read its backends (the JVM starts meanwhile).
     recorder = outbox.OutboxRecorder()
@@ -169,10 +179,10 @@ def _start_and_serve(config: StackConfig, running: ExitStack, logs: Path, ready:
     moto.start()
     if moto.error is not None:
         raise StackError(f"moto could not listen on port {config.moto_port}: {moto.error}")
-    running.callback(moto.stop)
+    _timed(running, moto.stop)
     stop_watching = threading.Event()
     threading.Thread(target=recorder.watch, args=(stop_watching,), daemon=True, name="outbox").start()
-    running.callback(stop_watching.set)
+    _timed(running, stop_watching.set)
     log.info("moto ready on %s", config.moto_url)
     try:
         dynamodb.wait_ready(config.ddb_url, ddb)
@@ -191,15 +201,15 @@ def _start_and_serve(config: StackConfig, running: ExitStack, logs: Path, ready:
 
     server = create_server(HOST, config.api_port)
     threading.Thread(target=server.server.serve_forever, daemon=True, name="api").start()
-    running.callback(server.server.server_close)
-    running.callback(server.shutdown)
+    _timed(running, server.server.server_close)
+    _timed(running, server.shutdown)
     log.info("API ready on %s", config.api_url)
 
     from infra.local.dispatcher import Dispatcher
 
     dispatcher = Dispatcher(server.app_object, client("sqs"), REGION)
     dispatcher.start()
-    running.callback(dispatcher.stop)
+    _timed(running, dispatcher.stop)
 
     print(banner(config, seeded, dispatcher.describe()), flush=True)
     if ready is not None:
@@ -231,7 +241,10 @@ def main() -> None:
     )
     logging.getLogger("infra.local").setLevel(logging.INFO)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines drown the rest
-    signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM stops as cleanly as Ctrl-C
+    # Ctrl-C and SIGTERM stop cleanly; set explicitly because a shell that starts us in the
+    # background leaves SIGINT ignored, and Python then installs no handler of its own.
+    signal.signal(signal.SIGINT, _raise_interrupt)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         config = StackConfig.from_env()
         run(config)
@@ -239,6 +252,10 @@ def main() -> None:
         sys.exit(f"error: {exc}")
     except KeyboardInterrupt:
         print("\nstopped: DynamoDB Local, moto, the API and the dispatcher.", flush=True)
+        sys.stderr.flush()
+        # Everything is stopped and flushed: skip the interpreter's slow teardown of a
+        # large heap (seconds on a busy machine) that would only delay the prompt.
+        os._exit(0)
 
 
 if __name__ == "__main__":
