@@ -73,7 +73,7 @@ def anonymisation_plan(entity: str, item: dict[str, Any], manifest: Manifest) ->
     removed too, so the anonymised item drops out of that person's index.
     """
     model = _model_for(entity)
-    personal = manifest.entity(entity).personal_attributes if entity in manifest.entities else []
+    personal = manifest.entity(entity).anonymise_attributes if entity in manifest.entities else []
     attributes = model.get_attributes() if model else {}
     remove: list[str] = []
     blank: dict[str, Any] = {}

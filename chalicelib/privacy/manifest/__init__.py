@@ -56,6 +56,7 @@ class AttributeClass:
     legal_basis: str
     recipients: tuple[str, ...]
     promises: tuple[str, ...] = ()
+    identifying: bool = False  # anonymisation removes it (it links the record to a person)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,13 @@ class EntityManifest:
     @property
     def personal_attributes(self) -> list[str]:
         return sorted(name for name, attr in self.attributes.items() if attr.personal)
+
+    @property
+    def anonymise_attributes(self) -> list[str]:
+        """What anonymisation strips: the attributes marked ``identifying``, or, when the
+        entity marks none, every personal attribute."""
+        marked = sorted(name for name, attr in self.attributes.items() if attr.identifying)
+        return marked or self.personal_attributes
 
 
 @dataclass(frozen=True)
@@ -138,7 +146,10 @@ def _attribute(name: str, data: dict[str, Any], where: str, problems: list[str])
     personal = data.get("personal")
     if not isinstance(personal, bool):
         problems.append(f"{where}: 'personal' must be true or false")
-    unknown = set(data) - {"category", "personal", "purpose", "legal_basis", "recipients", "promises"}
+    identifying = data.get("identifying", False)
+    if not isinstance(identifying, bool):
+        problems.append(f"{where}: 'identifying' must be true or false")
+    unknown = set(data) - {"category", "personal", "purpose", "legal_basis", "recipients", "promises", "identifying"}
     if unknown:
         problems.append(f"{where}: unknown keys {sorted(unknown)}")
     return AttributeClass(
@@ -149,6 +160,7 @@ def _attribute(name: str, data: dict[str, Any], where: str, problems: list[str])
         legal_basis=basis,
         recipients=_strings(data, "recipients", where, problems, required=True),
         promises=_strings(data, "promises", where, problems, required=False),
+        identifying=bool(identifying),
     )
 
 

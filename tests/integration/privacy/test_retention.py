@@ -47,7 +47,8 @@ def _put_due_item(entity: str, manifest: Manifest, due: datetime) -> dict:
         "exp_pk": {"S": exp_pk},
         "exp_sk": {"S": exp_sk},
     }
-    for name in manifest.entity(entity).personal_attributes:
+    # What anonymisation must strip (the identifying attributes) carries the canary.
+    for name in manifest.entity(entity).anonymise_attributes:
         item[name] = {"S": CANARY}
     client("dynamodb").put_item(TableName=get_settings().resolved_table_name(), Item=item)
     return item

@@ -1,0 +1,245 @@
+"""The canary: after erasure + 30 days + sweeps, no trace of the user is left anywhere.
+
+A user with a unique canary name, phone and e-mail uses every feature there is, then
+deletes the account; the clock moves 30 days, the schedules and consumers run. A scan of
+the whole table and its indexes, the idempotency table, every queue and DLQ, every S3
+object and all log output captured during the test finds no canary string.
+
+Not covered (no such feature yet): reviews, wallet/tickets, travel requests and documents.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import string
+from datetime import timedelta
+from typing import Any
+
+from chalicelib import resources
+from chalicelib.aws_clients import client
+from chalicelib.notify import queues
+from chalicelib.privacy import exports, jobs, sweeps
+from chalicelib.settings import get_settings
+from tests.support.fixtures_accounts import unique_phone
+
+
+def _letters(n: int) -> str:
+    return "".join(secrets.choice(string.ascii_lowercase) for _ in range(n))
+
+
+class _Collect(logging.Handler):
+    """Every log record, formatted by the app's own (redacting) formatter when it has one."""
+
+    def __init__(self, formatter: logging.Formatter | None) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+        if formatter is not None:
+            self.setFormatter(formatter)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+def _drain(logical: str, handler: Any) -> int:
+    """Run a consumer over its queue until it is empty, as Lambda would."""
+    sqs = client("sqs")
+    url = queues.queue_url(logical)
+    handled = 0
+    for _ in range(50):
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+        if not messages:
+            break
+        event = {
+            "Records": [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": {},
+                    "messageAttributes": {},
+                    "eventSource": "aws:sqs",
+                }
+                for m in messages
+            ]
+        }
+        try:
+            handler(event)
+        except Exception:  # a failing record stays on the queue; the scan below will see it
+            logging.getLogger("canary").exception("consumer failed")
+        for message in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        handled += len(messages)
+    return handled
+
+
+def _run_consumers(notify: Any) -> None:
+    notify.drain()
+    _drain("jobs", jobs.handle_event)
+
+
+def _everything_stored() -> list[tuple[str, str]]:
+    """(where, text) for every item of the table and its indexes, the idempotency table,
+    every message on every queue and DLQ, and every S3 object."""
+    settings = get_settings()
+    dynamodb = client("dynamodb")
+    found: list[tuple[str, str]] = []
+    for table in (settings.resolved_table_name(), settings.resolved_idempotency_table_name()):
+        indexes = [None] + [
+            i["IndexName"] for i in dynamodb.describe_table(TableName=table)["Table"].get("GlobalSecondaryIndexes", [])
+        ]
+        for index in indexes:
+            kwargs = {"TableName": table, **({"IndexName": index} if index else {})}
+            for page in dynamodb.get_paginator("scan").paginate(**kwargs):
+                found += [(f"{table}/{index or 'table'}", json.dumps(item)) for item in page["Items"]]
+    sqs = client("sqs")
+    for spec in resources.QUEUES:
+        for name in (
+            resources.queue_name(settings.stage, spec.logical_name),
+            resources.dlq_name(settings.stage, spec.logical_name),
+        ):
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            for _ in range(20):
+                messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get(
+                    "Messages", []
+                )
+                if not messages:
+                    break
+                found += [(f"sqs/{name}", m["Body"] + json.dumps(m.get("MessageAttributes", {}))) for m in messages]
+    s3 = client("s3")
+    for bucket in s3.list_buckets()["Buckets"]:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket["Name"]):
+            for entry in page.get("Contents", []):
+                body = s3.get_object(Bucket=bucket["Name"], Key=entry["Key"])["Body"].read()
+                found.append((f"s3/{bucket['Name']}/{entry['Key']}", entry["Key"] + body.decode("utf-8", "replace")))
+    return found
+
+
+def test_no_trace_of_a_deleted_user_is_left_anywhere(api, clock, notify, salon, buckets, monkeypatch, capfd):
+    # proves: RET-1
+    # proves: RET-2
+    # proves: RIGHT-4
+    # proves: SEC-6
+    from chalicelib.observability import logger as app_logger
+
+    powertools_handler = app_logger.registered_handler
+    collected = _Collect(powertools_handler.formatter)
+    logging.getLogger().addHandler(collected)
+    app_logger.addHandler(collected)
+
+    # Given a canary user with a unique name, phone and e-mail
+    suffix = _letters(10)
+    name = f"Canary{suffix.capitalize()} Zyxwort"
+    renamed = f"Canary{suffix.capitalize()} Quillbeck"
+    phone = unique_phone()
+    email = f"canary.{suffix}@example.org"
+    canaries = [name, renamed, f"Canary{suffix.capitalize()}", phone, phone.lstrip("+"), email, suffix]
+
+    registered = api.post(
+        "/v1/auth/register",
+        {
+            "name": name,
+            "phone": phone,
+            "email": email,
+            "password": f"pw-{suffix}-long-enough",
+            "age_16_or_older": True,
+            "terms_version": get_settings().terms_version,
+        },
+    )
+    assert registered.status == 201, registered.body
+    me = {"Authorization": f"Bearer {registered.json['access_token']}"}
+
+    # When they use every feature there is
+    assert api.post("/v1/auth/login", {"login": email, "password": f"pw-{suffix}-long-enough"}).status == 200
+    assert api.post("/v1/auth/otp", {"phone": phone}).status in (200, 202)
+    assert api.patch("/v1/me", {"name": renamed}, headers=me).status == 200
+    assert api.get("/v1/me", headers=me).status == 200
+    assert (
+        api.put(
+            "/v1/me/consents",
+            {
+                "location": True,
+                "partner_marketing": [
+                    {"partner_id": "all", "granted": True},
+                    {"partner_id": salon.business_id, "granted": True},
+                ],
+            },
+            headers=me,
+        ).status
+        == 200
+    )
+    assert (
+        api.put(
+            "/v1/me/notification-preferences",
+            {"choices": [{"category": "reminders", "channel": "email", "enabled": True}]},
+            headers=me,
+        ).status
+        == 200
+    )
+    device = api.post("/v1/me/devices", {"platform": "fcm", "token": f"fcm-token-{suffix}"}, headers=me)
+    assert device.status in (200, 201), device.body
+    assert api.put(f"/v1/me/favorites/{salon.venue_id}", headers=me).status in (200, 201, 204)
+    start = salon.at(3, "10:00")
+    booked = api.post(
+        "/v1/bookings", salon.body(start, salon.specialist_ids[0], notes=f"Please call {name} at {phone}"), headers=me
+    )
+    assert booked.status == 201, booked.body
+    booking_id = booked.json["id"]
+    assert (
+        api.post(
+            f"/v1/bookings/{booking_id}/reschedule", {"start": salon.at(4, "11:00").isoformat()}, headers=me
+        ).status
+        == 200
+    )
+    assert api.get(f"/v1/bookings/{booking_id}/calendar.ics", headers=me).status == 200
+    second = api.post("/v1/bookings", salon.body(salon.at(5, "12:00"), salon.specialist_ids[1]), headers=me)
+    assert second.status == 201
+    assert api.post(f"/v1/bookings/{second.json['id']}/cancel", headers=me).status == 200
+    assert api.get("/v1/me/bookings", headers=me).status == 200
+    # (the business reads the booking: a staff read of customer data, audited)
+    assert (
+        api.get(f"/v1/businesses/{salon.business_id}/bookings/{booking_id}", headers=salon.owner.headers).status == 200
+    )
+    assert api.post("/v1/me/exports", headers=me).status == 201
+    monkeypatch.setattr(exports, "INLINE_LIMIT_BYTES", 0)
+    assert api.post("/v1/me/exports", headers=me).status == 201
+    assert (
+        api.post(
+            "/v1/me/privacy-requests", {"kind": "rectification", "details": f"I am {name}, {email}"}, headers=me
+        ).status
+        == 201
+    )
+    _run_consumers(notify)
+    from chalicelib.schedules import run_reminders
+
+    run_reminders()
+
+    # (the scan below can see the canary: it is in the table, S3 and the export before erasure)
+    before = {where.split("/")[0] for where, text in _everything_stored() if any(c in text for c in canaries)}
+    assert {"s3"} <= before and any(where.startswith(get_settings().resolved_table_name()) for where in before)
+
+    # And then delete the account
+    assert api.delete("/v1/me", headers=me).status == 200
+    # When the clock moves 30 days and the schedules and consumers run
+    for days in (1, 7, 7, 7, 8):
+        clock.advance(timedelta(days=days))
+        run_reminders()
+        sweeps.run(clock.now())
+        _run_consumers(notify)
+    clock.advance(timedelta(hours=1))
+    sweeps.run(clock.now())
+
+    # Then no canary string is anywhere: table, indexes, idempotency table, queues, DLQs, S3, logs
+    out, err = capfd.readouterr()
+    logs = [("logs", line) for line in collected.lines] + [("stdout", out), ("stderr", err)]
+    assert collected.lines, "no log output was captured: the log scan would prove nothing"
+    logging.getLogger().removeHandler(collected)
+    app_logger.removeHandler(collected)
+    leaks = [
+        (where, canary, text[:300])
+        for where, text in _everything_stored() + logs
+        for canary in canaries
+        if canary in text
+    ]
+    assert not leaks, "canary found:\n" + "\n".join(f"{w}: {c!r} in {t}" for w, c, t in leaks[:20])
