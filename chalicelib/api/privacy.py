@@ -209,7 +209,7 @@ def post_privacy_request(ctx: RequestContext, body: PrivacyRequestCreate) -> Pri
     auth=True,
 )
 def list_my_privacy_requests(ctx: RequestContext) -> PrivacyRequestList:
-    return PrivacyRequestList(items=[_request_out(v) for v in requests.mine(ctx.principal.user_id)])
+    return PrivacyRequestList(items=[_request_out(v) for v in requests.mine(ctx.principal.user_id, deps.clock().now())])
 
 
 @endpoint(

@@ -119,7 +119,7 @@ def run_export_job(user_id: str, export_id: str, now: datetime) -> None:
 
 def status(user_id: str, export_id: str, now: datetime) -> tuple[store.ExportView, str | None, datetime | None]:
     """The caller's own export (404 for anyone else's) and a fresh expiring link when ready."""
-    view = store.get(user_id, export_id)
+    view = store.get(user_id, export_id, now)
     if view is None:
         raise errors.NotFound("No such export")
     if view.status != "ready" or view.object_key is None:

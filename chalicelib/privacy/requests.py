@@ -59,15 +59,15 @@ def submit(user_id: str, kind: str, details: str | None, now: datetime, *, compl
     return view
 
 
-def mine(user_id: str) -> list[RequestView]:
-    return store.for_user(user_id)
+def mine(user_id: str, now: datetime) -> list[RequestView]:
+    return store.for_user(user_id, now)
 
 
 def operator_queue(
     operator_id: str, status: str, now: datetime, cursor: dict[str, object] | None
 ) -> tuple[list[RequestView], dict[str, object] | None]:
     """The operators' view, earliest due first. The read is audited (SEC-6)."""
-    views, after = store.by_status(status, 50, cursor)
+    views, after = store.by_status(status, 50, cursor, now)
     audit.record_read(
         tenant=audit.PLATFORM, actor=operator_id, entity="PrivacyRequest", entity_id=f"queue:{status}", at=now
     )

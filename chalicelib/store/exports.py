@@ -55,10 +55,12 @@ def mark_ready(user_id: str, export_id: str, object_key: str, now: datetime) -> 
     )
 
 
-def get(user_id: str, export_id: str) -> ExportView | None:
+def get(user_id: str, export_id: str, now: datetime) -> ExportView | None:
     try:
         job = ExportJob.get(f"USER#{user_id}", f"EXPORT#{export_id}", consistent_read=True)
     except ExportJob.DoesNotExist:
+        return None
+    if retention.is_expired(job, now):
         return None
     return ExportView(
         export_id=job.export_id,

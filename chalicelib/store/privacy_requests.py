@@ -17,6 +17,7 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 
 from chalicelib import errors
+from chalicelib.store import retention
 from chalicelib.store.table import TableItem
 
 
@@ -91,20 +92,24 @@ def create(
     return _view(item)
 
 
-def for_user(user_id: str, limit: int = 100) -> list[RequestView]:
+def for_user(user_id: str, now: datetime, limit: int = 100) -> list[RequestView]:
     return [
         _view(item)
         for item in PrivacyRequest.gsi1.query(
             f"USER#{user_id}", PrivacyRequest.gsi1sk.startswith("PRIVREQ#"), scan_index_forward=False, limit=limit
         )
-        if isinstance(item, PrivacyRequest)
+        if isinstance(item, PrivacyRequest) and not retention.is_expired(item, now)
     ]
 
 
-def by_status(status: str, limit: int, after: dict[str, Any] | None) -> tuple[list[RequestView], dict[str, Any] | None]:
+def by_status(
+    status: str, limit: int, after: dict[str, Any] | None, now: datetime
+) -> tuple[list[RequestView], dict[str, Any] | None]:
     """One page of the operators' queue, earliest due first (one Query on GSI2)."""
     results = PrivacyRequest.gsi2.query(f"PRIVREQS#{status}", limit=limit, last_evaluated_key=after)
-    items = [_view(item) for item in results if isinstance(item, PrivacyRequest)]
+    items = [
+        _view(item) for item in results if isinstance(item, PrivacyRequest) and not retention.is_expired(item, now)
+    ]
     return items, results.last_evaluated_key
 
 

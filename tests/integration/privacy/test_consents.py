@@ -103,3 +103,18 @@ def test_unknown_partner_id_shape_is_refused(api, clock, as_user):
         "/v1/me/consents", {"partner_marketing": [{"partner_id": "a b#c", "granted": True}]}, headers=as_user("u5")
     )
     assert response.status == 422
+
+
+def test_the_registration_record_shows_the_accepted_terms(api, signup):
+    # proves: DATA-2
+    # Given a customer who registered accepting the current terms
+    from chalicelib.settings import get_settings
+    from chalicelib.store import users
+
+    me = signup(name="Terry Terms")
+    # When they read their consents
+    terms = api.get("/v1/me/consents", headers=me.headers).json["terms"]
+    # Then the accepted version and time are there, and the record holds the IP too
+    assert terms["version"] == get_settings().terms_version and terms["accepted_at"]
+    record = users.get_registration(me.user_id)
+    assert record.ip and record.accepted_at == terms["accepted_at"]
