@@ -192,6 +192,19 @@ def free_starts(
 
     ``busy`` holds the specialist's live bookings as UTC intervals, buffers included.
     """
+    fromtimestamp = datetime.fromtimestamp
+    return [fromtimestamp(s, UTC) for s in _free_epochs(venue, service, specialist, busy, day_from, day_to, now)]
+
+
+def _free_epochs(
+    venue: Venue,
+    service: Service,
+    specialist: Specialist,
+    busy: Sequence[Interval],
+    day_from: date,
+    day_to: date,
+    now: datetime,
+) -> list[int]:
     if service.specialist_ids and specialist.specialist_id not in service.specialist_ids:
         return []
     step = venue.slot_interval_minutes * 60
@@ -218,8 +231,7 @@ def free_starts(
             # Align to local wall-clock multiples of the step (offset is constant in the piece).
             aligned = -((-(first + offset)) // step) * step - offset
             starts.extend(range(aligned, last + 1, step))
-    fromtimestamp = datetime.fromtimestamp
-    return [fromtimestamp(s, UTC) for s in starts]
+    return starts
 
 
 def _split_at_offset_changes(zone_name: str, start: int, end: int) -> list[_EpochInterval]:
@@ -255,8 +267,15 @@ def union_free_starts(
     now: datetime,
 ) -> list[tuple[datetime, tuple[str, ...]]]:
     """ "Any specialist": every free start of any of ``specialists``, ascending, with who is free then."""
-    free_by_start: dict[datetime, list[str]] = {}
+    # Unite on integer epochs: only the distinct starts become datetimes (the hot path).
+    free_by_start: dict[int, list[str]] = {}
     for person in specialists:
-        for start in free_starts(venue, service, person, busy.get(person.specialist_id, ()), day_from, day_to, now):
-            free_by_start.setdefault(start, []).append(person.specialist_id)
-    return [(start, tuple(free_by_start[start])) for start in sorted(free_by_start)]
+        person_busy = busy.get(person.specialist_id, ())
+        for start in _free_epochs(venue, service, person, person_busy, day_from, day_to, now):
+            who = free_by_start.get(start)
+            if who is None:
+                free_by_start[start] = [person.specialist_id]
+            else:
+                who.append(person.specialist_id)
+    fromtimestamp = datetime.fromtimestamp
+    return [(fromtimestamp(start, UTC), tuple(free_by_start[start])) for start in sorted(free_by_start)]

@@ -252,3 +252,25 @@ def test_zones_come_from_the_pinned_tzdata_package():
     assert not is_known_zone("Mars/Olympus_Mons")
     assert not is_known_zone("../../etc/passwd")
     assert not is_known_zone("")
+
+
+def test_any_specialist_is_the_union_naming_who_is_free():
+    # Given two specialists in Baku: p1 09:00-11:00, p2 10:00-12:00
+    from dataclasses import replace
+
+    from chalicelib.domain.availability import union_free_starts
+
+    tz = "Asia/Baku"
+    first = specialist(hours(("09:00", "11:00")))
+    second = replace(specialist(hours(("10:00", "12:00"))), specialist_id="p2")
+    day = date(2026, 7, 6)
+    # When "any" is computed for a 60-min service
+    slots = union_free_starts(venue(tz), service(60), [first, second], {}, day, day, LONG_AGO)
+    # Then every start of either appears once, with who is free then
+    assert [(local(tz, [s])[0], ids) for s, ids in slots] == [
+        ("09:00+0400", ("p1",)),
+        ("09:30+0400", ("p1",)),
+        ("10:00+0400", ("p1", "p2")),
+        ("10:30+0400", ("p2",)),
+        ("11:00+0400", ("p2",)),
+    ]
