@@ -73,11 +73,11 @@ def start(port: int, data_dir: Path | None, log_file: Path | None = None) -> sub
         cwd=home,
         stdout=output,
         stderr=subprocess.STDOUT,
-        preexec_fn=_die_with_parent,  # only a prctl call before exec; start from the main thread
+        preexec_fn=die_with_parent,  # only a prctl call before exec; start from the main thread
     )
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Linux: the JVM gets SIGTERM when its parent dies, even if the parent was killed -9."""
     try:
         import ctypes

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import requests
 
-from infra.local.dynamodb import free_port
+from infra.local.dynamodb import die_with_parent, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_WITHIN_SECONDS = 60  # issue 2: /v1/health and /openapi.json within 60 s
@@ -76,6 +76,7 @@ class LocalStack:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: stop() reaches every child
+                preexec_fn=die_with_parent,  # and if pytest itself is killed, the stack goes too
             )
         self._wait_ready(started)
 
