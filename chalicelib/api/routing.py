@@ -210,7 +210,9 @@ def endpoint(
                 query=query,
                 response=response,
                 status=status,
-                error_statuses=tuple(sorted({*errors_, *((422,) if body or query else ()), 500})),
+                error_statuses=tuple(
+                    sorted({*errors_, *((400, 415, 422) if body else ()), *((422,) if query else ()), 500})
+                ),
                 auth=auth,
                 produces=produces,
                 description=description or (handler.__doc__ or "").strip(),
