@@ -43,6 +43,7 @@ def _no_scan_in_request_path(request: pytest.FixtureRequest, monkeypatch: pytest
     from tests.support.api import ApiClient
 
     violations: list[str] = []
+    request.node.scan_violations = violations  # a test of the guard itself reads and clears it
     install_scan_guard(monkeypatch, violations)
     original_request = ApiClient.request
 
@@ -114,7 +115,8 @@ class Salon:
     def at(self, days: int, wall: str) -> datetime:
         """Local wall-clock ``HH:MM`` ``days`` after the fake clock's local date, as UTC."""
         hour, minute = (int(part) for part in wall.split(":"))
-        local = datetime.combine(self.today + timedelta(days=days), time(hour, minute), ZoneInfo(BERLIN))
+        zone = ZoneInfo(self.venue.timezone)
+        local = datetime.combine(self.today + timedelta(days=days), time(hour, minute), zone)
         return local.astimezone(UTC)
 
     def body(self, start: datetime, specialist: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -129,7 +131,14 @@ class Salon:
         return payload
 
 
-def make_salon(owner: Any, now: datetime, specialists: int = 3, **venue_overrides: Any) -> Salon:
+def make_salon(
+    owner: Any,
+    now: datetime,
+    specialists: int = 3,
+    timezone: str = BERLIN,
+    hours: tuple[time, time] = (time(9), time(18)),
+    **venue_overrides: Any,
+) -> Salon:
     from chalicelib.domain.catalog import Business, Service, Specialist, TimeRange, Venue, WorkingPlan
     from chalicelib.domain.identity import Role
     from chalicelib.store import catalog, memberships
@@ -143,13 +152,13 @@ def make_salon(owner: Any, now: datetime, specialists: int = 3, **venue_override
             name="Salon Nord, Mitte",
             address="Torstraße 1, 10119 Berlin",
             city="Berlin",
-            timezone=BERLIN,
+            timezone=timezone,
             categories=("hair",),
             **{"slot_interval_minutes": 15, "min_notice_minutes": 60, "horizon_days": 60} | venue_overrides,
         ),
         now,
     )
-    hours = {day: (TimeRange(time(9), time(18)),) for day in range(7)}
+    plan = {day: (TimeRange(*hours),) for day in range(7)}
     team = [
         catalog.create_specialist(
             Specialist(
@@ -157,7 +166,7 @@ def make_salon(owner: Any, now: datetime, specialists: int = 3, **venue_override
                 venue_id=venue.venue_id,
                 specialist_id=catalog.new_id(),
                 name=f"Specialist {index}",
-                plan=WorkingPlan(hours=hours),
+                plan=WorkingPlan(hours=plan),
             )
         )
         for index in range(specialists)
@@ -189,7 +198,7 @@ def make_salon(owner: Any, now: datetime, specialists: int = 3, **venue_override
             specialist_ids=ids,
         )
     )
-    today = now.astimezone(ZoneInfo(BERLIN)).date()
+    today = now.astimezone(ZoneInfo(timezone)).date()
     return Salon(business.business_id, venue, service, short, team, owner, today)
 
 
@@ -236,6 +245,13 @@ def concurrent_api(api: Any, aws: str, monkeypatch: pytest.MonkeyPatch) -> Itera
 
     original_class = app.__class__
     app.__class__ = PerThreadRequest
+    # chalice.test swaps the os.environ OBJECT per request and swaps it back: from several
+    # threads the swaps interleave and leave a stale plain-dict os.environ behind (leaking
+    # this test's settings into later tests). Settings are read once per process anyway, so
+    # per-request environment patching is switched off while threads are in play.
+    from chalice import test as chalice_test
+
+    monkeypatch.setattr(chalice_test.BaseClient, "_patched_env_vars", _no_env_patch)
     if aws == "moto":
         from moto.dynamodb.responses import DynamoHandler
 
@@ -251,6 +267,11 @@ def concurrent_api(api: Any, aws: str, monkeypatch: pytest.MonkeyPatch) -> Itera
         yield api
     finally:
         app.__class__ = original_class
+
+
+@contextlib.contextmanager
+def _no_env_patch(self: Any, environment_variables: Any) -> Iterator[None]:
+    yield
 
 
 def run_concurrently(calls: list[Callable[[], Any]], workers: int | None = None) -> list[Any]:

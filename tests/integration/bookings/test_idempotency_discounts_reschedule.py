@@ -1,0 +1,274 @@
+"""Idempotent create, discount codes (limit under concurrency), atomic reschedule, the no-Scan guard."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from tests.support.fixtures_bookings import (
+    assert_booking_invariants,
+    in_request_path,
+    relogin,
+    run_concurrently,
+    table_items,
+)
+
+
+def _bookings_in_table() -> int:
+    return sum(1 for item in table_items() if item["entity"]["S"] == "BookingRecord")
+
+
+# --- Idempotency-Key ----------------------------------------------------------------------------
+
+
+def test_a_retry_with_the_same_key_returns_the_same_booking(api, salon, customer):
+    # Given a create request with an Idempotency-Key
+    body = salon.body(salon.at(1, "10:00"), salon.specialist_ids[0], notes="first")
+    headers = {**customer.headers, "Idempotency-Key": "retry-1"}
+    first = api.post("/v1/bookings", body, headers=headers)
+    # When the client retries it (e.g. after a timeout)
+    second = api.post("/v1/bookings", body, headers=headers)
+    # Then the same booking comes back, marked as a replay, and only one exists
+    assert first.status == 201 and second.status == 201
+    assert second.json == first.json
+    assert second.header("Idempotent-Replayed") == "true" and first.header("Idempotent-Replayed") is None
+    assert _bookings_in_table() == 1
+
+
+def test_the_same_key_with_another_body_is_refused(api, salon, customer):
+    headers = {**customer.headers, "Idempotency-Key": "retry-2"}
+    assert api.post("/v1/bookings", salon.body(salon.at(1, "10:00")), headers=headers).status == 201
+    # When the key is reused for a different request
+    other = api.post("/v1/bookings", salon.body(salon.at(1, "14:00")), headers=headers)
+    # Then it is a 422 problem naming the header, and no second booking exists
+    assert other.status == 422 and other.json["type"] == "/problems/idempotency-key-reused"
+    assert other.json["errors"][0]["field"] == "header.Idempotency-Key"
+    assert _bookings_in_table() == 1
+
+
+def test_keys_are_per_caller(api, salon, signup):
+    # Given two customers who happen to use the same key for different slots
+    a, b = signup(name="A"), signup(name="B")
+    ra = api.post("/v1/bookings", salon.body(salon.at(1, "10:00")), headers={**a.headers, "Idempotency-Key": "k"})
+    rb = api.post("/v1/bookings", salon.body(salon.at(1, "12:00")), headers={**b.headers, "Idempotency-Key": "k"})
+    # Then both get their own booking
+    assert ra.status == rb.status == 201 and ra.json["id"] != rb.json["id"]
+
+
+def test_an_invalid_key_is_422(api, salon, customer):
+    response = api.post(
+        "/v1/bookings", salon.body(salon.at(1, "10:00")), headers={**customer.headers, "Idempotency-Key": "x" * 300}
+    )
+    assert response.status == 422 and response.json["errors"][0]["field"] == "header.Idempotency-Key"
+
+
+@pytest.mark.ddblocal
+def test_concurrent_retries_with_one_key_make_one_booking(concurrent_api, salon, customer):
+    # Given ten copies of one request with one key, sent at once (a client retrying aggressively)
+    body = salon.body(salon.at(1, "10:00"), "any")
+    headers = {**customer.headers, "Idempotency-Key": "burst"}
+    answers = run_concurrently([lambda: concurrent_api.post("/v1/bookings", body, headers=headers)] * 10)
+    # Then every answer is the same booking and the table holds one
+    assert {a.status for a in answers} == {201}, [a.body for a in answers if a.status != 201]
+    assert len({a.json["id"] for a in answers}) == 1
+    assert _bookings_in_table() == 1
+    assert_booking_invariants()
+
+
+# --- discount codes ---------------------------------------------------------------------------------
+
+
+def _code(api, salon, clock, **overrides):
+    payload = {
+        "code": "autumn10",
+        "kind": "percent",
+        "value": 10,
+        "valid_from": (clock.now() - timedelta(days=1)).isoformat(),
+        "valid_until": (clock.now() + timedelta(days=30)).isoformat(),
+    } | overrides
+    return api.post(f"/v1/businesses/{salon.business_id}/discount-codes", payload, headers=salon.owner.headers)
+
+
+def test_percent_and_fixed_codes_reduce_the_price(api, salon, customer, clock):
+    # Given a 10 % code and a 5.00 EUR code
+    assert _code(api, salon, clock).status == 201
+    assert _code(api, salon, clock, code="FIVE", kind="fixed", value=500, currency="EUR").status == 201
+    # When bookings use them (codes are case-insensitive)
+    pct = api.post("/v1/bookings", salon.body(salon.at(1, "10:00"), discount_code="Autumn10"), headers=customer.headers)
+    fix = api.post("/v1/bookings", salon.body(salon.at(1, "12:00"), discount_code="five"), headers=customer.headers)
+    # Then 40.00 becomes 36.00 and 35.00, and each use is counted
+    assert pct.json["total_minor"] == 3600 and pct.json["discount_code"] == "AUTUMN10"
+    assert fix.json["total_minor"] == 3500 and fix.json["discount_minor"] == 500
+    listed = api.get(f"/v1/businesses/{salon.business_id}/discount-codes", headers=salon.owner.headers).json
+    assert {c["code"]: c["uses"] for c in listed["items"]} == {"AUTUMN10": 1, "FIVE": 1}
+
+
+def test_unusable_codes_are_refused_and_nothing_is_booked(api, salon, customer, clock):
+    # Given an unknown code, a code not yet valid, one in another currency, and a switched-off one
+    _code(api, salon, clock, code="LATER", valid_from=(clock.now() + timedelta(days=3)).isoformat())
+    _code(api, salon, clock, code="DOLLARS", kind="fixed", value=500, currency="USD")
+    _code(api, salon, clock, code="OFF")
+    off = api.patch(f"/v1/businesses/{salon.business_id}/discount-codes/off", {"active": False},
+                    headers=salon.owner.headers)  # fmt: skip
+    assert off.status == 200 and off.json["active"] is False
+    start = salon.at(1, "10:00")
+    # When bookings try them
+    unknown = api.post("/v1/bookings", salon.body(start, discount_code="NOPE"), headers=customer.headers)
+    answers = [
+        api.post("/v1/bookings", salon.body(start, discount_code=code), headers=customer.headers)
+        for code in ("LATER", "DOLLARS", "OFF")
+    ]
+    # Then each is refused with a clear problem and no booking exists
+    assert unknown.status == 422 and unknown.json["errors"][0]["field"] == "body.discount_code"
+    assert [a.json["type"] for a in answers] == ["/problems/discount-unavailable"] * 3
+    assert _bookings_in_table() == 0
+
+
+@pytest.mark.ddblocal
+def test_usage_limit_holds_under_concurrency(concurrent_api, salon, customer, clock):
+    # Given a code usable 3 times and 10 simultaneous bookings of distinct free slots using it
+    api = concurrent_api
+    assert _code(api, salon, clock, code="THREE", max_uses=3).status == 201
+    slots = [(spec, wall) for spec in salon.specialist_ids for wall in ("10:00", "11:30", "13:00", "14:30")][:10]
+    bodies = [salon.body(salon.at(1, wall), spec, discount_code="THREE") for spec, wall in slots]
+    answers = run_concurrently([lambda b=b: api.post("/v1/bookings", b, headers=customer.headers) for b in bodies])
+    # Then exactly three bookings carry the code; the others are refused as used up
+    assert Counter(a.status for a in answers) == {201: 3, 409: 7}
+    assert all(a.json["type"] == "/problems/discount-unavailable" for a in answers if a.status == 409)
+    listed = api.get(f"/v1/businesses/{salon.business_id}/discount-codes", headers=salon.owner.headers).json
+    assert listed["items"][0]["uses"] == 3
+    assert _bookings_in_table() == 3
+
+
+def test_cancelling_gives_the_use_back(api, salon, customer, clock):
+    _code(api, salon, clock, code="ONCE", max_uses=1)
+    first = api.post("/v1/bookings", salon.body(salon.at(2, "10:00"), discount_code="ONCE"), headers=customer.headers)
+    used_up = api.post("/v1/bookings", salon.body(salon.at(2, "12:00"), discount_code="ONCE"), headers=customer.headers)
+    assert first.status == 201 and used_up.status == 409
+    assert api.post(f"/v1/bookings/{first.json['id']}/cancel", headers=customer.headers).status == 200
+    again = api.post("/v1/bookings", salon.body(salon.at(2, "12:00"), discount_code="ONCE"), headers=customer.headers)
+    assert again.status == 201
+
+
+def test_only_managers_manage_codes_and_duplicates_conflict(api, salon, clock, staff, customer):
+    from chalicelib.domain.identity import Role
+
+    specialist = staff(salon.business_id, Role.SPECIALIST)
+    path = f"/v1/businesses/{salon.business_id}/discount-codes"
+    assert _code(api, salon, clock).status == 201
+    assert _code(api, salon, clock).status == 409
+    assert api.get(path, headers=specialist.headers).status == 403
+    assert api.get(path, headers=customer.headers).status == 403
+    from chalicelib.store.audit import list_records
+
+    assert "discount_code.created" in [r.action for r in list_records(salon.business_id)]
+
+
+# --- reschedule ---------------------------------------------------------------------------------------
+
+
+def test_reschedule_moves_the_booking_and_frees_the_old_slot(api, salon, signup):
+    # Given a booking at 10:00 with specialist 0
+    spec = salon.specialist_ids[0]
+    mover, other = signup(name="Mover"), signup(name="Other")
+    created = api.post("/v1/bookings", salon.body(salon.at(2, "10:00"), spec), headers=mover.headers).json
+    # When it is moved by 15 minutes (overlapping its own old interval) and then to 14:00
+    nudged = api.post(f"/v1/bookings/{created['id']}/reschedule", {"start": salon.at(2, "10:15").isoformat()},
+                      headers=mover.headers)  # fmt: skip
+    moved = api.post(f"/v1/bookings/{created['id']}/reschedule", {"start": salon.at(2, "14:00").isoformat()},
+                     headers=mover.headers)  # fmt: skip
+    # Then both moves succeed, the old time is free for someone else and the new one is not
+    assert nudged.status == 200 and moved.status == 200
+    assert moved.json["local_start"].endswith("14:00:00+01:00") and moved.json["id"] == created["id"]
+    assert api.post("/v1/bookings", salon.body(salon.at(2, "10:00"), spec), headers=other.headers).status == 201
+    assert api.post("/v1/bookings", salon.body(salon.at(2, "14:00"), spec), headers=other.headers).status == 409
+    assert_booking_invariants()
+
+
+def test_reschedule_into_a_taken_slot_changes_nothing(api, salon, signup):
+    # Given two bookings of one specialist at 10:00 and 14:00
+    spec = salon.specialist_ids[0]
+    a, b = signup(name="A"), signup(name="B")
+    first = api.post("/v1/bookings", salon.body(salon.at(2, "10:00"), spec), headers=a.headers).json
+    api.post("/v1/bookings", salon.body(salon.at(2, "14:00"), spec), headers=b.headers)
+    before = table_items()
+    # When the first is moved onto the second
+    response = api.post(f"/v1/bookings/{first['id']}/reschedule", {"start": salon.at(2, "14:30").isoformat()},
+                        headers=a.headers)  # fmt: skip
+    # Then it is a 409 and the table is exactly as before: the old slot is still held
+    assert response.status == 409 and response.json["type"] == "/problems/slot-taken"
+    assert sorted(map(str, table_items())) == sorted(map(str, before))
+
+
+@pytest.mark.ddblocal
+def test_two_concurrent_reschedules_into_one_slot(concurrent_api, salon, signup):
+    # Given two bookings of one specialist and a free 15:00
+    api = concurrent_api
+    spec = salon.specialist_ids[0]
+    people = [signup(name="A"), signup(name="B")]
+    ids = [
+        api.post("/v1/bookings", salon.body(salon.at(2, wall), spec), headers=p.headers).json["id"]
+        for p, wall in zip(people, ("10:00", "12:00"), strict=True)
+    ]
+    target = {"start": salon.at(2, "15:00").isoformat()}
+    # When both move there at once
+    answers = run_concurrently(
+        [lambda i=i, p=p: api.post(f"/v1/bookings/{i}/reschedule", target, headers=p.headers)
+         for i, p in zip(ids, people, strict=True)]
+    )  # fmt: skip
+    # Then one moves, the other keeps its old slot
+    assert sorted(a.status for a in answers) == [200, 409]
+    assert_booking_invariants()
+    starts = sorted(api.get(f"/v1/bookings/{i}", headers=p.headers).json["local_start"][11:16]
+                    for i, p in zip(ids, people, strict=True))  # fmt: skip
+    assert starts in (["10:00", "15:00"], ["12:00", "15:00"])
+
+
+def test_customer_cannot_reschedule_inside_the_notice_but_the_business_can(api, salon, customer, clock):
+    created = api.post("/v1/bookings", salon.body(salon.at(1, "11:00")), headers=customer.headers).json
+    clock.advance(timedelta(hours=3))
+    relogin(customer), relogin(salon.owner)
+    late = api.post(f"/v1/bookings/{created['id']}/reschedule", {"start": salon.at(1, "15:00").isoformat()},
+                    headers=customer.headers)  # fmt: skip
+    assert late.status == 409 and late.json["type"] == "/problems/cancellation-notice"
+    by_business = api.post(
+        f"/v1/businesses/{salon.business_id}/bookings/{created['id']}/reschedule",
+        {"start": salon.at(1, "15:00").isoformat()},
+        headers=salon.owner.headers,
+    )
+    assert by_business.status == 200
+    from chalicelib.store.audit import list_records
+
+    moved = [r for r in list_records(salon.business_id) if r.action == "booking.rescheduled"]
+    assert moved and moved[0].summary["previous_start"] != moved[0].summary["start"]
+
+
+# --- the no-Scan guard itself ---------------------------------------------------------------------
+
+
+def test_the_guard_fails_a_scan_inside_a_request_and_allows_it_outside(api, request, monkeypatch):
+    from chalicelib.aws_clients import client
+    from chalicelib.services import bookings as service
+    from chalicelib.settings import get_settings
+    from tests.support.fixtures_bookings import ScanInRequestPath
+
+    table = get_settings().resolved_table_name()
+    # Given the guard installed for this test (it uses ``api``)
+    # Then a Scan outside a request is allowed (tests may Scan) ...
+    client("dynamodb").scan(TableName=table, Limit=1)
+    # ... and one issued while a request is handled raises
+    with in_request_path("GET /simulated"), pytest.raises(ScanInRequestPath):
+        client("dynamodb").scan(TableName=table, Limit=1)
+    request.node.scan_violations.clear()
+    # When a route's code path issues a Scan (a deliberately broken service)
+    monkeypatch.setattr(service.store, "get_booking", lambda _id: client("dynamodb").scan(TableName=table))
+    from tests.support.fixtures_accounts import make_signup
+
+    person = make_signup()
+    response = api.get("/v1/bookings/abc", headers=person.headers)
+    # Then the request fails and the violation is recorded (it would fail this test at teardown)
+    assert response.status == 500
+    assert request.node.scan_violations == [f"GET /v1/bookings/abc: Scan {table}"]
+    request.node.scan_violations.clear()
