@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, BeforeValidator, Field, model_validator
 
 from chalicelib.api.pagination import PageQuery
 from chalicelib.domain.bookings import NOTES_MAX_CHARS
@@ -17,13 +17,23 @@ Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217")]
 StatusName = Literal["pending", "confirmed", "cancelled", "completed", "no_show"]
 
 
+def _iso_text(value: Any) -> Any:
+    # Lax mode would read a number as a Unix timestamp; clients must send ISO 8601 text.
+    if not isinstance(value, str):
+        raise ValueError("an ISO 8601 date-time with a UTC offset, as text")
+    return value
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+
+
 class BookingCreate(RequestModel):
     """Send ``Idempotency-Key: <unique string>`` to make retries safe: the same key and body
     return the same booking; the same key with another body is refused (422)."""
 
     venue_id: Id
     service_id: Id
-    start: AwareDatetime = Field(description="Start instant with its UTC offset (a free start from availability)")
+    start: Instant = Field(description="Start instant with its UTC offset (a free start from availability)")
     specialist_id: Id | Literal["any"] | None = Field(
         default=None, description='A specialist, or "any"/omitted for whoever is free (least busy first)'
     )
@@ -32,7 +42,7 @@ class BookingCreate(RequestModel):
 
 
 class BookingReschedule(RequestModel):
-    start: AwareDatetime = Field(description="The new start; same service and specialist")
+    start: Instant = Field(description="The new start; same service and specialist")
 
 
 class BookingOut(ResponseModel):
@@ -85,8 +95,8 @@ class DiscountCodeCreate(RequestModel):
     kind: Literal["percent", "fixed"]
     value: int = Field(gt=0, description="Percent (1-100) or an amount in minor units")
     currency: Currency | None = Field(default=None, description="Required for fixed amounts")
-    valid_from: AwareDatetime
-    valid_until: AwareDatetime = Field(description="Exclusive")
+    valid_from: Instant
+    valid_until: Instant = Field(description="Exclusive")
     max_uses: int | None = Field(default=None, ge=1, description="Omit for unlimited")
 
     @model_validator(mode="after")
@@ -102,7 +112,7 @@ class DiscountCodeCreate(RequestModel):
 
 class DiscountCodePatch(RequestModel):
     active: bool | None = None
-    valid_until: AwareDatetime | None = None
+    valid_until: Instant | None = None
     max_uses: int | None = Field(default=None, ge=1)
 
 

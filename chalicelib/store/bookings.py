@@ -131,7 +131,7 @@ def iso(instant: datetime) -> str:
 
 
 def parse_iso(text: str) -> datetime:
-    return datetime.strptime(text, _TS).replace(tzinfo=UTC)
+    return datetime.fromisoformat(text)  # C-speed; "Z" is understood since Python 3.11
 
 
 def _encode_interval(interval: Interval) -> str:
