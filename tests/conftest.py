@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ import pytest
 from tests.support.stack import apply_test_env
 
 apply_test_env()  # before the app is imported: settings are read once per process
+_REAL_ENVIRON = os.environ
 
 from chalicelib import deps  # noqa: E402
 from chalicelib.clock import FakeClock, SystemClock  # noqa: E402
@@ -52,6 +54,7 @@ def aws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iter
     from moto import mock_aws
 
     backend: str = getattr(request, "param", "moto")
+    assert os.environ is _REAL_ENVIRON, "os.environ was replaced by an earlier test"
     with mock_aws():
         if backend == "ddblocal":
             endpoint = request.getfixturevalue("dynamodb_local")
@@ -67,6 +70,9 @@ def aws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iter
             if backend == "ddblocal":
                 stack.delete_tables()
     monkeypatch.undo()
+    if os.environ is not _REAL_ENVIRON:  # never let one test's settings reach the next
+        os.environ = _REAL_ENVIRON  # noqa: B003 - restoring the real mapping, not clearing it
+        pytest.fail("this test replaced os.environ (e.g. Chalice's test client from threads)")
     stack.reconfigure()
 
 

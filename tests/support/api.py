@@ -6,6 +6,7 @@ against the declared schema: the spec cannot drift from what the routes really s
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,10 @@ class ApiClient:
         self._client = Client(app, stage_name="local")
         http = self._client.http
         http._local_gateway = ProblemGateway(app, http._config)
+        # Chalice's test client replaces os.environ with a dict copy around each request; with
+        # concurrent requests the swaps interleave and leave a stale copy behind, leaking one
+        # test's settings into the next. The app reads settings once, so nothing is lost here.
+        http._patched_env_vars = lambda _variables: contextlib.nullcontext()
         self._http = http
         self.spec = openapi.build()
         self._matcher = RouteMatcher(list(self.spec["paths"]))
