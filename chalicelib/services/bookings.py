@@ -125,7 +125,15 @@ def create_booking(principal: Principal, request: NewBooking, idempotency_key: s
         discount_minor = 0
         if code is not None:
             discount_minor = _discount(discount_item, service, now)
-        chosen = _choose(venue, service, candidates, locks, days, start, now, requested=request.specialist_id)
+        try:
+            chosen = _choose(venue, service, candidates, locks, days, start, now, requested=request.specialist_id)
+        except SlotTaken:
+            # The interval in the way may be this very request, committed by a concurrent
+            # retry with the same key after our first look: answer with that booking.
+            replay = _replay(principal, idempotency_key, request) if idempotency_key is not None else None
+            if replay is not None:
+                return replay
+            raise
         booking = Booking(
             booking_id=booking_id,
             business_id=venue.business_id,

@@ -37,6 +37,31 @@ def test_a_retry_with_the_same_key_returns_the_same_booking(api, salon, customer
     assert _bookings_in_table() == 1
 
 
+def test_a_retry_that_first_missed_the_record_still_gets_the_booking(api, salon, customer, monkeypatch):
+    # Given a booking made with a key
+    body = salon.body(salon.at(1, "10:00"), salon.specialist_ids[0])
+    headers = {**customer.headers, "Idempotency-Key": "racy"}
+    first = api.post("/v1/bookings", body, headers=headers)
+    # And a retry whose first look for the key happens before that booking committed
+    # (simulated: the first read of the record finds nothing)
+    from chalicelib.services import bookings as service
+
+    real = service.store.get_idempotency
+    calls = []
+
+    def first_misses(*args):
+        calls.append(args)
+        return None if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(service.store, "get_idempotency", first_misses)
+    # When the retry then finds its own interval in the lock
+    second = api.post("/v1/bookings", body, headers=headers)
+    # Then it answers with the booking, not a conflict
+    assert second.status == 201, second.body
+    assert second.json["id"] == first.json["id"] and len(calls) == 2
+    assert _bookings_in_table() == 1
+
+
 def test_the_same_key_with_another_body_is_refused(api, salon, customer):
     headers = {**customer.headers, "Idempotency-Key": "retry-2"}
     assert api.post("/v1/bookings", salon.body(salon.at(1, "10:00")), headers=headers).status == 201
