@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint
 
 from chalicelib import deps, errors
 from chalicelib.api.routing import RequestContext, endpoint
-from chalicelib.privacy import consents, erasure, exports, requests
+from chalicelib.domain.consents import (
+    LOCATION,
+    MARKETING_OBJECTION,
+    NO_SCOPE,
+    PARTNER_MARKETING,
+    PROCESSING_RESTRICTION,
+    ConsentChange,
+)
+from chalicelib.lazy import lazy_import
 from chalicelib.schemas.privacy import (
     ConsentEventOut,
     ConsentsResponse,
@@ -26,16 +35,17 @@ from chalicelib.schemas.privacy import (
     PrivacyRequestUpdate,
     TermsAcceptanceOut,
 )
-from chalicelib.security.authz import require_operator
-from chalicelib.store.consents import (
-    LOCATION,
-    MARKETING_OBJECTION,
-    NO_SCOPE,
-    PARTNER_MARKETING,
-    PROCESSING_RESTRICTION,
-    ConsentChange,
-)
-from chalicelib.store.privacy_requests import RequestView
+
+if TYPE_CHECKING:
+    from chalicelib.privacy import consents, erasure, exports, requests
+    from chalicelib.security import authz
+    from chalicelib.store.privacy_requests import RequestView
+else:  # loaded on first use: keeps the store and the SDK out of cold start
+    consents = lazy_import("chalicelib.privacy.consents")
+    erasure = lazy_import("chalicelib.privacy.erasure")
+    exports = lazy_import("chalicelib.privacy.exports")
+    requests = lazy_import("chalicelib.privacy.requests")
+    authz = lazy_import("chalicelib.security.authz")
 
 blueprint = Blueprint(__name__)
 
@@ -224,7 +234,7 @@ def list_my_privacy_requests(ctx: RequestContext) -> PrivacyRequestList:
     auth=True,
 )
 def list_privacy_requests(ctx: RequestContext, query: OperatorPrivacyRequestQuery) -> OperatorPrivacyRequestList:
-    require_operator(ctx.principal)
+    authz.require_operator(ctx.principal)
     now = deps.clock().now()
     views, after = requests.operator_queue(ctx.principal.user_id, query.status, now, _decode_cursor(query.cursor))
     return OperatorPrivacyRequestList(
@@ -250,7 +260,7 @@ def list_privacy_requests(ctx: RequestContext, query: OperatorPrivacyRequestQuer
     auth=True,
 )
 def patch_privacy_request(ctx: RequestContext, request_id: str, body: PrivacyRequestUpdate) -> PrivacyRequestOut:
-    require_operator(ctx.principal)
+    authz.require_operator(ctx.principal)
     return _request_out(requests.close(ctx.principal.user_id, request_id, body.status, deps.clock().now()))
 
 

@@ -11,9 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from chalicelib.domain.consents import (
+    ALL_PARTNERS,
+    LOCATION,
+    MARKETING_OBJECTION,
+    NO_SCOPE,
+    PARTNER_MARKETING,
+    PROCESSING_RESTRICTION,
+    ConsentChange,
+    ConsentView,
+)
 from chalicelib.privacy import audit
 from chalicelib.store import consents as store
-from chalicelib.store.consents import ConsentChange, ConsentView
 
 PLATFORM_TENANT = "platform"
 
@@ -44,56 +53,48 @@ def allows_partner_marketing(user_id: str, partner_id: str) -> bool:
     found = store.states(
         user_id,
         [
-            (store.PARTNER_MARKETING, partner_id),
-            (store.PARTNER_MARKETING, store.ALL_PARTNERS),
-            (store.MARKETING_OBJECTION, store.NO_SCOPE),
-            (store.PROCESSING_RESTRICTION, store.NO_SCOPE),
+            (PARTNER_MARKETING, partner_id),
+            (PARTNER_MARKETING, ALL_PARTNERS),
+            (MARKETING_OBJECTION, NO_SCOPE),
+            (PROCESSING_RESTRICTION, NO_SCOPE),
         ],
     )
-    if found.get((store.MARKETING_OBJECTION, store.NO_SCOPE)) or found.get(
-        (store.PROCESSING_RESTRICTION, store.NO_SCOPE)
-    ):
+    if found.get((MARKETING_OBJECTION, NO_SCOPE)) or found.get((PROCESSING_RESTRICTION, NO_SCOPE)):
         return False
-    specific = found.get((store.PARTNER_MARKETING, partner_id))
+    specific = found.get((PARTNER_MARKETING, partner_id))
     if specific is not None:
         return specific
-    return found.get((store.PARTNER_MARKETING, store.ALL_PARTNERS), False)
+    return found.get((PARTNER_MARKETING, ALL_PARTNERS), False)
 
 
 def allows_location(user_id: str) -> bool:
     """Has the user switched on "use my location" (DATA-5)? The location itself is never stored."""
-    found = store.states(user_id, [(store.LOCATION, store.NO_SCOPE), (store.PROCESSING_RESTRICTION, store.NO_SCOPE)])
-    if found.get((store.PROCESSING_RESTRICTION, store.NO_SCOPE)):
+    found = store.states(user_id, [(LOCATION, NO_SCOPE), (PROCESSING_RESTRICTION, NO_SCOPE)])
+    if found.get((PROCESSING_RESTRICTION, NO_SCOPE)):
         return False
-    return found.get((store.LOCATION, store.NO_SCOPE), False)
+    return found.get((LOCATION, NO_SCOPE), False)
 
 
 def is_processing_restricted(user_id: str) -> bool:
     """RIGHT-5 restriction: keep the data, but use it for nothing optional."""
-    return store.states(user_id, [(store.PROCESSING_RESTRICTION, store.NO_SCOPE)]).get(
-        (store.PROCESSING_RESTRICTION, store.NO_SCOPE), False
-    )
+    return store.states(user_id, [(PROCESSING_RESTRICTION, NO_SCOPE)]).get((PROCESSING_RESTRICTION, NO_SCOPE), False)
 
 
 def summary(user_id: str, *, with_history: bool = True) -> ConsentSummary:
     states = store.current(user_id)
     by_key = {(s.kind, s.scope): s for s in states}
 
-    def flag(kind: str, scope: str = store.NO_SCOPE) -> bool:
+    def flag(kind: str, scope: str = NO_SCOPE) -> bool:
         state = by_key.get((kind, scope))
         return bool(state and state.granted)
 
-    partners = {
-        s.scope: (s.granted, s.at)
-        for s in states
-        if s.kind == store.PARTNER_MARKETING and s.scope != store.ALL_PARTNERS
-    }
+    partners = {s.scope: (s.granted, s.at) for s in states if s.kind == PARTNER_MARKETING and s.scope != ALL_PARTNERS}
     return ConsentSummary(
-        partner_marketing_all=flag(store.PARTNER_MARKETING, store.ALL_PARTNERS),
+        partner_marketing_all=flag(PARTNER_MARKETING, ALL_PARTNERS),
         partner_marketing=partners,
-        location=flag(store.LOCATION),
-        marketing_objection=flag(store.MARKETING_OBJECTION),
-        processing_restriction=flag(store.PROCESSING_RESTRICTION),
+        location=flag(LOCATION),
+        marketing_objection=flag(MARKETING_OBJECTION),
+        processing_restriction=flag(PROCESSING_RESTRICTION),
         terms=terms_acceptance(user_id),
         history=store.history(user_id) if with_history else [],
     )
@@ -120,7 +121,7 @@ def change(user_id: str, changes: list[ConsentChange], *, at: datetime, source: 
 
 def withdraw_all(user_id: str, *, at: datetime, source: str) -> None:
     """Withdraw every granted consent at once (erasure, objection)."""
-    granted = [s for s in store.current(user_id) if s.granted and s.kind in (store.PARTNER_MARKETING, store.LOCATION)]
+    granted = [s for s in store.current(user_id) if s.granted and s.kind in (PARTNER_MARKETING, LOCATION)]
     change(user_id, [ConsentChange(s.kind, s.scope, False) for s in granted], at=at, source=source)
 
 

@@ -91,8 +91,8 @@ def close(operator_id: str, request_id: str, status: str, now: datetime) -> Requ
 def handle_user_request(user_id: str, kind: str, details: str | None, now: datetime) -> RequestView:
     """Objection and restriction take effect at once (and are closed as done); the rest wait
     for an operator, tracked with their due date."""
+    from chalicelib.domain.consents import MARKETING_OBJECTION, NO_SCOPE, PROCESSING_RESTRICTION, ConsentChange
     from chalicelib.privacy import consents
-    from chalicelib.store.consents import MARKETING_OBJECTION, NO_SCOPE, PROCESSING_RESTRICTION, ConsentChange
 
     immediate = {"objection": MARKETING_OBJECTION, "restriction": PROCESSING_RESTRICTION}
     if kind in immediate:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
@@ -21,16 +20,13 @@ from pynamodb.exceptions import PynamoDBException
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import errors
-from chalicelib.store.table import TableItem
 
-# Kinds of consent or objection a user controls. Scope "-" when the kind has none.
-PARTNER_MARKETING = "partner_marketing"  # scope: a partner (business) id, or "all"
-LOCATION = "location"
-MARKETING_OBJECTION = "marketing_objection"  # RIGHT-5: absolute, beats any consent
-PROCESSING_RESTRICTION = "processing_restriction"  # RIGHT-5: restriction of processing
-KINDS = (PARTNER_MARKETING, LOCATION, MARKETING_OBJECTION, PROCESSING_RESTRICTION)
-ALL_PARTNERS = "all"
-NO_SCOPE = "-"
+# The vocabulary lives in the domain (chalicelib/domain/consents.py).
+from chalicelib.domain.consents import (
+    ConsentChange,
+    ConsentView,
+)
+from chalicelib.store.table import TableItem
 
 # One transaction holds at most 100 actions; each change is two (state + history).
 MAX_CHANGES_PER_WRITE = 50
@@ -63,22 +59,6 @@ class ConsentEvent(TableItem, discriminator="ConsentEvent"):
     granted = BooleanAttribute()
     at = UnicodeAttribute()
     source = UnicodeAttribute()  # "settings" (the user), "erasure", "unsubscribe-link" ...
-
-
-@dataclass(frozen=True)
-class ConsentChange:
-    kind: str
-    scope: str
-    granted: bool
-
-
-@dataclass(frozen=True)
-class ConsentView:
-    kind: str
-    scope: str
-    granted: bool
-    at: str
-    source: str = ""
 
 
 def apply_changes(user_id: str, changes: Iterable[ConsentChange], at: datetime, source: str) -> None:

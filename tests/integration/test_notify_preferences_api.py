@@ -125,8 +125,8 @@ def test_unsubscribe_link_in_an_email_turns_off_that_category(notify, api, signu
 
 def test_consent_withdrawal_stops_partner_marketing_at_once(notify, api, signup, clock):
     # proves: SHARE-4
+    from chalicelib.domain.consents import PARTNER_MARKETING, ConsentChange
     from chalicelib.privacy import consents
-    from chalicelib.store.consents import PARTNER_MARKETING, ConsentChange
 
     # Given a user who chose e-mail for partner marketing and consented to partner biz-7
     user = signup(email="mia@example.com")
