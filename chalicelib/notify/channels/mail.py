@@ -12,7 +12,6 @@ from chalicelib.notify.messages import Channel
 from chalicelib.notify.templates import email_parts
 from chalicelib.settings import get_settings
 
-
 # CRLF line ends; long header lines are kept whole (RFC 5322 allows 998 characters), so
 # the unsubscribe URL is never folded into encoded words that mail clients cannot follow.
 MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
