@@ -7,6 +7,7 @@ first; another tenant's staff get 404 and customers 403 (SEC-5, see security/aut
 from __future__ import annotations
 
 from datetime import time
+from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint
 
@@ -15,6 +16,7 @@ from chalicelib.api import pagination
 from chalicelib.api.routing import RequestContext, endpoint
 from chalicelib.domain.catalog import Business, PaymentDetails, Service, Specialist, TimeRange, Venue
 from chalicelib.domain.identity import Role
+from chalicelib.lazy import lazy_import
 from chalicelib.schemas.catalog import (
     BusinessCreate,
     BusinessOut,
@@ -42,8 +44,12 @@ from chalicelib.schemas.catalog import (
     VenuePatch,
 )
 from chalicelib.schemas.pagination import PageQuery
-from chalicelib.services import businesses, catalog
-from chalicelib.services.catalog import WEEKDAYS
+
+if TYPE_CHECKING:
+    from chalicelib.services import businesses, catalog
+else:  # loaded on first use: keeps the store and the SDK out of cold start
+    businesses = lazy_import("chalicelib.services.businesses")
+    catalog = lazy_import("chalicelib.services.catalog")
 
 blueprint = Blueprint(__name__)
 TAGS = ["businesses"]
@@ -130,7 +136,7 @@ def specialist_view(specialist: Specialist) -> SpecialistOut:
         user_id=specialist.user_id,
         weekly={
             name: DayPlanOut(hours=_ranges(plan.hours[day]), breaks=_ranges(plan.breaks.get(day, ())))
-            for day, name in enumerate(WEEKDAYS)
+            for day, name in enumerate(catalog.WEEKDAYS)
             if plan.hours.get(day)
         },
         exceptions=[DateExceptionOut(date=e.day, hours=_ranges(e.hours)) for e in specialist.exceptions],

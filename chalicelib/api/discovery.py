@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint
 
 from chalicelib import deps
 from chalicelib.api import pagination
 from chalicelib.api.routing import RequestContext, endpoint
 from chalicelib.domain.availability import zone
+from chalicelib.lazy import lazy_import
 from chalicelib.schemas.discovery import (
     AvailabilityQuery,
     AvailabilityResponse,
@@ -19,7 +22,12 @@ from chalicelib.schemas.discovery import (
     VenueSearchQuery,
     VenueSummary,
 )
-from chalicelib.services import availability, discovery
+
+if TYPE_CHECKING:
+    from chalicelib.services import availability, discovery
+else:  # loaded on first use: keeps the store and the SDK out of cold start
+    availability = lazy_import("chalicelib.services.availability")
+    discovery = lazy_import("chalicelib.services.discovery")
 
 blueprint = Blueprint(__name__)
 TAGS = ["discovery"]

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint
 
 from chalicelib import deps
 from chalicelib.api import pagination
 from chalicelib.api.routing import RequestContext, endpoint
+from chalicelib.lazy import lazy_import
 from chalicelib.schemas.discovery import FavoriteOut, FavoritePage
 from chalicelib.schemas.pagination import PageQuery
-from chalicelib.services import favorites
+
+if TYPE_CHECKING:
+    from chalicelib.services import favorites
+else:  # loaded on first use: keeps the store and the SDK out of cold start
+    favorites = lazy_import("chalicelib.services.favorites")
 
 blueprint = Blueprint(__name__)
 TAGS = ["me"]

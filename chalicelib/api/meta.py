@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import openapi
 from chalicelib.api.problems import problem
 from chalicelib.api.routing import RequestContext, endpoint
+from chalicelib.lazy import lazy_import
 from chalicelib.schemas.meta import HealthResponse
-from chalicelib.services import health
+
+if TYPE_CHECKING:
+    from chalicelib.services import health
+else:  # loaded on first use: keeps the store and the SDK out of cold start
+    health = lazy_import("chalicelib.services.health")
 
 blueprint = Blueprint(__name__)
 

@@ -17,14 +17,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Chalice
 
+from chalicelib.lazy import lazy_import
 from chalicelib.observability import logger
 from chalicelib.privacy.manifest import Manifest, load
-from chalicelib.store import retention as store
-from chalicelib.store.table import TableItem
+
+if TYPE_CHECKING:
+    from chalicelib.store import retention as store
+    from chalicelib.store.table import TableItem
+else:  # loaded when a sweep runs: registering the schedule must not load the store
+    store = lazy_import("chalicelib.store.retention")
 
 SWEEP_NAME = "expiry"
 # With no cursor yet (first run), look back this far for items already past due.
@@ -48,6 +53,8 @@ class SweepReport:
 
 
 def _model_for(entity: str) -> type[TableItem] | None:
+    from chalicelib.store.table import TableItem
+
     discriminators: dict[str, type[TableItem]] = TableItem._attributes["entity"]._discriminator_map  # type: ignore[attr-defined]
     return discriminators.get(entity)
 
