@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from chalice.app import Blueprint, Chalice
 
 from chalicelib import deps
 from chalicelib.api.routing import RequestContext, endpoint
+from chalicelib.lazy import lazy_import
 from chalicelib.schemas.notifications import (
     ChoiceView,
     DeviceIn,
@@ -17,7 +18,11 @@ from chalicelib.schemas.notifications import (
     UnsubscribeQuery,
     UnsubscribeView,
 )
-from chalicelib.services import notifications
+
+if TYPE_CHECKING:
+    from chalicelib.services import notifications
+else:  # loaded on first use: keeps the store and the SDK out of cold start
+    notifications = lazy_import("chalicelib.services.notifications")
 
 blueprint = Blueprint(__name__)
 TAGS = ["notifications"]
