@@ -148,13 +148,16 @@ def _allowed_by_consent(message: NotificationMessage) -> bool:
 def _targets(message: NotificationMessage, contact: Contact | None, profile: Profile | None) -> list[_Target]:
     wanted = message.channels or list(Channel)
     defaults = get_settings().notify_default_channels
+    direct = {Channel.SMS: message.to_phone, Channel.EMAIL: message.to_email}
     targets: list[_Target] = []
     for channel in wanted:
         if profile is not None and not preferences.is_enabled(profile.choices, message.category, channel, defaults):
             continue
-        if contact is None:  # a direct message (sign-in code): SMS to the given number only
-            if channel is Channel.SMS and message.to_phone:
-                targets.append(_Target(channel, channel.value, message.to_phone))
+        direct_address = direct.get(channel)
+        if direct_address:  # the address named in the message, never the account's current one
+            targets.append(_Target(channel, channel.value, direct_address))
+            continue
+        if contact is None:  # a direct message only goes to the addresses it names
             continue
         if channel is Channel.PUSH:
             devices = profile.devices if profile else ()

@@ -33,8 +33,10 @@ class NotificationMessage(BaseModel):
     kind: str = Field(description='Template key, e.g. "otp", "booking.created", "booking.reminder"')
     category: Category
     user_id: str | None = None  # resolved to a Contact by the consumer
-    # Direct address for messages to someone who may not have an account yet (sign-in OTP).
+    # Direct addresses win over the account's for their channel: a sign-in code to a phone with
+    # no account yet, or a verification code to a new phone/e-mail that is not the account's yet.
     to_phone: str | None = None
+    to_email: str | None = None
     channels: list[Channel] | None = None  # None: the user's preferences decide
     locale: str = "en"
     partner_id: str | None = None  # the business, for partner marketing consent (SHARE-4)

@@ -108,7 +108,8 @@ def send_change_code(kind: str, address: str, user_id: str, client: ClientInfo, 
             category=Category.ACCOUNT,
             user_id=user_id,
             channels=[Channel.EMAIL],
-            params={"code": code, "to_email": address},
+            to_email=address,
+            params={"code": code},
         )
     producer.enqueue(message)
 

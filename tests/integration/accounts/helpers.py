@@ -44,7 +44,7 @@ def last_code(to_phone: str | None = None, to_email: str | None = None) -> str:
         for m in queued_messages()
         if m["kind"] == "otp"
         and (to_phone is None or m.get("to_phone") == to_phone)
-        and (to_email is None or m["params"].get("to_email") == to_email)
+        and (to_email is None or m.get("to_email") == to_email)
     ]
     assert codes, "no code was queued"
     return str(codes[-1])
