@@ -8,11 +8,14 @@ cookie must come from an allowed Origin (defence in depth beside SameSite).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps, errors
 from chalicelib.api.routing import RequestContext, endpoint
 from chalicelib.domain.identity import Principal
+from chalicelib.lazy import lazy_import
 from chalicelib.schemas.auth import (
     LoginRequest,
     OtpRequest,
@@ -23,10 +26,15 @@ from chalicelib.schemas.auth import (
     SessionResponse,
     TelegramRequest,
 )
-from chalicelib.services import accounts, contact_codes
-from chalicelib.services import sessions as session_service
-from chalicelib.services.sessions import ClientInfo, IssuedSession
 from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    from chalicelib.services import accounts, contact_codes
+    from chalicelib.services import sessions as session_service
+else:  # loaded on first use: keeps the store and the SDK out of cold start
+    accounts = lazy_import("chalicelib.services.accounts")
+    contact_codes = lazy_import("chalicelib.services.contact_codes")
+    session_service = lazy_import("chalicelib.services.sessions")
 
 blueprint = Blueprint(__name__)
 
@@ -67,8 +75,8 @@ def authenticate_request(ctx: RequestContext) -> Principal:
     return session_service.authenticate(cookie, via_cookie=True, now=now)
 
 
-def _client(ctx: RequestContext, via_cookie: bool) -> ClientInfo:
-    return ClientInfo(ip=ctx.source_ip or "unknown", user_agent=ctx.user_agent, via_cookie=via_cookie)
+def _client(ctx: RequestContext, via_cookie: bool) -> session_service.ClientInfo:
+    return session_service.ClientInfo(ip=ctx.source_ip or "unknown", user_agent=ctx.user_agent, via_cookie=via_cookie)
 
 
 def _cookie(name: str, value: str, max_age: int) -> str:
@@ -76,7 +84,7 @@ def _cookie(name: str, value: str, max_age: int) -> str:
     return f"{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict"
 
 
-def _session_answer(issued: IssuedSession, status: int = 200) -> SessionResponse | Response:
+def _session_answer(issued: session_service.IssuedSession, status: int = 200) -> SessionResponse | Response:
     if not issued.via_cookie:
         return SessionResponse(
             user_id=issued.user_id,

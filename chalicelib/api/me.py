@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint
 
 from chalicelib import deps
 from chalicelib.api.routing import RequestContext, endpoint
+from chalicelib.lazy import lazy_import
 from chalicelib.schemas.me import ContactVerification, MembershipView, MePatch, MeResponse
-from chalicelib.services import accounts
-from chalicelib.services.sessions import ClientInfo
+
+if TYPE_CHECKING:
+    from chalicelib.services import accounts, sessions
+else:  # loaded on first use: keeps the store and the SDK out of cold start
+    accounts = lazy_import("chalicelib.services.accounts")
+    sessions = lazy_import("chalicelib.services.sessions")
 
 blueprint = Blueprint(__name__)
 TAGS = ["me"]
@@ -51,7 +58,9 @@ def get_me(ctx: RequestContext) -> MeResponse:
 )
 def patch_me(ctx: RequestContext, body: MePatch) -> MeResponse:
     changes = accounts.ProfileChanges(name=body.name, locale=body.locale, phone=body.phone, email=body.email)
-    client = ClientInfo(ip=ctx.source_ip or "unknown", user_agent=ctx.user_agent, via_cookie=ctx.principal.via_cookie)
+    client = sessions.ClientInfo(
+        ip=ctx.source_ip or "unknown", user_agent=ctx.user_agent, via_cookie=ctx.principal.via_cookie
+    )
     return _view(accounts.update_profile(ctx.principal.user_id, changes, client, deps.clock().now()))
 
 
