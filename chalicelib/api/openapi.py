@@ -84,7 +84,7 @@ def build() -> dict[str, Any]:
         elif spec.produces != "application/json":
             success["content"] = {spec.produces: {"schema": {"type": "string"}}}
         responses: dict[str, Any] = {str(spec.status): success}
-        statuses = set(spec.error_statuses) | ({401} if spec.auth else set()) | {413}
+        statuses = set(spec.error_statuses) | {413}  # the middleware's size limit applies everywhere
         for status in sorted(statuses):
             responses[str(status)] = _problem_response(refs, status)
         operation["responses"] = responses

@@ -211,7 +211,16 @@ def endpoint(
                 response=response,
                 status=status,
                 error_statuses=tuple(
-                    sorted({*errors_, *((400, 415, 422) if body else ()), *((422,) if query else ()), 500})
+                    sorted(
+                        {
+                            *errors_,
+                            *((400, 415, 422) if body else ()),
+                            *((422,) if query else ()),
+                            # signed-in routes: no or expired session; a cookie session from a foreign Origin
+                            *((401, 403) if auth else ()),
+                            500,
+                        }
+                    )
                 ),
                 auth=auth,
                 produces=produces,
