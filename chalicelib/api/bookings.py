@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps
@@ -10,6 +12,7 @@ from chalicelib.api import pagination
 from chalicelib.api.routing import RequestContext, endpoint
 from chalicelib.domain.availability import zone
 from chalicelib.domain.bookings import Booking, BookingStatus
+from chalicelib.lazy import lazy_import
 from chalicelib.schemas.bookings import (
     BookingCreate,
     BookingOut,
@@ -18,7 +21,11 @@ from chalicelib.schemas.bookings import (
     BusinessBookingsQuery,
     MyBookingsQuery,
 )
-from chalicelib.services import bookings
+
+if TYPE_CHECKING:
+    from chalicelib.services import bookings
+else:  # loaded on first use: keeps the store and the SDK out of cold start
+    bookings = lazy_import("chalicelib.services.bookings")
 
 blueprint = Blueprint(__name__)
 TAGS = ["bookings"]

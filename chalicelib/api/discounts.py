@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint
 
 from chalicelib import deps
 from chalicelib.api import pagination
 from chalicelib.api.routing import RequestContext, endpoint
 from chalicelib.domain.bookings import DiscountCode
+from chalicelib.lazy import lazy_import
 from chalicelib.schemas.bookings import (
     DiscountCodeCreate,
     DiscountCodeOut,
@@ -15,7 +18,11 @@ from chalicelib.schemas.bookings import (
     DiscountCodePatch,
     DiscountCodesQuery,
 )
-from chalicelib.services import discounts
+
+if TYPE_CHECKING:
+    from chalicelib.services import discounts
+else:  # loaded on first use: keeps the store and the SDK out of cold start
+    discounts = lazy_import("chalicelib.services.discounts")
 
 blueprint = Blueprint(__name__)
 TAGS = ["business", "discounts"]

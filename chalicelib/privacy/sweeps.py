@@ -23,12 +23,14 @@ from chalice.app import Chalice
 
 from chalicelib.lazy import lazy_import
 from chalicelib.observability import logger
-from chalicelib.privacy.manifest import Manifest, load
 
 if TYPE_CHECKING:
+    from chalicelib.privacy import manifest as manifests
+    from chalicelib.privacy.manifest import Manifest
     from chalicelib.store import retention as store
     from chalicelib.store.table import TableItem
 else:  # loaded when a sweep runs: registering the schedule must not load the store
+    manifests = lazy_import("chalicelib.privacy.manifest")
     store = lazy_import("chalicelib.store.retention")
 
 SWEEP_NAME = "expiry"
@@ -137,7 +139,7 @@ def handle(item: dict[str, Any], manifest: Manifest, report: SweepReport) -> boo
 
 def run(now: datetime, *, budget: int = 10_000, manifest: Manifest | None = None) -> SweepReport:
     """Sweep every day from the cursor to today, handling at most ``budget`` items."""
-    manifest = manifest or load()
+    manifest = manifest or manifests.load()
     report = SweepReport()
     today = now.date()
     cursor = store.get_cursor(SWEEP_NAME)
