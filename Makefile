@@ -58,8 +58,11 @@ format: $(STAMP)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+# Two workers (the machine has 2 cores); a file's tests stay on one worker (shared fixtures).
+PYTEST_WORKERS ?= 2
+
 test: deps lint lint-infra
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not ddblocal and not e2e" -x -q
