@@ -10,31 +10,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalice.app import Blueprint, Response
+from chalice.app import Blueprint
 
 from chalicelib import deps, errors
 from chalicelib.api.routing import RequestContext, endpoint
 from chalicelib.domain.identity import Principal
 from chalicelib.lazy import lazy_import
-from chalicelib.schemas.auth import (
-    LoginRequest,
-    OtpRequest,
-    OtpRequested,
-    OtpVerifyRequest,
-    RefreshRequest,
-    RegisterRequest,
-    SessionResponse,
-    TelegramRequest,
-)
-from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
+    from chalicelib import settings
+    from chalicelib.schemas import auth as schemas
     from chalicelib.services import accounts, contact_codes
     from chalicelib.services import sessions as session_service
-else:  # loaded on first use: keeps the store and the SDK out of cold start
+else:  # loaded on first use: the store, the SDK and pydantic models stay out of cold start
+    settings = lazy_import("chalicelib.settings")
     accounts = lazy_import("chalicelib.services.accounts")
     contact_codes = lazy_import("chalicelib.services.contact_codes")
     session_service = lazy_import("chalicelib.services.sessions")
+    schemas = lazy_import("chalicelib.schemas.auth")
 
 blueprint = Blueprint(__name__)
 
@@ -54,7 +47,7 @@ def require_same_origin(ctx: RequestContext) -> None:
         referer = ctx.header("referer") or ""
         scheme, sep, rest = referer.partition("://")
         origin = f"{scheme}://{rest.split('/', 1)[0]}" if sep else ""
-    if origin not in get_settings().allowed_origins:
+    if origin not in settings.get_settings().allowed_origins:
         raise errors.Forbidden("Cross-origin request refused")
 
 
@@ -84,26 +77,19 @@ def _cookie(name: str, value: str, max_age: int) -> str:
     return f"{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict"
 
 
-def _session_answer(issued: session_service.IssuedSession, status: int = 200) -> SessionResponse | Response:
+def _session_answer(ctx: RequestContext, issued: session_service.IssuedSession) -> schemas.SessionResponse:
     if not issued.via_cookie:
-        return SessionResponse(
+        return schemas.SessionResponse(
             user_id=issued.user_id,
             access_token=issued.access_token,
             refresh_token=issued.refresh_token,
             expires_in=issued.expires_in,
         )
-    body = SessionResponse(user_id=issued.user_id, expires_in=issued.expires_in)
-    return Response(
-        body=body.model_dump_json(),
-        status_code=status,
-        headers={
-            "Content-Type": "application/json",
-            "Set-Cookie": [  # Chalice sends a list as a multi-value header
-                _cookie(ACCESS_COOKIE, issued.access_token, issued.expires_in),
-                _cookie(REFRESH_COOKIE, issued.refresh_token, issued.refresh_expires_in),
-            ],
-        },
-    )
+    ctx.response_headers["Set-Cookie"] = [  # Chalice sends a list as a multi-value header
+        _cookie(ACCESS_COOKIE, issued.access_token, issued.expires_in),
+        _cookie(REFRESH_COOKIE, issued.refresh_token, issued.refresh_expires_in),
+    ]
+    return schemas.SessionResponse(user_id=issued.user_id, expires_in=issued.expires_in)
 
 
 def _cleared_cookies() -> list[str]:
@@ -126,12 +112,10 @@ def _delivery(ctx: RequestContext, token_delivery: str) -> bool:
     "POST",
     summary="Create an account (name, phone, optional e-mail/password, 16+ confirmation, terms)",
     tags=TAGS,
-    body=RegisterRequest,
-    response=SessionResponse,
     status=201,
     errors_=[400, 403, 409, 429],
 )
-def register(ctx: RequestContext, body: RegisterRequest) -> SessionResponse | Response:
+def register(ctx: RequestContext, body: schemas.RegisterRequest) -> schemas.SessionResponse:
     via_cookie = _delivery(ctx, body.token_delivery)
     form = accounts.Registration(
         name=body.name,
@@ -142,7 +126,7 @@ def register(ctx: RequestContext, body: RegisterRequest) -> SessionResponse | Re
         terms_version=body.terms_version,
         locale=body.locale,
     )
-    return _session_answer(accounts.register(form, _client(ctx, via_cookie), deps.clock().now()), status=201)
+    return _session_answer(ctx, accounts.register(form, _client(ctx, via_cookie), deps.clock().now()))
 
 
 @endpoint(
@@ -151,14 +135,12 @@ def register(ctx: RequestContext, body: RegisterRequest) -> SessionResponse | Re
     "POST",
     summary="Sign in with phone or e-mail and password",
     tags=TAGS,
-    body=LoginRequest,
-    response=SessionResponse,
     errors_=[400, 401, 403, 429],
 )
-def login(ctx: RequestContext, body: LoginRequest) -> SessionResponse | Response:
+def login(ctx: RequestContext, body: schemas.LoginRequest) -> schemas.SessionResponse:
     via_cookie = _delivery(ctx, body.token_delivery)
     issued = accounts.login_with_password(body.login, body.password, _client(ctx, via_cookie), deps.clock().now())
-    return _session_answer(issued)
+    return _session_answer(ctx, issued)
 
 
 @endpoint(
@@ -167,14 +149,12 @@ def login(ctx: RequestContext, body: LoginRequest) -> SessionResponse | Response
     "POST",
     summary="Send a one-time sign-in code by SMS",
     tags=TAGS,
-    body=OtpRequest,
-    response=OtpRequested,
     status=202,
     errors_=[400, 429],
 )
-def request_otp(ctx: RequestContext, body: OtpRequest) -> OtpRequested:
+def request_otp(ctx: RequestContext, body: schemas.OtpRequest) -> schemas.OtpRequested:
     expires_in = contact_codes.request_sign_in_code(body.phone, _client(ctx, False), deps.clock().now())
-    return OtpRequested(expires_in=expires_in)
+    return schemas.OtpRequested(expires_in=expires_in)
 
 
 @endpoint(
@@ -183,14 +163,12 @@ def request_otp(ctx: RequestContext, body: OtpRequest) -> OtpRequested:
     "POST",
     summary="Sign in with the one-time code",
     tags=TAGS,
-    body=OtpVerifyRequest,
-    response=SessionResponse,
     errors_=[400, 401, 403, 429],
 )
-def verify_otp(ctx: RequestContext, body: OtpVerifyRequest) -> SessionResponse | Response:
+def verify_otp(ctx: RequestContext, body: schemas.OtpVerifyRequest) -> schemas.SessionResponse:
     via_cookie = _delivery(ctx, body.token_delivery)
     issued = contact_codes.sign_in_with_code(body.phone, body.code, _client(ctx, via_cookie), deps.clock().now())
-    return _session_answer(issued)
+    return _session_answer(ctx, issued)
 
 
 @endpoint(
@@ -199,11 +177,9 @@ def verify_otp(ctx: RequestContext, body: OtpVerifyRequest) -> SessionResponse |
     "POST",
     summary="Sign in with Telegram WebApp initData (links Telegram when already signed in)",
     tags=TAGS,
-    body=TelegramRequest,
-    response=SessionResponse,
     errors_=[400, 401, 403, 409, 429],
 )
-def telegram(ctx: RequestContext, body: TelegramRequest) -> SessionResponse | Response:
+def telegram(ctx: RequestContext, body: schemas.TelegramRequest) -> schemas.SessionResponse:
     via_cookie = _delivery(ctx, body.token_delivery)
     # Optional authentication: a signed-in caller links Telegram to their own account.
     linking = None
@@ -217,7 +193,7 @@ def telegram(ctx: RequestContext, body: TelegramRequest) -> SessionResponse | Re
         _client(ctx, via_cookie),
         deps.clock().now(),
     )
-    return _session_answer(issued)
+    return _session_answer(ctx, issued)
 
 
 @endpoint(
@@ -226,19 +202,17 @@ def telegram(ctx: RequestContext, body: TelegramRequest) -> SessionResponse | Re
     "POST",
     summary="Trade a refresh token for new tokens (rotating; a reused token ends the session)",
     tags=TAGS,
-    body=RefreshRequest,
-    response=SessionResponse,
     errors_=[400, 401, 403],
 )
-def refresh(ctx: RequestContext, body: RefreshRequest) -> SessionResponse | Response:
+def refresh(ctx: RequestContext, body: schemas.RefreshRequest) -> schemas.SessionResponse:
     now = deps.clock().now()
     if body.refresh_token:
-        return _session_answer(session_service.refresh(body.refresh_token, via_cookie=False, now=now))
+        return _session_answer(ctx, session_service.refresh(body.refresh_token, via_cookie=False, now=now))
     token = ctx.cookies.get(REFRESH_COOKIE)
     if not token:
         raise errors.Unauthenticated("No refresh token")
     require_same_origin(ctx)
-    return _session_answer(session_service.refresh(token, via_cookie=True, now=now))
+    return _session_answer(ctx, session_service.refresh(token, via_cookie=True, now=now))
 
 
 @endpoint(
@@ -251,7 +225,7 @@ def refresh(ctx: RequestContext, body: RefreshRequest) -> SessionResponse | Resp
     errors_=[403],
     auth=True,
 )
-def logout(ctx: RequestContext) -> Response:
+def logout(ctx: RequestContext) -> None:
     principal: Principal = ctx.principal
     session_service.revoke(principal.session_id, deps.clock().now())
-    return Response(body="", status_code=204, headers={"Set-Cookie": _cleared_cookies()})
+    ctx.response_headers["Set-Cookie"] = _cleared_cookies()

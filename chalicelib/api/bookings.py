@@ -13,27 +13,21 @@ from chalicelib.api.routing import RequestContext, endpoint
 from chalicelib.domain.availability import zone
 from chalicelib.domain.bookings import Booking, BookingStatus
 from chalicelib.lazy import lazy_import
-from chalicelib.schemas.bookings import (
-    BookingCreate,
-    BookingOut,
-    BookingPage,
-    BookingReschedule,
-    BusinessBookingsQuery,
-    MyBookingsQuery,
-)
 
 if TYPE_CHECKING:
+    from chalicelib.schemas import bookings as schemas
     from chalicelib.services import bookings
-else:  # loaded on first use: keeps the store and the SDK out of cold start
+else:  # loaded on first use: the store, the SDK and pydantic models stay out of cold start
     bookings = lazy_import("chalicelib.services.bookings")
+    schemas = lazy_import("chalicelib.schemas.bookings")
 
 blueprint = Blueprint(__name__)
 TAGS = ["bookings"]
 BUSINESS_TAGS = ["business", "bookings"]
 
 
-def view(booking: Booking) -> BookingOut:
-    return BookingOut(
+def view(booking: Booking) -> schemas.BookingOut:
+    return schemas.BookingOut(
         id=booking.booking_id,
         status=booking.status.value,
         business_id=booking.business_id,
@@ -70,13 +64,11 @@ def view(booking: Booking) -> BookingOut:
     "POST",
     summary="Book a service (Idempotency-Key makes retries safe)",
     tags=TAGS,
-    body=BookingCreate,
-    response=BookingOut,
     status=201,
     errors_=[404, 409],
     auth=True,
 )
-def create_booking(ctx: RequestContext, body: BookingCreate) -> Response:
+def create_booking(ctx: RequestContext, body: schemas.BookingCreate) -> schemas.BookingOut:
     request = bookings.NewBooking(
         venue_id=body.venue_id,
         service_id=body.service_id,
@@ -86,13 +78,10 @@ def create_booking(ctx: RequestContext, body: BookingCreate) -> Response:
         discount_code=body.discount_code,
     )
     created = bookings.create_booking(ctx.principal, request, ctx.header("idempotency-key"), deps.clock().now())
-    headers: dict[str, str | list[str]] = {
-        "Content-Type": "application/json",
-        "Location": f"/v1/bookings/{created.booking.booking_id}",
-    }
+    ctx.response_headers["Location"] = f"/v1/bookings/{created.booking.booking_id}"
     if created.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return Response(body=view(created.booking).model_dump_json(), status_code=201, headers=headers)
+        ctx.response_headers["Idempotent-Replayed"] = "true"
+    return view(created.booking)
 
 
 @endpoint(
@@ -101,11 +90,10 @@ def create_booking(ctx: RequestContext, body: BookingCreate) -> Response:
     "GET",
     summary="A booking (its customer, or the business's staff: that read is audited)",
     tags=TAGS,
-    response=BookingOut,
     errors_=[404],
     auth=True,
 )
-def get_booking(ctx: RequestContext, booking_id: str) -> BookingOut:
+def get_booking(ctx: RequestContext, booking_id: str) -> schemas.BookingOut:
     return view(bookings.get_booking(ctx.principal, booking_id, deps.clock().now()))
 
 
@@ -137,11 +125,10 @@ def get_booking_calendar(ctx: RequestContext, booking_id: str) -> Response:
     "POST",
     summary="Cancel my booking (until the venue's cancellation notice)",
     tags=TAGS,
-    response=BookingOut,
     errors_=[404, 409],
     auth=True,
 )
-def cancel_booking(ctx: RequestContext, booking_id: str) -> BookingOut:
+def cancel_booking(ctx: RequestContext, booking_id: str) -> schemas.BookingOut:
     return view(bookings.cancel_as_customer(ctx.principal, booking_id, deps.clock().now()))
 
 
@@ -151,12 +138,10 @@ def cancel_booking(ctx: RequestContext, booking_id: str) -> BookingOut:
     "POST",
     summary="Move my booking to another free start, atomically",
     tags=TAGS,
-    body=BookingReschedule,
-    response=BookingOut,
     errors_=[404, 409],
     auth=True,
 )
-def reschedule_booking(ctx: RequestContext, booking_id: str, body: BookingReschedule) -> BookingOut:
+def reschedule_booking(ctx: RequestContext, booking_id: str, body: schemas.BookingReschedule) -> schemas.BookingOut:
     return view(bookings.reschedule_as_customer(ctx.principal, booking_id, body.start, deps.clock().now()))
 
 
@@ -166,16 +151,14 @@ def reschedule_booking(ctx: RequestContext, booking_id: str, body: BookingResche
     "GET",
     summary="My upcoming or past bookings",
     tags=["me", "bookings"],
-    query=MyBookingsQuery,
-    response=BookingPage,
     auth=True,
 )
-def list_my_bookings(ctx: RequestContext, query: MyBookingsQuery) -> BookingPage:
+def list_my_bookings(ctx: RequestContext, query: schemas.MyBookingsQuery) -> schemas.BookingPage:
     scope = f"my-bookings:{query.scope}:{ctx.principal.user_id}"
     page = bookings.list_mine(
         ctx.principal, query.scope, deps.clock().now(), query.limit, pagination.decode(query.cursor, scope=scope)
     )
-    return BookingPage(
+    return schemas.BookingPage(
         items=[view(b) for b in page.bookings], next_cursor=pagination.encode(page.last_key, scope=scope)
     )
 
@@ -189,12 +172,12 @@ def list_my_bookings(ctx: RequestContext, query: MyBookingsQuery) -> BookingPage
     "GET",
     summary="The business calendar: a venue's bookings (optionally one specialist's), per local day",
     tags=BUSINESS_TAGS,
-    query=BusinessBookingsQuery,
-    response=BookingPage,
     errors_=[403, 404],
     auth=True,
 )
-def list_business_bookings(ctx: RequestContext, business_id: str, query: BusinessBookingsQuery) -> BookingPage:
+def list_business_bookings(
+    ctx: RequestContext, business_id: str, query: schemas.BusinessBookingsQuery
+) -> schemas.BookingPage:
     scope = f"calendar:{business_id}:{query.venue_id}:{query.specialist_id}:{query.day}"
     page = bookings.list_for_business(
         ctx.principal,
@@ -206,7 +189,7 @@ def list_business_bookings(ctx: RequestContext, business_id: str, query: Busines
         limit=query.limit,
         start_key=pagination.decode(query.cursor, scope=scope),
     )
-    return BookingPage(
+    return schemas.BookingPage(
         items=[view(b) for b in page.bookings], next_cursor=pagination.encode(page.last_key, scope=scope)
     )
 
@@ -217,15 +200,14 @@ def list_business_bookings(ctx: RequestContext, business_id: str, query: Busines
     "GET",
     summary="One booking of the business (audited staff access to customer data)",
     tags=BUSINESS_TAGS,
-    response=BookingOut,
     errors_=[403, 404],
     auth=True,
 )
-def get_business_booking(ctx: RequestContext, business_id: str, booking_id: str) -> BookingOut:
+def get_business_booking(ctx: RequestContext, business_id: str, booking_id: str) -> schemas.BookingOut:
     return view(bookings.get_business_booking(ctx.principal, business_id, booking_id, deps.clock().now()))
 
 
-def _change(ctx: RequestContext, business_id: str, booking_id: str, target: BookingStatus) -> BookingOut:
+def _change(ctx: RequestContext, business_id: str, booking_id: str, target: BookingStatus) -> schemas.BookingOut:
     return view(bookings.change_as_business(ctx.principal, business_id, booking_id, target, deps.clock().now()))
 
 
@@ -235,11 +217,10 @@ def _change(ctx: RequestContext, business_id: str, booking_id: str, target: Book
     "POST",
     summary="Confirm a pending booking",
     tags=BUSINESS_TAGS,
-    response=BookingOut,
     errors_=[403, 404, 409],
     auth=True,
 )
-def confirm_booking(ctx: RequestContext, business_id: str, booking_id: str) -> BookingOut:
+def confirm_booking(ctx: RequestContext, business_id: str, booking_id: str) -> schemas.BookingOut:
     return _change(ctx, business_id, booking_id, BookingStatus.CONFIRMED)
 
 
@@ -249,11 +230,10 @@ def confirm_booking(ctx: RequestContext, business_id: str, booking_id: str) -> B
     "POST",
     summary="Cancel a booking on the business's side (any time before it ends)",
     tags=BUSINESS_TAGS,
-    response=BookingOut,
     errors_=[403, 404, 409],
     auth=True,
 )
-def cancel_booking_as_business(ctx: RequestContext, business_id: str, booking_id: str) -> BookingOut:
+def cancel_booking_as_business(ctx: RequestContext, business_id: str, booking_id: str) -> schemas.BookingOut:
     return _change(ctx, business_id, booking_id, BookingStatus.CANCELLED)
 
 
@@ -263,11 +243,10 @@ def cancel_booking_as_business(ctx: RequestContext, business_id: str, booking_id
     "POST",
     summary="Mark a started booking attended (completed)",
     tags=BUSINESS_TAGS,
-    response=BookingOut,
     errors_=[403, 404, 409],
     auth=True,
 )
-def mark_attended(ctx: RequestContext, business_id: str, booking_id: str) -> BookingOut:
+def mark_attended(ctx: RequestContext, business_id: str, booking_id: str) -> schemas.BookingOut:
     return _change(ctx, business_id, booking_id, BookingStatus.COMPLETED)
 
 
@@ -277,11 +256,10 @@ def mark_attended(ctx: RequestContext, business_id: str, booking_id: str) -> Boo
     "POST",
     summary="Mark a started booking as a no-show",
     tags=BUSINESS_TAGS,
-    response=BookingOut,
     errors_=[403, 404, 409],
     auth=True,
 )
-def mark_no_show(ctx: RequestContext, business_id: str, booking_id: str) -> BookingOut:
+def mark_no_show(ctx: RequestContext, business_id: str, booking_id: str) -> schemas.BookingOut:
     return _change(ctx, business_id, booking_id, BookingStatus.NO_SHOW)
 
 
@@ -291,12 +269,10 @@ def mark_no_show(ctx: RequestContext, business_id: str, booking_id: str) -> Book
     "POST",
     summary="Move a booking to another free start, atomically",
     tags=BUSINESS_TAGS,
-    body=BookingReschedule,
-    response=BookingOut,
     errors_=[403, 404, 409],
     auth=True,
 )
 def reschedule_as_business(
-    ctx: RequestContext, business_id: str, booking_id: str, body: BookingReschedule
-) -> BookingOut:
+    ctx: RequestContext, business_id: str, booking_id: str, body: schemas.BookingReschedule
+) -> schemas.BookingOut:
     return view(bookings.reschedule_as_business(ctx.principal, business_id, booking_id, body.start, deps.clock().now()))

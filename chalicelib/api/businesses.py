@@ -17,39 +17,16 @@ from chalicelib.api.routing import RequestContext, endpoint
 from chalicelib.domain.catalog import Business, PaymentDetails, Service, Specialist, TimeRange, Venue
 from chalicelib.domain.identity import Role
 from chalicelib.lazy import lazy_import
-from chalicelib.schemas.catalog import (
-    BusinessCreate,
-    BusinessOut,
-    BusinessPatch,
-    DateExceptionOut,
-    DayPlanOut,
-    PaymentDetailsOut,
-    ServiceCreate,
-    ServiceList,
-    ServiceOut,
-    ServicePatch,
-    SpecialistCreate,
-    SpecialistList,
-    SpecialistOut,
-    SpecialistPatch,
-    StaffInvite,
-    StaffMember,
-    StaffPage,
-    StaffRoleChange,
-    TimeOffOut,
-    TimeRangeOut,
-    VenueCreate,
-    VenueOut,
-    VenuePage,
-    VenuePatch,
-)
-from chalicelib.schemas.pagination import PageQuery
 
 if TYPE_CHECKING:
+    from chalicelib.schemas import catalog as schemas
+    from chalicelib.schemas import pagination as paging
     from chalicelib.services import businesses, catalog
-else:  # loaded on first use: keeps the store and the SDK out of cold start
+else:  # loaded on first use: the store, the SDK and pydantic models stay out of cold start
     businesses = lazy_import("chalicelib.services.businesses")
     catalog = lazy_import("chalicelib.services.catalog")
+    schemas = lazy_import("chalicelib.schemas.catalog")
+    paging = lazy_import("chalicelib.schemas.pagination")
 
 blueprint = Blueprint(__name__)
 TAGS = ["businesses"]
@@ -64,16 +41,16 @@ WRITE_ERRORS = [401, 403, 404, 409]
 # --- mapping -------------------------------------------------------------------------
 
 
-def _payment_view(payment: PaymentDetails | None, role: Role) -> PaymentDetailsOut | None:
+def _payment_view(payment: PaymentDetails | None, role: Role) -> schemas.PaymentDetailsOut | None:
     if payment is None:
         return None
     # Bank details of a sole trader identify a person: only owners see them in full.
     iban = payment.iban if role is Role.OWNER else "•" * max(0, len(payment.iban) - 4) + payment.iban[-4:]
-    return PaymentDetailsOut(account_holder=payment.account_holder, iban=iban, bic=payment.bic)
+    return schemas.PaymentDetailsOut(account_holder=payment.account_holder, iban=iban, bic=payment.bic)
 
 
-def business_view(business: Business, role: Role) -> BusinessOut:
-    return BusinessOut(
+def business_view(business: Business, role: Role) -> schemas.BusinessOut:
+    return schemas.BusinessOut(
         id=business.business_id,
         name=business.name,
         address=business.address,
@@ -83,12 +60,12 @@ def business_view(business: Business, role: Role) -> BusinessOut:
     )
 
 
-def staff_view(entry: businesses.StaffEntry) -> StaffMember:
-    return StaffMember(user_id=entry.user_id, role=entry.role.value, since=entry.since)
+def staff_view(entry: businesses.StaffEntry) -> schemas.StaffMember:
+    return schemas.StaffMember(user_id=entry.user_id, role=entry.role.value, since=entry.since)
 
 
-def venue_view(venue: Venue) -> VenueOut:
-    return VenueOut(
+def venue_view(venue: Venue) -> schemas.VenueOut:
+    return schemas.VenueOut(
         id=venue.venue_id,
         business_id=venue.business_id,
         name=venue.name,
@@ -105,8 +82,8 @@ def venue_view(venue: Venue) -> VenueOut:
     )
 
 
-def service_view(service: Service) -> ServiceOut:
-    return ServiceOut(
+def service_view(service: Service) -> schemas.ServiceOut:
+    return schemas.ServiceOut(
         id=service.service_id,
         venue_id=service.venue_id,
         name=service.name,
@@ -119,28 +96,28 @@ def service_view(service: Service) -> ServiceOut:
     )
 
 
-def _ranges(ranges: tuple[TimeRange, ...]) -> list[TimeRangeOut]:
+def _ranges(ranges: tuple[TimeRange, ...]) -> list[schemas.TimeRangeOut]:
     def hm(value: time, end: bool) -> str:
         text = value.strftime("%H:%M")
         return "24:00" if end and text == "00:00" else text
 
-    return [TimeRangeOut(start=hm(r.start, False), end=hm(r.end, True)) for r in ranges]
+    return [schemas.TimeRangeOut(start=hm(r.start, False), end=hm(r.end, True)) for r in ranges]
 
 
-def specialist_view(specialist: Specialist) -> SpecialistOut:
+def specialist_view(specialist: Specialist) -> schemas.SpecialistOut:
     plan = specialist.plan
-    return SpecialistOut(
+    return schemas.SpecialistOut(
         id=specialist.specialist_id,
         venue_id=specialist.venue_id,
         name=specialist.name,
         user_id=specialist.user_id,
         weekly={
-            name: DayPlanOut(hours=_ranges(plan.hours[day]), breaks=_ranges(plan.breaks.get(day, ())))
+            name: schemas.DayPlanOut(hours=_ranges(plan.hours[day]), breaks=_ranges(plan.breaks.get(day, ())))
             for day, name in enumerate(catalog.WEEKDAYS)
             if plan.hours.get(day)
         },
-        exceptions=[DateExceptionOut(date=e.day, hours=_ranges(e.hours)) for e in specialist.exceptions],
-        time_off=[TimeOffOut(start=t.start, end=t.end) for t in specialist.time_off],
+        exceptions=[schemas.DateExceptionOut(date=e.day, hours=_ranges(e.hours)) for e in specialist.exceptions],
+        time_off=[schemas.TimeOffOut(start=t.start, end=t.end) for t in specialist.time_off],
     )
 
 
@@ -153,13 +130,11 @@ def specialist_view(specialist: Specialist) -> SpecialistOut:
     "POST",
     summary="Create a business; the caller becomes its owner",
     tags=TAGS,
-    body=BusinessCreate,
-    response=BusinessOut,
     status=201,
     errors_=[401, 403, 409],
     auth=True,
 )
-def create_business(ctx: RequestContext, body: BusinessCreate) -> BusinessOut:
+def create_business(ctx: RequestContext, body: schemas.BusinessCreate) -> schemas.BusinessOut:
     business, role = businesses.create_business(ctx.principal, body, deps.clock().now())
     return business_view(business, role)
 
@@ -170,11 +145,10 @@ def create_business(ctx: RequestContext, body: BusinessCreate) -> BusinessOut:
     "GET",
     summary="The business profile",
     tags=TAGS,
-    response=BusinessOut,
     errors_=READ_ERRORS,
     auth=True,
 )
-def get_business(ctx: RequestContext, business_id: str) -> BusinessOut:
+def get_business(ctx: RequestContext, business_id: str) -> schemas.BusinessOut:
     business, role = businesses.get_business(ctx.principal, business_id)
     return business_view(business, role)
 
@@ -185,12 +159,10 @@ def get_business(ctx: RequestContext, business_id: str) -> BusinessOut:
     "PATCH",
     summary="Change the business profile (owners)",
     tags=TAGS,
-    body=BusinessPatch,
-    response=BusinessOut,
     errors_=WRITE_ERRORS,
     auth=True,
 )
-def patch_business(ctx: RequestContext, business_id: str, body: BusinessPatch) -> BusinessOut:
+def patch_business(ctx: RequestContext, business_id: str, body: schemas.BusinessPatch) -> schemas.BusinessOut:
     business, role = businesses.update_business(ctx.principal, business_id, body, deps.clock().now())
     return business_view(business, role)
 
@@ -204,13 +176,11 @@ def patch_business(ctx: RequestContext, business_id: str, body: BusinessPatch) -
     "POST",
     summary="Add an existing account as staff (owners: any role; managers: specialists)",
     tags=TAGS,
-    body=StaffInvite,
-    response=StaffMember,
     status=201,
     errors_=WRITE_ERRORS,
     auth=True,
 )
-def add_staff(ctx: RequestContext, business_id: str, body: StaffInvite) -> StaffMember:
+def add_staff(ctx: RequestContext, business_id: str, body: schemas.StaffInvite) -> schemas.StaffMember:
     return staff_view(businesses.add_staff(ctx.principal, business_id, body, deps.clock().now()))
 
 
@@ -220,17 +190,17 @@ def add_staff(ctx: RequestContext, business_id: str, body: StaffInvite) -> Staff
     "GET",
     summary="The business's staff and their roles",
     tags=TAGS,
-    query=PageQuery,
-    response=StaffPage,
     errors_=READ_ERRORS,
     auth=True,
 )
-def list_staff(ctx: RequestContext, business_id: str, query: PageQuery) -> StaffPage:
+def list_staff(ctx: RequestContext, business_id: str, query: paging.PageQuery) -> schemas.StaffPage:
     scope = f"staff:{business_id}"
     entries, last_key = businesses.list_staff(
         ctx.principal, business_id, query.limit, pagination.decode(query.cursor, scope=scope)
     )
-    return StaffPage(items=[staff_view(e) for e in entries], next_cursor=pagination.encode(last_key, scope=scope))
+    return schemas.StaffPage(
+        items=[staff_view(e) for e in entries], next_cursor=pagination.encode(last_key, scope=scope)
+    )
 
 
 @endpoint(
@@ -239,12 +209,12 @@ def list_staff(ctx: RequestContext, business_id: str, query: PageQuery) -> Staff
     "PATCH",
     summary="Change a staff member's role (owners)",
     tags=TAGS,
-    body=StaffRoleChange,
-    response=StaffMember,
     errors_=WRITE_ERRORS,
     auth=True,
 )
-def change_staff_role(ctx: RequestContext, business_id: str, user_id: str, body: StaffRoleChange) -> StaffMember:
+def change_staff_role(
+    ctx: RequestContext, business_id: str, user_id: str, body: schemas.StaffRoleChange
+) -> schemas.StaffMember:
     entry = businesses.change_staff_role(ctx.principal, business_id, user_id, Role(body.role), deps.clock().now())
     return staff_view(entry)
 
@@ -272,13 +242,11 @@ def remove_staff(ctx: RequestContext, business_id: str, user_id: str) -> None:
     "POST",
     summary="Add a venue",
     tags=TAGS,
-    body=VenueCreate,
-    response=VenueOut,
     status=201,
     errors_=WRITE_ERRORS,
     auth=True,
 )
-def create_venue(ctx: RequestContext, business_id: str, body: VenueCreate) -> VenueOut:
+def create_venue(ctx: RequestContext, business_id: str, body: schemas.VenueCreate) -> schemas.VenueOut:
     return venue_view(catalog.create_venue(ctx.principal, business_id, body, deps.clock().now()))
 
 
@@ -288,21 +256,21 @@ def create_venue(ctx: RequestContext, business_id: str, body: VenueCreate) -> Ve
     "GET",
     summary="The business's venues",
     tags=TAGS,
-    query=PageQuery,
-    response=VenuePage,
     errors_=READ_ERRORS,
     auth=True,
 )
-def list_venues(ctx: RequestContext, business_id: str, query: PageQuery) -> VenuePage:
+def list_venues(ctx: RequestContext, business_id: str, query: paging.PageQuery) -> schemas.VenuePage:
     scope = f"venues:{business_id}"
     venues, last_key = catalog.list_venues(
         ctx.principal, business_id, query.limit, pagination.decode(query.cursor, scope=scope)
     )
-    return VenuePage(items=[venue_view(v) for v in venues], next_cursor=pagination.encode(last_key, scope=scope))
+    return schemas.VenuePage(
+        items=[venue_view(v) for v in venues], next_cursor=pagination.encode(last_key, scope=scope)
+    )
 
 
-@endpoint(blueprint, VENUE, "GET", summary="A venue", tags=TAGS, response=VenueOut, errors_=READ_ERRORS, auth=True)
-def get_venue(ctx: RequestContext, business_id: str, venue_id: str) -> VenueOut:
+@endpoint(blueprint, VENUE, "GET", summary="A venue", tags=TAGS, errors_=READ_ERRORS, auth=True)
+def get_venue(ctx: RequestContext, business_id: str, venue_id: str) -> schemas.VenueOut:
     return venue_view(catalog.get_venue(ctx.principal, business_id, venue_id))
 
 
@@ -312,12 +280,10 @@ def get_venue(ctx: RequestContext, business_id: str, venue_id: str) -> VenueOut:
     "PATCH",
     summary="Change a venue",
     tags=TAGS,
-    body=VenuePatch,
-    response=VenueOut,
     errors_=WRITE_ERRORS,
     auth=True,
 )
-def patch_venue(ctx: RequestContext, business_id: str, venue_id: str, body: VenuePatch) -> VenueOut:
+def patch_venue(ctx: RequestContext, business_id: str, venue_id: str, body: schemas.VenuePatch) -> schemas.VenueOut:
     return venue_view(catalog.update_venue(ctx.principal, business_id, venue_id, body, deps.clock().now()))
 
 
@@ -335,13 +301,13 @@ def delete_venue(ctx: RequestContext, business_id: str, venue_id: str) -> None:
     "POST",
     summary="Add a service to a venue",
     tags=TAGS,
-    body=ServiceCreate,
-    response=ServiceOut,
     status=201,
     errors_=WRITE_ERRORS,
     auth=True,
 )
-def create_service(ctx: RequestContext, business_id: str, venue_id: str, body: ServiceCreate) -> ServiceOut:
+def create_service(
+    ctx: RequestContext, business_id: str, venue_id: str, body: schemas.ServiceCreate
+) -> schemas.ServiceOut:
     return service_view(catalog.create_service(ctx.principal, business_id, venue_id, body, deps.clock().now()))
 
 
@@ -351,12 +317,13 @@ def create_service(ctx: RequestContext, business_id: str, venue_id: str, body: S
     "GET",
     summary="A venue's services",
     tags=TAGS,
-    response=ServiceList,
     errors_=READ_ERRORS,
     auth=True,
 )
-def list_services(ctx: RequestContext, business_id: str, venue_id: str) -> ServiceList:
-    return ServiceList(items=[service_view(s) for s in catalog.list_services(ctx.principal, business_id, venue_id)])
+def list_services(ctx: RequestContext, business_id: str, venue_id: str) -> schemas.ServiceList:
+    return schemas.ServiceList(
+        items=[service_view(s) for s in catalog.list_services(ctx.principal, business_id, venue_id)]
+    )
 
 
 @endpoint(
@@ -365,11 +332,10 @@ def list_services(ctx: RequestContext, business_id: str, venue_id: str) -> Servi
     "GET",
     summary="A service",
     tags=TAGS,
-    response=ServiceOut,
     errors_=READ_ERRORS,
     auth=True,
 )
-def get_service(ctx: RequestContext, business_id: str, venue_id: str, service_id: str) -> ServiceOut:
+def get_service(ctx: RequestContext, business_id: str, venue_id: str, service_id: str) -> schemas.ServiceOut:
     return service_view(catalog.get_service(ctx.principal, business_id, venue_id, service_id))
 
 
@@ -379,14 +345,12 @@ def get_service(ctx: RequestContext, business_id: str, venue_id: str, service_id
     "PATCH",
     summary="Change a service (price changes are audited)",
     tags=TAGS,
-    body=ServicePatch,
-    response=ServiceOut,
     errors_=WRITE_ERRORS,
     auth=True,
 )
 def patch_service(
-    ctx: RequestContext, business_id: str, venue_id: str, service_id: str, body: ServicePatch
-) -> ServiceOut:
+    ctx: RequestContext, business_id: str, venue_id: str, service_id: str, body: schemas.ServicePatch
+) -> schemas.ServiceOut:
     now = deps.clock().now()
     return service_view(catalog.update_service(ctx.principal, business_id, venue_id, service_id, body, now))
 
@@ -414,13 +378,13 @@ def delete_service(ctx: RequestContext, business_id: str, venue_id: str, service
     "POST",
     summary="Add a specialist with a weekly plan, date exceptions and time off",
     tags=TAGS,
-    body=SpecialistCreate,
-    response=SpecialistOut,
     status=201,
     errors_=WRITE_ERRORS,
     auth=True,
 )
-def create_specialist(ctx: RequestContext, business_id: str, venue_id: str, body: SpecialistCreate) -> SpecialistOut:
+def create_specialist(
+    ctx: RequestContext, business_id: str, venue_id: str, body: schemas.SpecialistCreate
+) -> schemas.SpecialistOut:
     now = deps.clock().now()
     return specialist_view(catalog.create_specialist(ctx.principal, business_id, venue_id, body, now))
 
@@ -431,13 +395,12 @@ def create_specialist(ctx: RequestContext, business_id: str, venue_id: str, body
     "GET",
     summary="A venue's specialists",
     tags=TAGS,
-    response=SpecialistList,
     errors_=READ_ERRORS,
     auth=True,
 )
-def list_specialists(ctx: RequestContext, business_id: str, venue_id: str) -> SpecialistList:
+def list_specialists(ctx: RequestContext, business_id: str, venue_id: str) -> schemas.SpecialistList:
     found = catalog.list_specialists(ctx.principal, business_id, venue_id)
-    return SpecialistList(items=[specialist_view(s) for s in found])
+    return schemas.SpecialistList(items=[specialist_view(s) for s in found])
 
 
 @endpoint(
@@ -446,11 +409,10 @@ def list_specialists(ctx: RequestContext, business_id: str, venue_id: str) -> Sp
     "GET",
     summary="A specialist and their schedule",
     tags=TAGS,
-    response=SpecialistOut,
     errors_=READ_ERRORS,
     auth=True,
 )
-def get_specialist(ctx: RequestContext, business_id: str, venue_id: str, specialist_id: str) -> SpecialistOut:
+def get_specialist(ctx: RequestContext, business_id: str, venue_id: str, specialist_id: str) -> schemas.SpecialistOut:
     return specialist_view(catalog.get_specialist(ctx.principal, business_id, venue_id, specialist_id))
 
 
@@ -460,14 +422,12 @@ def get_specialist(ctx: RequestContext, business_id: str, venue_id: str, special
     "PATCH",
     summary="Change a specialist or their schedule (specialists: their own schedule only)",
     tags=TAGS,
-    body=SpecialistPatch,
-    response=SpecialistOut,
     errors_=WRITE_ERRORS,
     auth=True,
 )
 def patch_specialist(
-    ctx: RequestContext, business_id: str, venue_id: str, specialist_id: str, body: SpecialistPatch
-) -> SpecialistOut:
+    ctx: RequestContext, business_id: str, venue_id: str, specialist_id: str, body: schemas.SpecialistPatch
+) -> schemas.SpecialistOut:
     now = deps.clock().now()
     return specialist_view(catalog.update_specialist(ctx.principal, business_id, venue_id, specialist_id, body, now))
 

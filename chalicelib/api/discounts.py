@@ -11,25 +11,20 @@ from chalicelib.api import pagination
 from chalicelib.api.routing import RequestContext, endpoint
 from chalicelib.domain.bookings import DiscountCode
 from chalicelib.lazy import lazy_import
-from chalicelib.schemas.bookings import (
-    DiscountCodeCreate,
-    DiscountCodeOut,
-    DiscountCodePage,
-    DiscountCodePatch,
-    DiscountCodesQuery,
-)
 
 if TYPE_CHECKING:
+    from chalicelib.schemas import bookings as schemas
     from chalicelib.services import discounts
-else:  # loaded on first use: keeps the store and the SDK out of cold start
+else:  # loaded on first use: the store, the SDK and pydantic models stay out of cold start
     discounts = lazy_import("chalicelib.services.discounts")
+    schemas = lazy_import("chalicelib.schemas.bookings")
 
 blueprint = Blueprint(__name__)
 TAGS = ["business", "discounts"]
 
 
-def view(code: DiscountCode) -> DiscountCodeOut:
-    return DiscountCodeOut(
+def view(code: DiscountCode) -> schemas.DiscountCodeOut:
+    return schemas.DiscountCodeOut(
         code=code.code,
         kind=code.kind.value,
         value=code.value,
@@ -48,13 +43,13 @@ def view(code: DiscountCode) -> DiscountCodeOut:
     "POST",
     summary="Create a discount code (percent or fixed, validity window, optional usage limit)",
     tags=TAGS,
-    body=DiscountCodeCreate,
-    response=DiscountCodeOut,
     status=201,
     errors_=[403, 404, 409],
     auth=True,
 )
-def create_discount_code(ctx: RequestContext, business_id: str, body: DiscountCodeCreate) -> DiscountCodeOut:
+def create_discount_code(
+    ctx: RequestContext, business_id: str, body: schemas.DiscountCodeCreate
+) -> schemas.DiscountCodeOut:
     return view(
         discounts.create(
             ctx.principal,
@@ -77,17 +72,19 @@ def create_discount_code(ctx: RequestContext, business_id: str, body: DiscountCo
     "GET",
     summary="The business's discount codes",
     tags=TAGS,
-    query=DiscountCodesQuery,
-    response=DiscountCodePage,
     errors_=[403, 404],
     auth=True,
 )
-def list_discount_codes(ctx: RequestContext, business_id: str, query: DiscountCodesQuery) -> DiscountCodePage:
+def list_discount_codes(
+    ctx: RequestContext, business_id: str, query: schemas.DiscountCodesQuery
+) -> schemas.DiscountCodePage:
     scope = f"discount-codes:{business_id}"
     codes, last_key = discounts.list_codes(
         ctx.principal, business_id, query.limit, pagination.decode(query.cursor, scope=scope)
     )
-    return DiscountCodePage(items=[view(c) for c in codes], next_cursor=pagination.encode(last_key, scope=scope))
+    return schemas.DiscountCodePage(
+        items=[view(c) for c in codes], next_cursor=pagination.encode(last_key, scope=scope)
+    )
 
 
 @endpoint(
@@ -96,12 +93,12 @@ def list_discount_codes(ctx: RequestContext, business_id: str, query: DiscountCo
     "PATCH",
     summary="Switch a code on or off, move its end, change its usage limit",
     tags=TAGS,
-    body=DiscountCodePatch,
-    response=DiscountCodeOut,
     errors_=[403, 404],
     auth=True,
 )
-def patch_discount_code(ctx: RequestContext, business_id: str, code: str, body: DiscountCodePatch) -> DiscountCodeOut:
+def patch_discount_code(
+    ctx: RequestContext, business_id: str, code: str, body: schemas.DiscountCodePatch
+) -> schemas.DiscountCodeOut:
     return view(
         discounts.update(
             ctx.principal,

@@ -11,23 +11,14 @@ from chalicelib.api import pagination
 from chalicelib.api.routing import RequestContext, endpoint
 from chalicelib.domain.availability import zone
 from chalicelib.lazy import lazy_import
-from chalicelib.schemas.discovery import (
-    AvailabilityQuery,
-    AvailabilityResponse,
-    PublicService,
-    PublicSpecialist,
-    PublicVenue,
-    Slot,
-    VenueSearchPage,
-    VenueSearchQuery,
-    VenueSummary,
-)
 
 if TYPE_CHECKING:
+    from chalicelib.schemas import discovery as schemas
     from chalicelib.services import availability, discovery
-else:  # loaded on first use: keeps the store and the SDK out of cold start
+else:  # loaded on first use: the store, the SDK and pydantic models stay out of cold start
     availability = lazy_import("chalicelib.services.availability")
     discovery = lazy_import("chalicelib.services.discovery")
+    schemas = lazy_import("chalicelib.schemas.discovery")
 
 blueprint = Blueprint(__name__)
 TAGS = ["discovery"]
@@ -39,13 +30,11 @@ TAGS = ["discovery"]
     "GET",
     summary="Venues in a city (and category), optionally near the caller",
     tags=TAGS,
-    query=VenueSearchQuery,
-    response=VenueSearchPage,
     description="``near`` is used for this request only and never stored or logged (DATA-5). "
     "With ``near``, a page holds the venues of the underlying page within ``radius_km``; "
     "follow ``next_cursor`` for more.",
 )
-def search_venues(ctx: RequestContext, query: VenueSearchQuery) -> VenueSearchPage:
+def search_venues(ctx: RequestContext, query: schemas.VenueSearchQuery) -> schemas.VenueSearchPage:
     # The cursor is bound to the city and category, not to the caller's location.
     scope = f"discover:{query.city.casefold()}:{query.category or '*'}"
     found, last_key = discovery.search(
@@ -56,9 +45,9 @@ def search_venues(ctx: RequestContext, query: VenueSearchQuery) -> VenueSearchPa
         query.limit,
         pagination.decode(query.cursor, scope=scope),
     )
-    return VenueSearchPage(
+    return schemas.VenueSearchPage(
         items=[
-            VenueSummary(
+            schemas.VenueSummary(
                 id=f.venue.venue_id,
                 name=f.venue.name,
                 address=f.venue.address,
@@ -79,13 +68,12 @@ def search_venues(ctx: RequestContext, query: VenueSearchQuery) -> VenueSearchPa
     "GET",
     summary="A venue with its services and its specialists' public names",
     tags=TAGS,
-    response=PublicVenue,
     errors_=[404],
 )
-def get_public_venue(ctx: RequestContext, venue_id: str) -> PublicVenue:
+def get_public_venue(ctx: RequestContext, venue_id: str) -> schemas.PublicVenue:
     page = discovery.venue_page(venue_id)
     venue = page.venue
-    return PublicVenue(
+    return schemas.PublicVenue(
         id=venue.venue_id,
         name=venue.name,
         address=venue.address,
@@ -99,7 +87,7 @@ def get_public_venue(ctx: RequestContext, venue_id: str) -> PublicVenue:
         horizon_days=venue.horizon_days,
         cancellation_notice_minutes=venue.cancellation_notice_minutes,
         services=[
-            PublicService(
+            schemas.PublicService(
                 id=s.service_id,
                 name=s.name,
                 duration_minutes=s.duration_minutes,
@@ -109,7 +97,7 @@ def get_public_venue(ctx: RequestContext, venue_id: str) -> PublicVenue:
             )
             for s in page.services
         ],
-        specialists=[PublicSpecialist(id=p.specialist_id, name=p.name) for p in page.specialists],
+        specialists=[schemas.PublicSpecialist(id=p.specialist_id, name=p.name) for p in page.specialists],
     )
 
 
@@ -119,21 +107,21 @@ def get_public_venue(ctx: RequestContext, venue_id: str) -> PublicVenue:
     "GET",
     summary="Free start times for a service, with one specialist or any",
     tags=TAGS,
-    query=AvailabilityQuery,
-    response=AvailabilityResponse,
     errors_=[404],
     description="``from``/``to`` are local dates in the venue's zone; starts are shown in that zone "
     "with their UTC offset (two starts can share a wall-clock time on a fall-back night).",
 )
-def get_availability(ctx: RequestContext, venue_id: str, query: AvailabilityQuery) -> AvailabilityResponse:
+def get_availability(
+    ctx: RequestContext, venue_id: str, query: schemas.AvailabilityQuery
+) -> schemas.AvailabilityResponse:
     result = availability.free_slots(
         venue_id, query.service_id, query.specialist_id, query.from_, query.to, deps.clock().now()
     )
     tz = zone(result.venue.timezone)
-    return AvailabilityResponse(
+    return schemas.AvailabilityResponse(
         venue_id=result.venue.venue_id,
         service_id=result.service.service_id,
         timezone=result.venue.timezone,
         duration_minutes=result.service.duration_minutes,
-        slots=[Slot(start=start.astimezone(tz), specialist_ids=list(ids)) for start, ids in result.slots],
+        slots=[schemas.Slot(start=start.astimezone(tz), specialist_ids=list(ids)) for start, ids in result.slots],
     )

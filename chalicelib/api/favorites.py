@@ -10,20 +10,22 @@ from chalicelib import deps
 from chalicelib.api import pagination
 from chalicelib.api.routing import RequestContext, endpoint
 from chalicelib.lazy import lazy_import
-from chalicelib.schemas.discovery import FavoriteOut, FavoritePage
-from chalicelib.schemas.pagination import PageQuery
 
 if TYPE_CHECKING:
+    from chalicelib.schemas import discovery as schemas
+    from chalicelib.schemas import pagination as paging
     from chalicelib.services import favorites
-else:  # loaded on first use: keeps the store and the SDK out of cold start
+else:  # loaded on first use: the store, the SDK and pydantic models stay out of cold start
     favorites = lazy_import("chalicelib.services.favorites")
+    schemas = lazy_import("chalicelib.schemas.discovery")
+    paging = lazy_import("chalicelib.schemas.pagination")
 
 blueprint = Blueprint(__name__)
 TAGS = ["me"]
 
 
-def _view(fav: favorites.FavoriteView) -> FavoriteOut:
-    return FavoriteOut(venue_id=fav.venue_id, added_at=fav.added_at, name=fav.name, city=fav.city)
+def _view(fav: favorites.FavoriteView) -> schemas.FavoriteOut:
+    return schemas.FavoriteOut(venue_id=fav.venue_id, added_at=fav.added_at, name=fav.name, city=fav.city)
 
 
 @endpoint(
@@ -32,15 +34,13 @@ def _view(fav: favorites.FavoriteView) -> FavoriteOut:
     "GET",
     summary="My favourite venues",
     tags=TAGS,
-    query=PageQuery,
-    response=FavoritePage,
     errors_=[401],
     auth=True,
 )
-def list_favorites(ctx: RequestContext, query: PageQuery) -> FavoritePage:
+def list_favorites(ctx: RequestContext, query: paging.PageQuery) -> schemas.FavoritePage:
     scope = f"favorites:{ctx.principal.user_id}"
     page, last_key = favorites.list_page(ctx.principal, query.limit, pagination.decode(query.cursor, scope=scope))
-    return FavoritePage(items=[_view(f) for f in page], next_cursor=pagination.encode(last_key, scope=scope))
+    return schemas.FavoritePage(items=[_view(f) for f in page], next_cursor=pagination.encode(last_key, scope=scope))
 
 
 @endpoint(
@@ -49,11 +49,10 @@ def list_favorites(ctx: RequestContext, query: PageQuery) -> FavoritePage:
     "PUT",
     summary="Add a venue to my favourites (idempotent)",
     tags=TAGS,
-    response=FavoriteOut,
     errors_=[401, 403, 404],
     auth=True,
 )
-def put_favorite(ctx: RequestContext, venue_id: str) -> FavoriteOut:
+def put_favorite(ctx: RequestContext, venue_id: str) -> schemas.FavoriteOut:
     return _view(favorites.add(ctx.principal, venue_id, deps.clock().now()))
 
 

@@ -6,16 +6,18 @@ from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.api import openapi
-from chalicelib.api.problems import problem
+from chalicelib import errors
 from chalicelib.api.routing import RequestContext, endpoint
 from chalicelib.lazy import lazy_import
-from chalicelib.schemas.meta import HealthResponse
 
 if TYPE_CHECKING:
+    from chalicelib.api import openapi
+    from chalicelib.schemas import meta as schemas
     from chalicelib.services import health
-else:  # loaded on first use: keeps the store and the SDK out of cold start
+else:  # loaded on first use: the store, the SDK and pydantic models stay out of cold start
     health = lazy_import("chalicelib.services.health")
+    openapi = lazy_import("chalicelib.api.openapi")
+    schemas = lazy_import("chalicelib.schemas.meta")
 
 blueprint = Blueprint(__name__)
 
@@ -26,18 +28,14 @@ blueprint = Blueprint(__name__)
     "GET",
     summary="Table and queues reachable",
     tags=["ops"],
-    response=HealthResponse,
     errors_=[503],
 )
-def get_health(ctx: RequestContext) -> HealthResponse | Response:
+def get_health(ctx: RequestContext) -> schemas.HealthResponse:
     report = health.check()
     if not report.healthy:
-        return problem(
-            503,
-            "Dependencies unreachable: "
-            + ", ".join(name for name, state in report.checks.items() if state not in ("ok", "active")),
-        )
-    return HealthResponse(status="ok", checks=report.checks)
+        unreachable = [name for name, state in report.checks.items() if state not in ("ok", "active")]
+        raise errors.DependencyUnavailable("Dependencies unreachable: " + ", ".join(unreachable))
+    return schemas.HealthResponse(status="ok", checks=report.checks)
 
 
 @endpoint(blueprint, "/openapi.json", "GET", summary="OpenAPI 3.1 document", tags=["ops"])

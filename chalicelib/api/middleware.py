@@ -7,12 +7,18 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from chalice.app import Chalice, Request, Response
 
 from chalicelib.api import problems
+from chalicelib.lazy import lazy_import
 from chalicelib.observability import logger
-from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    from chalicelib import settings
+else:  # loaded on first use: Settings is a pydantic model (cold start)
+    settings = lazy_import("chalicelib.settings")
 
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 _SECURITY_HEADERS = {
@@ -70,10 +76,9 @@ def _loads(text: str) -> object:
 
 
 def install(app: Chalice) -> None:
-    limit = get_settings().max_body_bytes
-
     @app.middleware("http")
     def common_http(request: Request, get_response: Callable[[Request], Response]) -> Response:
+        limit = settings.get_settings().max_body_bytes
         request_id = request_id_for(request)
         request.context["requestId"] = request_id
         logger.append_keys(request_id=request_id)

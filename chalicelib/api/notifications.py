@@ -9,20 +9,13 @@ from chalice.app import Blueprint, Chalice
 from chalicelib import deps
 from chalicelib.api.routing import RequestContext, endpoint
 from chalicelib.lazy import lazy_import
-from chalicelib.schemas.notifications import (
-    ChoiceView,
-    DeviceIn,
-    DeviceView,
-    PreferencesPut,
-    PreferencesView,
-    UnsubscribeQuery,
-    UnsubscribeView,
-)
 
 if TYPE_CHECKING:
+    from chalicelib.schemas import notifications as schemas
     from chalicelib.services import notifications
-else:  # loaded on first use: keeps the store and the SDK out of cold start
+else:  # loaded on first use: the store, the SDK and pydantic models stay out of cold start
     notifications = lazy_import("chalicelib.services.notifications")
+    schemas = lazy_import("chalicelib.schemas.notifications")
 
 blueprint = Blueprint(__name__)
 TAGS = ["notifications"]
@@ -30,10 +23,10 @@ UNSUBSCRIBE_PATH = "/v1/unsubscribe"
 _MARKETING_NOTE = "Partner marketing also needs your consent per partner or for all partners (/v1/me/consents)."
 
 
-def _preferences_view(state: notifications.PreferencesState) -> PreferencesView:
-    return PreferencesView(
+def _preferences_view(state: notifications.PreferencesState) -> schemas.PreferencesView:
+    return schemas.PreferencesView(
         choices=[
-            ChoiceView(category=c.category, channel=c.channel, enabled=c.enabled, changeable=c.changeable)
+            schemas.ChoiceView(category=c.category, channel=c.channel, enabled=c.enabled, changeable=c.changeable)
             for c in state.choices
         ],
         sms_opted_out_at=state.sms_opted_out_at,
@@ -47,10 +40,9 @@ def _preferences_view(state: notifications.PreferencesState) -> PreferencesView:
     "GET",
     summary="My notification choices per category and channel",
     tags=TAGS,
-    response=PreferencesView,
     auth=True,
 )
-def get_notification_preferences(ctx: RequestContext) -> PreferencesView:
+def get_notification_preferences(ctx: RequestContext) -> schemas.PreferencesView:
     return _preferences_view(notifications.get_preferences(ctx.principal.user_id))
 
 
@@ -60,11 +52,9 @@ def get_notification_preferences(ctx: RequestContext) -> PreferencesView:
     "PUT",
     summary="Replace my notification choices (unlisted ones return to their default)",
     tags=TAGS,
-    body=PreferencesPut,
-    response=PreferencesView,
     auth=True,
 )
-def put_notification_preferences(ctx: RequestContext, body: PreferencesPut) -> PreferencesView:
+def put_notification_preferences(ctx: RequestContext, body: schemas.PreferencesPut) -> schemas.PreferencesView:
     requested = [(c.category, c.channel, c.enabled) for c in body.choices]
     return _preferences_view(notifications.put_preferences(ctx.principal.user_id, requested, deps.clock().now()))
 
@@ -75,15 +65,13 @@ def put_notification_preferences(ctx: RequestContext, body: PreferencesPut) -> P
     "POST",
     summary="Register this device for push notifications (APNs or FCM)",
     tags=TAGS,
-    body=DeviceIn,
-    response=DeviceView,
     status=201,
     errors_=[409, 503],
     auth=True,
 )
-def register_device(ctx: RequestContext, body: DeviceIn) -> DeviceView:
+def register_device(ctx: RequestContext, body: schemas.DeviceIn) -> schemas.DeviceView:
     device = notifications.register_device(ctx.principal.user_id, body.platform, body.token, deps.clock().now())
-    return DeviceView(device_id=device.device_id, platform=body.platform, registered_at=device.registered_at)
+    return schemas.DeviceView(device_id=device.device_id, platform=body.platform, registered_at=device.registered_at)
 
 
 @endpoint(
@@ -100,7 +88,7 @@ def remove_device(ctx: RequestContext, device_id: str) -> None:
     notifications.remove_device(ctx.principal.user_id, device_id)
 
 
-def _unsubscribe_view(state: notifications.UnsubscribeState, *, done: bool) -> UnsubscribeView:
+def _unsubscribe_view(state: notifications.UnsubscribeState, *, done: bool) -> schemas.UnsubscribeView:
     what = f"{state.category.value} messages by {state.channel.value}"
     if done:
         description = f"You will no longer receive {what}."
@@ -108,7 +96,7 @@ def _unsubscribe_view(state: notifications.UnsubscribeState, *, done: bool) -> U
         description = f"You already receive no {what}."
     else:
         description = f"Confirming (POST to this link) stops {what}. Nothing has changed yet."
-    return UnsubscribeView(
+    return schemas.UnsubscribeView(
         category=state.category, channel=state.channel, unsubscribed=state.unsubscribed, description=description
     )
 
@@ -119,10 +107,8 @@ def _unsubscribe_view(state: notifications.UnsubscribeState, *, done: bool) -> U
     "GET",
     summary="What this unsubscribe link will do (changes nothing)",
     tags=TAGS,
-    query=UnsubscribeQuery,
-    response=UnsubscribeView,
 )
-def preview_unsubscribe(ctx: RequestContext, query: UnsubscribeQuery) -> UnsubscribeView:
+def preview_unsubscribe(ctx: RequestContext, query: schemas.UnsubscribeQuery) -> schemas.UnsubscribeView:
     return _unsubscribe_view(notifications.preview_unsubscribe(query.token), done=False)
 
 
@@ -132,11 +118,9 @@ def preview_unsubscribe(ctx: RequestContext, query: UnsubscribeQuery) -> Unsubsc
     "POST",
     summary="Unsubscribe (RFC 8058 one-click; no sign-in)",
     tags=TAGS,
-    query=UnsubscribeQuery,
-    response=UnsubscribeView,
     description="Mail clients POST `List-Unsubscribe=One-Click` as a form; any body is ignored.",
 )
-def confirm_unsubscribe(ctx: RequestContext, query: UnsubscribeQuery) -> UnsubscribeView:
+def confirm_unsubscribe(ctx: RequestContext, query: schemas.UnsubscribeQuery) -> schemas.UnsubscribeView:
     return _unsubscribe_view(notifications.confirm_unsubscribe(query.token, deps.clock().now()), done=True)
 
 

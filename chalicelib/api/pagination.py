@@ -21,9 +21,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib import errors
-from chalicelib.schemas.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageQuery
-
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "PageQuery", "decode", "encode"]
 
 _TAG_BYTES = 16
 

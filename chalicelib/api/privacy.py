@@ -19,53 +19,39 @@ from chalicelib.domain.consents import (
     ConsentChange,
 )
 from chalicelib.lazy import lazy_import
-from chalicelib.schemas.privacy import (
-    ConsentEventOut,
-    ConsentsResponse,
-    ConsentsUpdate,
-    ErasureResponse,
-    ExportResponse,
-    OperatorPrivacyRequestList,
-    OperatorPrivacyRequestOut,
-    OperatorPrivacyRequestQuery,
-    PartnerConsentOut,
-    PrivacyRequestCreate,
-    PrivacyRequestList,
-    PrivacyRequestOut,
-    PrivacyRequestUpdate,
-    TermsAcceptanceOut,
-)
 
 if TYPE_CHECKING:
     from chalicelib.privacy import consents, erasure, exports, requests
+    from chalicelib.schemas import privacy as schemas
     from chalicelib.security import authz
     from chalicelib.store.privacy_requests import RequestView
-else:  # loaded on first use: keeps the store and the SDK out of cold start
+else:  # loaded on first use: the store, the SDK and pydantic models stay out of cold start
     consents = lazy_import("chalicelib.privacy.consents")
     erasure = lazy_import("chalicelib.privacy.erasure")
     exports = lazy_import("chalicelib.privacy.exports")
     requests = lazy_import("chalicelib.privacy.requests")
     authz = lazy_import("chalicelib.security.authz")
+    schemas = lazy_import("chalicelib.schemas.privacy")
 
 blueprint = Blueprint(__name__)
 
 
-def _consents_response(user_id: str) -> ConsentsResponse:
+def _consents_response(user_id: str) -> schemas.ConsentsResponse:
     view = consents.summary(user_id)
-    return ConsentsResponse(
-        terms=TermsAcceptanceOut(version=view.terms.version, accepted_at=view.terms.accepted_at)
+    return schemas.ConsentsResponse(
+        terms=schemas.TermsAcceptanceOut(version=view.terms.version, accepted_at=view.terms.accepted_at)
         if view.terms
         else None,
         partner_marketing_all=view.partner_marketing_all,
         partner_marketing=[
-            PartnerConsentOut(partner_id=partner, granted=granted, updated_at=at)
+            schemas.PartnerConsentOut(partner_id=partner, granted=granted, updated_at=at)
             for partner, (granted, at) in sorted(view.partner_marketing.items())
         ],
         location=view.location,
         marketing_objection=view.marketing_objection,
         processing_restriction=view.processing_restriction,
         history=[
-            ConsentEventOut(kind=e.kind, scope=e.scope, granted=e.granted, at=e.at, source=e.source)
+            schemas.ConsentEventOut(kind=e.kind, scope=e.scope, granted=e.granted, at=e.at, source=e.source)
             for e in view.history
         ],
     )
@@ -77,11 +63,10 @@ def _consents_response(user_id: str) -> ConsentsResponse:
     "GET",
     summary="My consents, objections and their history",
     tags=["privacy"],
-    response=ConsentsResponse,
     errors_=[401],
     auth=True,
 )
-def get_my_consents(ctx: RequestContext) -> ConsentsResponse:
+def get_my_consents(ctx: RequestContext) -> schemas.ConsentsResponse:
     return _consents_response(ctx.principal.user_id)
 
 
@@ -91,13 +76,11 @@ def get_my_consents(ctx: RequestContext) -> ConsentsResponse:
     "PUT",
     summary="Give or withdraw consents; object to marketing; restrict processing",
     tags=["privacy"],
-    body=ConsentsUpdate,
-    response=ConsentsResponse,
     errors_=[401, 403, 503],
     auth=True,
     description="Takes effect at once: the next marketing message is checked against the new state.",
 )
-def put_my_consents(ctx: RequestContext, body: ConsentsUpdate) -> ConsentsResponse:
+def put_my_consents(ctx: RequestContext, body: schemas.ConsentsUpdate) -> schemas.ConsentsResponse:
     changes = [ConsentChange(PARTNER_MARKETING, p.partner_id, p.granted) for p in body.partner_marketing or []]
     for kind, value in (
         (LOCATION, body.location),
@@ -119,16 +102,15 @@ def put_my_consents(ctx: RequestContext, body: ConsentsUpdate) -> ConsentsRespon
     "POST",
     summary="Export all my data as JSON (schema: docs/export-schema.json)",
     tags=["privacy"],
-    response=ExportResponse,
     status=201,
     errors_=[401, 403, 503],
     auth=True,
     description="Small exports come back inline; big ones are built in the background: poll GET "
     "/v1/me/exports/{export_id} for an expiring download link.",
 )
-def post_my_export(ctx: RequestContext) -> ExportResponse:
+def post_my_export(ctx: RequestContext) -> schemas.ExportResponse:
     view = exports.request_export(ctx.principal.user_id, deps.clock().now())
-    return ExportResponse(export_id=view.export_id, status=view.status, data=view.data)
+    return schemas.ExportResponse(export_id=view.export_id, status=view.status, data=view.data)
 
 
 @endpoint(
@@ -137,13 +119,12 @@ def post_my_export(ctx: RequestContext) -> ExportResponse:
     "GET",
     summary="A background export's state and its expiring download link",
     tags=["privacy"],
-    response=ExportResponse,
     errors_=[401, 404],
     auth=True,
 )
-def get_my_export(ctx: RequestContext, export_id: str) -> ExportResponse:
+def get_my_export(ctx: RequestContext, export_id: str) -> schemas.ExportResponse:
     view, url, expires = exports.status(ctx.principal.user_id, export_id, deps.clock().now())
-    return ExportResponse(
+    return schemas.ExportResponse(
         export_id=view.export_id,
         status=view.status,
         download_url=url,
@@ -160,15 +141,14 @@ def get_my_export(ctx: RequestContext, export_id: str) -> ExportResponse:
     "DELETE",
     summary="Delete my account: signs out everywhere at once; personal data gone within 30 days",
     tags=["privacy"],
-    response=ErasureResponse,
     errors_=[401, 403, 503],
     auth=True,
     description="Bookings still active stay visible to their business for up to 30 days, then are "
     "anonymised. Only records the law requires are kept, in minimal form (docs/privacy.md).",
 )
-def delete_me(ctx: RequestContext) -> ErasureResponse:
+def delete_me(ctx: RequestContext) -> schemas.ErasureResponse:
     result = erasure.erase_account(ctx.principal.user_id, deps.clock().now())
-    return ErasureResponse(
+    return schemas.ErasureResponse(
         request_id=result.request_id,
         deactivated_at=result.deactivated_at.isoformat(timespec="seconds"),
         personal_data_removed_by=result.removal_deadline.isoformat(timespec="seconds"),
@@ -178,8 +158,8 @@ def delete_me(ctx: RequestContext) -> ErasureResponse:
 # --- privacy requests (RIGHT-5, RIGHT-6) -------------------------------------------
 
 
-def _request_out(view: RequestView) -> PrivacyRequestOut:
-    return PrivacyRequestOut(
+def _request_out(view: RequestView) -> schemas.PrivacyRequestOut:
+    return schemas.PrivacyRequestOut(
         request_id=view.request_id,
         kind=view.kind,
         status=view.status,
@@ -195,15 +175,13 @@ def _request_out(view: RequestView) -> PrivacyRequestOut:
     "POST",
     summary="Make a privacy request (tracked with its reply deadline)",
     tags=["privacy"],
-    body=PrivacyRequestCreate,
-    response=PrivacyRequestOut,
     status=201,
     errors_=[401, 403, 503],
     auth=True,
     description="Objection and restriction take effect at once; other kinds are answered by an "
     "operator before due_at (10 business days, never more than one month).",
 )
-def post_privacy_request(ctx: RequestContext, body: PrivacyRequestCreate) -> PrivacyRequestOut:
+def post_privacy_request(ctx: RequestContext, body: schemas.PrivacyRequestCreate) -> schemas.PrivacyRequestOut:
     view = requests.handle_user_request(ctx.principal.user_id, body.kind, body.details, deps.clock().now())
     return _request_out(view)
 
@@ -214,12 +192,13 @@ def post_privacy_request(ctx: RequestContext, body: PrivacyRequestCreate) -> Pri
     "GET",
     summary="My privacy requests and their deadlines",
     tags=["privacy"],
-    response=PrivacyRequestList,
     errors_=[401],
     auth=True,
 )
-def list_my_privacy_requests(ctx: RequestContext) -> PrivacyRequestList:
-    return PrivacyRequestList(items=[_request_out(v) for v in requests.mine(ctx.principal.user_id, deps.clock().now())])
+def list_my_privacy_requests(ctx: RequestContext) -> schemas.PrivacyRequestList:
+    return schemas.PrivacyRequestList(
+        items=[_request_out(v) for v in requests.mine(ctx.principal.user_id, deps.clock().now())]
+    )
 
 
 @endpoint(
@@ -228,18 +207,18 @@ def list_my_privacy_requests(ctx: RequestContext) -> PrivacyRequestList:
     "GET",
     summary="Operators: privacy requests by status, earliest due first",
     tags=["privacy", "operator"],
-    query=OperatorPrivacyRequestQuery,
-    response=OperatorPrivacyRequestList,
     errors_=[400, 401, 403],
     auth=True,
 )
-def list_privacy_requests(ctx: RequestContext, query: OperatorPrivacyRequestQuery) -> OperatorPrivacyRequestList:
+def list_privacy_requests(
+    ctx: RequestContext, query: schemas.OperatorPrivacyRequestQuery
+) -> schemas.OperatorPrivacyRequestList:
     authz.require_operator(ctx.principal)
     now = deps.clock().now()
     views, after = requests.operator_queue(ctx.principal.user_id, query.status, now, _decode_cursor(query.cursor))
-    return OperatorPrivacyRequestList(
+    return schemas.OperatorPrivacyRequestList(
         items=[
-            OperatorPrivacyRequestOut(
+            schemas.OperatorPrivacyRequestOut(
                 **_request_out(v).model_dump(), user_id=v.user_id, overdue=requests.is_overdue(v, now)
             )
             for v in views
@@ -254,12 +233,12 @@ def list_privacy_requests(ctx: RequestContext, query: OperatorPrivacyRequestQuer
     "PATCH",
     summary="Operators: complete or reject a privacy request",
     tags=["privacy", "operator"],
-    body=PrivacyRequestUpdate,
-    response=PrivacyRequestOut,
     errors_=[401, 403, 409],
     auth=True,
 )
-def patch_privacy_request(ctx: RequestContext, request_id: str, body: PrivacyRequestUpdate) -> PrivacyRequestOut:
+def patch_privacy_request(
+    ctx: RequestContext, request_id: str, body: schemas.PrivacyRequestUpdate
+) -> schemas.PrivacyRequestOut:
     authz.require_operator(ctx.principal)
     return _request_out(requests.close(ctx.principal.user_id, request_id, body.status, deps.clock().now()))
 

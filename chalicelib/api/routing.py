@@ -1,48 +1,98 @@
 """The one way to declare a route.
 
-``@endpoint(...)`` registers a Chalice route and records its contract (request, query
-and response models, error statuses) for /openapi.json. The wrapper does what every
-route needs, so handlers stay thin: parse and validate input (problem+json naming the
-field on failure), call the handler, serialise its result, and map domain errors.
+``@endpoint(...)`` registers a Chalice route and records it for /openapi.json. The
+handler's signature is its contract::
 
-A handler receives a ``RequestContext`` plus ``body=``/``query=`` when declared, and
-returns a response model (sent with the declared status), ``None`` (204) or a Chalice
-``Response`` for anything special (cookies, non-JSON bodies).
+    @endpoint(blueprint, "/v1/bookings", "POST", summary="Book", tags=TAGS, status=201, auth=True)
+    def create_booking(ctx: RequestContext, body: schemas.BookingCreate) -> schemas.BookingOut:
+
+- a ``body: Model`` parameter: the JSON body, validated (problem+json naming the field);
+- a ``query: Model`` parameter: the query string, validated the same way;
+- the other parameters: the path's ``{placeholders}``;
+- the return annotation: the response model (sent with ``status``), ``None`` (204), or a
+  Chalice ``Response`` for bodies that are not JSON (``produces=`` names their type).
+
+Extra response headers (Location, Set-Cookie) go in ``ctx.response_headers``. The
+annotations are resolved on a route's first request, not at import: every Lambda function
+imports app.py, and none should pay for pydantic models it never uses (cold start).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Chalice, Request, Response
-from pydantic import BaseModel, ValidationError
 
 from chalicelib import errors
 from chalicelib.api import problems
 from chalicelib.observability import logger
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The models a handler's annotations name (resolved once, on first use)."""
+
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+
+
+@functools.cache
+def contract(handler: Callable[..., Any]) -> Contract:
+    from pydantic import BaseModel
+
+    hints = typing.get_type_hints(handler)
+
+    def model(name: str) -> type[BaseModel] | None:
+        hint = hints.get(name)
+        if hint is None or hint is type(None) or hint is Response:
+            return None
+        if isinstance(hint, type) and issubclass(hint, BaseModel):
+            return hint
+        raise TypeError(f"{handler.__qualname__}: {name} must be a pydantic model, None or Response, not {hint!r}")
+
+    return Contract(body=model("body"), query=model("query"), response=model("return"))
 
 
 @dataclass(frozen=True)
 class EndpointSpec:
     path: str
     method: str
-    operation_id: str
     summary: str
     tags: tuple[str, ...]
-    body: type[BaseModel] | None
-    query: type[BaseModel] | None
-    response: type[BaseModel] | None
+    handler: Callable[..., Any]
     status: int
     error_statuses: tuple[int, ...]
     auth: bool
     produces: str = "application/json"
     description: str = ""
+
+    @property
+    def operation_id(self) -> str:
+        return self.handler.__name__
+
+    @property
+    def body(self) -> type[BaseModel] | None:
+        return contract(self.handler).body
+
+    @property
+    def query(self) -> type[BaseModel] | None:
+        return contract(self.handler).query
+
+    @property
+    def response(self) -> type[BaseModel] | None:
+        return contract(self.handler).response
 
 
 # Every endpoint declared in the process, in declaration order (read by the OpenAPI builder).
@@ -61,12 +111,14 @@ def set_authenticator(authenticate: Authenticator) -> None:
 
 @dataclass
 class RequestContext:
-    """What a handler may know about the HTTP request."""
+    """What a handler may know about the HTTP request, and the headers it adds to the answer."""
 
     request: Request
     path_params: dict[str, str] = field(default_factory=dict)
     # Set before the handler runs on ``auth=True`` routes, by the registered authenticator.
     principal: Any = None
+    # Sent with the handler's answer (a list value is a multi-value header, e.g. Set-Cookie).
+    response_headers: dict[str, str | list[str]] = field(default_factory=dict)
 
     @property
     def headers(self) -> Any:
@@ -108,6 +160,8 @@ def _field_errors(exc: ValidationError, prefix: str) -> list[errors.FieldError]:
 
 
 def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
+    from pydantic import ValidationError
+
     raw = request.raw_body or b""
     if not raw.strip():
         payload: Any = {}
@@ -123,6 +177,8 @@ def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
 
 
 def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
+    from pydantic import ValidationError
+
     params = dict(request.query_params or {})
     try:
         return model.model_validate(params)
@@ -134,15 +190,21 @@ class _MalformedJson(Exception):
     pass
 
 
-def to_response(result: Any, status: int) -> Response:
+def to_response(result: Any, status: int, headers: dict[str, str | list[str]]) -> Response:
     if isinstance(result, Response):
         return result
     if result is None:
-        return Response(body="", status_code=204 if status in (200, 204) else status)
-    if isinstance(result, BaseModel):
+        return Response(body="", status_code=204 if status in (200, 204) else status, headers=headers)
+    if hasattr(result, "model_dump_json"):  # a pydantic model
         body = result.model_dump_json(by_alias=True)
-        return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+        return Response(body=body, status_code=status, headers={"Content-Type": "application/json", **headers})
     raise TypeError(f"handler returned {type(result).__name__}; return a model, None or Response")
+
+
+def _declares(handler: Callable[..., Any], parameter: str) -> bool:
+    """Whether the handler takes ``parameter``: read from the signature without resolving types."""
+    code = handler.__code__
+    return parameter in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
 
 
 def endpoint(
@@ -152,19 +214,20 @@ def endpoint(
     *,
     summary: str,
     tags: Sequence[str],
-    body: type[BaseModel] | None = None,
-    query: type[BaseModel] | None = None,
-    response: type[BaseModel] | None = None,
     status: int = 200,
     errors_: Sequence[int] = (),
     auth: bool = False,
     produces: str = "application/json",
     description: str = "",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a route. ``errors_`` lists the problem statuses it can answer besides 422/500."""
+    """Declare a route. ``errors_`` lists the problem statuses it can answer besides those its
+    signature implies (400/415/422 for a body, 422 for a query, 401/403 when signed in, 500)."""
     method = method.upper()
 
     def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
+        takes_body = _declares(handler, "body")
+        takes_query = _declares(handler, "query")
+
         def view(**path_params: str) -> Response:
             request = router.current_request
             if request is None:  # Chalice always sets it while a route runs
@@ -176,11 +239,13 @@ def endpoint(
                         raise RuntimeError("auth=True route but no authenticator is registered")
                     ctx.principal = _authenticator(ctx)
                 kwargs: dict[str, Any] = {}
-                if body is not None:
-                    kwargs["body"] = parse_body(request, body)
-                if query is not None:
-                    kwargs["query"] = parse_query(request, query)
-                return to_response(handler(ctx, **path_params, **kwargs), status)
+                if takes_body or takes_query:
+                    models = contract(handler)
+                    if models.body is not None:
+                        kwargs["body"] = parse_body(request, models.body)
+                    if models.query is not None:
+                        kwargs["query"] = parse_query(request, models.query)
+                return to_response(handler(ctx, **path_params, **kwargs), status, ctx.response_headers)
             except _MalformedJson as exc:
                 return problems.problem(
                     400,
@@ -199,29 +264,22 @@ def endpoint(
         view.__doc__ = handler.__doc__
         # Chalice itself answers 415 for non-JSON bodies; the middleware makes it a problem.
         router.route(path, methods=[method])(view)
+        implied = {
+            *((400, 415, 422) if takes_body else ()),
+            *((422,) if takes_query else ()),
+            # signed-in routes: no or expired session; a cookie session from a foreign Origin
+            *((401, 403) if auth else ()),
+            500,
+        }
         ENDPOINTS.append(
             EndpointSpec(
                 path=path,
                 method=method,
-                operation_id=handler.__name__,
                 summary=summary,
                 tags=tuple(tags),
-                body=body,
-                query=query,
-                response=response,
+                handler=handler,
                 status=status,
-                error_statuses=tuple(
-                    sorted(
-                        {
-                            *errors_,
-                            *((400, 415, 422) if body else ()),
-                            *((422,) if query else ()),
-                            # signed-in routes: no or expired session; a cookie session from a foreign Origin
-                            *((401, 403) if auth else ()),
-                            500,
-                        }
-                    )
-                ),
+                error_statuses=tuple(sorted({*errors_, *implied})),
                 auth=auth,
                 produces=produces,
                 description=description or (handler.__doc__ or "").strip(),

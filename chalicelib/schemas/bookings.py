@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BeforeValidator, Field, model_validator
 
-from chalicelib.api.pagination import PageQuery
 from chalicelib.domain.bookings import NOTES_MAX_CHARS
 from chalicelib.schemas.common import RequestModel, ResponseModel
+from chalicelib.schemas.pagination import PageQuery
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Code = Annotated[str, Field(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]

@@ -40,3 +40,35 @@ def test_an_already_imported_module_is_returned_as_is():
     import json
 
     assert lazy_import("json") is json
+
+
+def test_importing_the_app_loads_no_models_store_or_sdk():
+    """Every Lambda function imports app.py: it must not pay for pydantic models, the store or
+    botocore's client it may never use (bench/cold_start.py measures the time)."""
+    import subprocess
+
+    # Given a fresh interpreter, as a new Lambda execution environment
+    probe = (
+        "import sys, app; "
+        "heavy = ('pydantic', 'pydantic_core', 'pynamodb', 'boto3', 'botocore.client'); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in heavy))"
+    )
+    # When it imports the app
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)  # noqa: S603
+    # Then none of them is loaded
+    assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_a_handler_annotation_that_is_not_a_model_is_refused():
+    from chalicelib.api.routing import RequestContext, contract
+
+    def handler(ctx: RequestContext, body: dict) -> None:  # type: ignore[type-arg]
+        raise AssertionError("never called")
+
+    # When the contract is resolved, the wrong annotation is named
+    try:
+        contract(handler)
+    except TypeError as exc:
+        assert "body must be a pydantic model" in str(exc)
+    else:
+        raise AssertionError("a dict body was accepted")
