@@ -24,7 +24,6 @@ from typing import Any
 from chalice.app import Chalice, SQSEvent
 
 from chalicelib import resources
-from chalicelib.settings import get_settings
 
 NOTIFICATIONS = "notifications"
 
@@ -36,7 +35,7 @@ class BatchFailed(Exception):
 def register(app: Chalice) -> None:
     spec = resources.queue_spec(NOTIFICATIONS)
     # The queue name is fixed at packaging time: package with BOOKING_STAGE set to the target stage.
-    queue = resources.queue_name(get_settings().stage, NOTIFICATIONS)
+    queue = resources.queue_name(resources.stage_from_env(), NOTIFICATIONS)
 
     @app.on_sqs_message(queue=queue, batch_size=spec.batch_size, name="notifications_consumer")
     def notifications_consumer(event: SQSEvent) -> dict[str, Any]:
@@ -53,6 +52,7 @@ def handle_notifications(event: dict[str, Any], context: Any = None) -> dict[str
     from chalicelib.notify import dispatcher
     from chalicelib.notify.messages import NotificationMessage
     from chalicelib.observability import logger
+    from chalicelib.settings import get_settings
 
     records: list[dict[str, Any]] = event.get("Records", [])
     batch = dispatcher.BatchContext(now=deps.clock().now())

@@ -7,10 +7,24 @@ cannot drift. Pure data: no SDK imports.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 APP_NAME = "booking"
+STAGE_VARIABLE = "BOOKING_STAGE"
+DEFAULT_STAGE = "local"
+
+
+def stage_from_env(environ: Mapping[str, str] = os.environ) -> str:
+    """The stage this process runs, or is packaged, as (what Settings.stage also reads).
+
+    Consumers need their queue names while app.py is imported (Chalice fixes them at
+    packaging); reading the one variable here keeps Settings, and pydantic, off that path.
+    """
+    return environ.get(STAGE_VARIABLE, DEFAULT_STAGE)
+
 
 # --- main single table -------------------------------------------------------------
 # Generic key names (pk/sk and overloaded GSI keys) keep the table entity-agnostic;

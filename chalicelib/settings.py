@@ -14,6 +14,8 @@ from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from chalicelib import resources
+
 ENV_PREFIX = "BOOKING_"
 # Stages whose secrets may be the dummy local defaults below; any other stage must set them.
 LOCAL_STAGES = frozenset({"local", "test"})
@@ -26,7 +28,7 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    stage: str = "local"
+    stage: str = Field(default=resources.DEFAULT_STAGE, min_length=1)  # as resources.stage_from_env() reads it
     region: str = "eu-central-1"
     # Local stack endpoints; unset in AWS, where the SDK's defaults apply.
     dynamodb_endpoint: str | None = None
@@ -79,13 +81,9 @@ class Settings(BaseModel):
     reminder_catch_up_hours: int = Field(default=24, ge=1, le=72)  # how far back a late schedule looks
 
     def resolved_table_name(self) -> str:
-        from chalicelib import resources
-
         return self.table_name or resources.table_name(self.stage)
 
     def resolved_idempotency_table_name(self) -> str:
-        from chalicelib import resources
-
         return self.idempotency_table_name or resources.idempotency_table_name(self.stage)
 
     def dummy_secrets(self) -> list[str]:

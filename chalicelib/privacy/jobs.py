@@ -13,13 +13,12 @@ from typing import Any
 from chalice.app import Chalice, SQSEvent
 
 from chalicelib import resources
-from chalicelib.aws_clients import client
-from chalicelib.settings import get_settings
 
 JOBS = "jobs"
 
 
 def enqueue(message: dict[str, str]) -> None:
+    from chalicelib.aws_clients import client
     from chalicelib.notify import queues
 
     client("sqs").send_message(QueueUrl=queues.queue_url(JOBS), MessageBody=json.dumps(message))
@@ -43,7 +42,7 @@ def handle_event(event: dict[str, Any]) -> None:
 
 def register(app: Chalice) -> None:
     spec = resources.queue_spec(JOBS)
-    queue = resources.queue_name(get_settings().stage, JOBS)
+    queue = resources.queue_name(resources.stage_from_env(), JOBS)
 
     @app.on_sqs_message(queue=queue, batch_size=spec.batch_size, name="jobs_consumer")
     def jobs_consumer(event: SQSEvent) -> None:

@@ -41,3 +41,17 @@ def test_a_deployed_function_with_real_secrets_starts():
     for name in Settings.from_env({}).dummy_secrets():
         environ[f"BOOKING_{name.upper()}"] = f"real-{name}-value-0123456789abcdef0123456789"
     assert Settings.from_env(environ).dummy_secrets() == []
+
+
+@pytest.mark.parametrize("environ", [{}, {"BOOKING_STAGE": "prod"}])
+def test_the_stage_consumers_register_with_is_the_settings_stage(environ):
+    from chalicelib import resources
+
+    # Given the environment a function is packaged or runs with, the queue names chosen at
+    # import (without Settings) and Settings agree on the stage
+    assert resources.stage_from_env(environ) == Settings.from_env(environ).stage
+
+
+def test_an_empty_stage_is_refused():
+    with pytest.raises(ValueError, match="stage"):
+        Settings.from_env({"BOOKING_STAGE": ""})
