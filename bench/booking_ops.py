@@ -5,7 +5,10 @@ handles a real API Gateway event in-process (``app(event, context)``: routing, m
 authentication, validation, service, store, audit, notifications). Every DynamoDB call it
 makes is captured with its exact parameters. The same calls are then replayed with boto3
 directly against a second table that mirrors the first (same items, same conditions, so
-the same outcomes), and timed. Both run in one process, one after the other, per request.
+the same outcomes: each replayed call must end as the handler's did, or the run stops), and
+timed. A transaction's ClientRequestToken is suffixed for the replay: DynamoDB would
+otherwise refuse a reused token on another table and skip the writes. Both run in one
+process, one after the other, per request.
 
 ratio = handler time / raw DynamoDB time (target <= 1.25). A second ratio also replays the
 SQS calls (notifications), which the handler makes besides DynamoDB.
@@ -23,7 +26,7 @@ import statistics
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as wall
@@ -37,9 +40,13 @@ NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 _capture = threading.local()
 
 
+# (service, operation, params, outcome): outcome is "ok" or the error code the call ended with
+Call = tuple[str, str, dict[str, Any], str]
+
+
 @dataclass
 class Captured:
-    calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (service, operation, params)
+    calls: list[Call] = field(default_factory=list)
 
 
 @contextmanager
@@ -58,12 +65,21 @@ def _install_capture() -> None:
     original = BaseClient._make_api_call  # type: ignore[attr-defined]
 
     def recording(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        from botocore.exceptions import ClientError
+
         target: Captured | None = getattr(_capture, "target", None)
-        if target is not None:
+        if target is None:
+            return original(self, operation_name, api_params)
+        outcome = "ok"
+        try:
+            return original(self, operation_name, api_params)
+        except ClientError as exc:
+            outcome = str(exc.response.get("Error", {}).get("Code", "ClientError"))
+            raise
+        finally:
             service = self.meta.service_model.service_name
             # A reference only: copying here would bill the copy to the handler's time.
-            target.calls.append((service, operation_name, api_params))
-        return original(self, operation_name, api_params)
+            target.calls.append((service, operation_name, api_params, outcome))
 
     BaseClient._make_api_call = recording  # type: ignore[attr-defined]
 
@@ -82,16 +98,31 @@ def _renamed(value: Any, source: str, target: str) -> Any:
     return value
 
 
-def _replay(clients: dict[str, Any], calls: list[tuple[str, str, dict[str, Any]]]) -> tuple[float, float]:
+def _for_replay(params: dict[str, Any], source: str, target: str) -> dict[str, Any]:
+    replayed: dict[str, Any] = _renamed(copy.deepcopy(params), source, target)
+    if "ClientRequestToken" in replayed:  # same work, its own idempotency token
+        replayed["ClientRequestToken"] = replayed["ClientRequestToken"][:30] + "-raw"
+    return replayed
+
+
+def _replay(clients: dict[str, Any], calls: list[Call]) -> tuple[float, float]:
     """Issue the calls with plain boto3 clients; conditional failures are part of the work.
     Returns (wall seconds, this process's CPU seconds)."""
     from botocore.exceptions import ClientError
 
+    outcomes = []
     started, cpu = time.perf_counter(), time.process_time()
-    for service, operation, params in calls:
-        with suppress(ClientError):
+    for service, operation, params, _ in calls:
+        try:
             clients[service]._make_api_call(operation, params)
-    return time.perf_counter() - started, time.process_time() - cpu
+            outcomes.append("ok")
+        except ClientError as exc:
+            outcomes.append(str(exc.response.get("Error", {}).get("Code", "ClientError")))
+    elapsed = time.perf_counter() - started, time.process_time() - cpu
+    expected = [call[3] for call in calls]
+    if outcomes != expected:  # the replay did different work: its time would mean nothing
+        raise AssertionError(f"replay diverged: {list(zip([c[1] for c in calls], expected, outcomes, strict=True))}")
+    return elapsed
 
 
 # --- set-up ---------------------------------------------------------------------------------------
@@ -298,7 +329,6 @@ def _run(endpoint: str | None) -> None:
     world = _seed()
     source = get_settings().resolved_table_name()
     mirror = source + "-raw"
-    _mirror_table(source, mirror)
     _install_capture()
     settings = get_settings()
     raw_clients = {
@@ -310,9 +340,9 @@ def _run(endpoint: str | None) -> None:
         with capturing() as captured:
             response, (handler, handler_cpu) = _invoke(world, method, path, body, headers)
         dynamo_calls = [
-            (s, o, _renamed(copy.deepcopy(p), source, mirror)) for s, o, p in captured.calls if s == "dynamodb"
+            (s, o, _for_replay(p, source, mirror), outcome) for s, o, p, outcome in captured.calls if s == "dynamodb"
         ]
-        other_calls = [(s, o, p) for s, o, p in captured.calls if s != "dynamodb"]
+        other_calls = [call for call in captured.calls if call[0] != "dynamodb"]
         raw_dynamodb, raw_cpu = _replay(raw_clients, dynamo_calls)
         raw_all = raw_dynamodb + _replay(raw_clients, other_calls)[0]
         return response, Sample(handler, raw_dynamodb, raw_all, len(dynamo_calls), handler_cpu, raw_cpu)
@@ -340,6 +370,7 @@ def _run(endpoint: str | None) -> None:
             world.customer_headers,
         )
 
+    _mirror_table(source, mirror)  # after the warm-up: both tables start the run in the same state
     for i in range(ITERATIONS):
         spec = world.specialist_ids[i % len(world.specialist_ids)]
         start = world.start(2 + i // 8, 90 * ((i // len(world.specialist_ids)) % 2))
