@@ -565,22 +565,49 @@ def discover(
     return venues, results.last_evaluated_key
 
 
-# --- services ----------------------------------------------------------------------
+# --- services and specialists: versioned items under a venue ---------------------------
+# Both live in the tenant's partition at VENUE#<venue>#SVC#/SPEC#<id> and carry a revision:
+# create checks the venue in the same transaction, save and delete succeed only on the
+# revision that was read (Conflict otherwise), so no write is based on a stale read.
+
+VenueChild = ServiceItem | SpecialistItem
 
 
-def create_service(service: Service) -> Service:
-    """Insert a service; the venue must exist (one TransactWriteItems)."""
-    service = replace(service, revision=1)
+def _create_under_venue(item: VenueChild, business_id: str, venue_id: str) -> None:
+    """Insert ``item``; NotFound unless the venue exists (one TransactWriteItems)."""
     try:
         with new_transaction() as tx:
-            tx.condition_check(
-                VenueItem, business_pk(service.business_id), f"VENUE#{service.venue_id}", VenueItem.pk.exists()
-            )
-            tx.save(_service_item(service), condition=ServiceItem.pk.does_not_exist())
+            tx.condition_check(VenueItem, business_pk(business_id), f"VENUE#{venue_id}", VenueItem.pk.exists())
+            tx.save(item, condition=type(item).pk.does_not_exist())
     except TransactWriteError as exc:
         if _cancelled_for_condition(exc):
             raise errors.NotFound("No such venue") from exc
         raise
+
+
+def _save_at_revision(item: VenueChild, read_revision: int, what: str) -> None:
+    """Put ``item`` if the stored one is still at ``read_revision`` (one PutItem)."""
+    try:
+        item.save(condition=type(item).revision == read_revision)
+    except PutError as exc:
+        if _conditional_failed(exc):
+            raise errors.Conflict(f"The {what} changed meanwhile; read it again") from exc
+        raise
+
+
+def _delete_at_revision(item: VenueChild, what: str) -> None:
+    """Delete ``item`` if it is still at its revision (one DeleteItem)."""
+    try:
+        item.delete(condition=type(item).revision == item.revision)
+    except DeleteError as exc:
+        if _conditional_failed(exc):
+            raise errors.Conflict(f"The {what} changed meanwhile; read it again") from exc
+        raise
+
+
+def create_service(service: Service) -> Service:
+    service = replace(service, revision=1)
+    _create_under_venue(_service_item(service), service.business_id, service.venue_id)
     return service
 
 
@@ -593,39 +620,17 @@ def get_service(business_id: str, venue_id: str, service_id: str) -> Service:
 
 def save_service(service: Service) -> Service:
     stored = replace(service, revision=service.revision + 1)
-    try:
-        _service_item(stored).save(condition=ServiceItem.revision == service.revision)
-    except PutError as exc:
-        if _conditional_failed(exc):
-            raise errors.Conflict("The service changed meanwhile; read it again") from exc
-        raise
+    _save_at_revision(_service_item(stored), service.revision, "service")
     return stored
 
 
 def delete_service(service: Service) -> None:
-    try:
-        _service_item(service).delete(condition=ServiceItem.revision == service.revision)
-    except DeleteError as exc:
-        if _conditional_failed(exc):
-            raise errors.Conflict("The service changed meanwhile; read it again") from exc
-        raise
-
-
-# --- specialists -------------------------------------------------------------------
+    _delete_at_revision(_service_item(service), "service")
 
 
 def create_specialist(specialist: Specialist) -> Specialist:
     specialist = replace(specialist, revision=1)
-    try:
-        with new_transaction() as tx:
-            tx.condition_check(
-                VenueItem, business_pk(specialist.business_id), f"VENUE#{specialist.venue_id}", VenueItem.pk.exists()
-            )
-            tx.save(_specialist_item(specialist), condition=SpecialistItem.pk.does_not_exist())
-    except TransactWriteError as exc:
-        if _cancelled_for_condition(exc):
-            raise errors.NotFound("No such venue") from exc
-        raise
+    _create_under_venue(_specialist_item(specialist), specialist.business_id, specialist.venue_id)
     return specialist
 
 
@@ -662,22 +667,12 @@ def get_specialists(business_id: str, venue_id: str, specialist_ids: Sequence[st
 
 def save_specialist(specialist: Specialist) -> Specialist:
     stored = replace(specialist, revision=specialist.revision + 1)
-    try:
-        _specialist_item(stored).save(condition=SpecialistItem.revision == specialist.revision)
-    except PutError as exc:
-        if _conditional_failed(exc):
-            raise errors.Conflict("The specialist changed meanwhile; read it again") from exc
-        raise
+    _save_at_revision(_specialist_item(stored), specialist.revision, "specialist")
     return stored
 
 
 def delete_specialist(specialist: Specialist) -> None:
-    try:
-        _specialist_item(specialist).delete(condition=SpecialistItem.revision == specialist.revision)
-    except DeleteError as exc:
-        if _conditional_failed(exc):
-            raise errors.Conflict("The specialist changed meanwhile; read it again") from exc
-        raise
+    _delete_at_revision(_specialist_item(specialist), "specialist")
 
 
 def venues_by_keys(keys: Sequence[tuple[str, str]]) -> dict[str, Venue]:
