@@ -159,6 +159,17 @@ def first_overlap(candidate: Interval, occupied: Mapping[str, Interval], ignore:
     return None
 
 
+@dataclass(frozen=True)
+class CustomerCard:
+    """What a business may know about the customer of its booking (SHARE-1): name and phone.
+
+    Read from the account when a staff view is built, never copied onto the booking, so a
+    correction (RIGHT-3) shows at once and a closed account (RIGHT-4) shows no card at all."""
+
+    name: str
+    phone: str | None = None  # E.164
+
+
 # --- transitions --------------------------------------------------------------------------------
 
 _BUSINESS_TARGETS: dict[BookingStatus, frozenset[BookingStatus]] = {

@@ -1,7 +1,8 @@
 """Accounts: profile, registration record and contact claims.
 
 Keys
-- ``USER#<u>`` / ``PROFILE``: the account (User).
+- ``USER#<u>`` / ``PROFILE``: the account (User). A business reads only its customers' name
+  and phone from it (``customer_card(s)``, SHARE-1), projected, at view time.
 - ``USER#<u>`` / ``REGISTRATION``: terms acceptance record (DATA-2; kept longer, RET-3).
 - ``PHONE#<h>`` | ``EMAIL#<h>`` | ``TG#<h>`` / ``CLAIM``: uniqueness and lookup items. ``h`` is a keyed
   hash of the E.164 phone, lower-cased e-mail or Telegram id (security/lookup.py), so keys
@@ -11,6 +12,7 @@ Keys
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +23,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import errors
+from chalicelib.domain.bookings import CustomerCard
 from chalicelib.domain.identity import Contact
 from chalicelib.security.lookup import lookup_hash
 from chalicelib.store.table import TableItem
@@ -194,6 +197,47 @@ def get_contact(user_id: str) -> Contact | None:
         telegram_chat_id=user.telegram_id,
         active=user.active,
     )
+
+
+# SHARE-1: all a business ever reads from an account (user_id only maps answers to bookings;
+# active tells a closed account). Projected, so e-mail, Telegram id, locale... never leave the store.
+# (A list: PynamoDB wraps any other sequence as if it were one attribute name.)
+_CARD_ATTRIBUTES = ["user_id", "name", "phone", "active"]
+
+
+def _card(user: User) -> CustomerCard | None:
+    if user.active is False or not user.name:  # closed (erased/deactivated) or already anonymised
+        return None
+    return CustomerCard(name=user.name, phone=user.phone or None)
+
+
+def customer_card(user_id: str) -> CustomerCard | None:
+    """A customer's name and phone for a business view: one GetItem (consistent, projected).
+    None when the account is gone or closed."""
+    try:
+        user = User.get(user_pk(user_id), PROFILE, consistent_read=True, attributes_to_get=_CARD_ATTRIBUTES)
+    except DoesNotExist:
+        return None
+    return _card(user)
+
+
+def customer_cards(user_ids: Iterable[str]) -> dict[str, CustomerCard]:
+    """Cards of many customers by user id: one BatchGetItem per 100 distinct ids (consistent,
+    projected; PynamoDB re-requests UnprocessedKeys). Missing or closed accounts are left out."""
+    wanted = list(dict.fromkeys(user_ids))
+    if not wanted:
+        return {}
+    cards: dict[str, CustomerCard] = {}
+    found = User.batch_get(
+        [(user_pk(user_id), PROFILE) for user_id in wanted],
+        consistent_read=True,
+        attributes_to_get=_CARD_ATTRIBUTES,
+    )
+    for user in found:
+        card = _card(user)
+        if card is not None:
+            cards[user.user_id] = card
+    return cards
 
 
 def update_profile(user_id: str, revision: int, at: datetime, changes: dict[str, Any]) -> User:
