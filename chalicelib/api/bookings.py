@@ -1,5 +1,8 @@
 """Bookings: the customer's routes (/v1/bookings, /v1/me/bookings) and the business calendar
-(/v1/businesses/{business_id}/bookings). Thin: parse, call one service function, map."""
+(/v1/businesses/{business_id}/bookings). Thin: parse, call one service function, map.
+
+Only the business routes answer with the customer's card (name and phone, SHARE-1); the
+customer's own routes leave ``customer`` null."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from chalicelib import deps
 from chalicelib.api import pagination
 from chalicelib.api.routing import RequestContext, endpoint
 from chalicelib.domain.availability import zone
-from chalicelib.domain.bookings import Booking, BookingStatus
+from chalicelib.domain.bookings import Booking, BookingStatus, CustomerCard
 from chalicelib.lazy import lazy_import
 
 if TYPE_CHECKING:
@@ -26,7 +29,8 @@ TAGS = ["bookings"]
 BUSINESS_TAGS = ["business", "bookings"]
 
 
-def view(booking: Booking) -> schemas.BookingOut:
+def view(booking: Booking, customer: CustomerCard | None = None) -> schemas.BookingOut:
+    """``customer``: business routes only (SHARE-1)."""
     return schemas.BookingOut(
         id=booking.booking_id,
         status=booking.status.value,
@@ -39,6 +43,7 @@ def view(booking: Booking) -> schemas.BookingOut:
         specialist_name=booking.specialist_name,
         specialist_requested=booking.specialist_requested,
         customer_user_id=booking.customer_user_id,
+        customer=schemas.CustomerOut(name=customer.name, phone=customer.phone) if customer else None,
         start=booking.start,
         end=booking.end,
         timezone=booking.timezone,
@@ -190,8 +195,13 @@ def list_business_bookings(
         start_key=pagination.decode(query.cursor, scope=scope),
     )
     return schemas.BookingPage(
-        items=[view(b) for b in page.bookings], next_cursor=pagination.encode(page.last_key, scope=scope)
+        items=[view(b, page.customers.get(b.customer_user_id)) for b in page.bookings],
+        next_cursor=pagination.encode(page.last_key, scope=scope),
     )
+
+
+def staff_view(found: bookings.StaffView) -> schemas.BookingOut:
+    return view(found.booking, found.customer)
 
 
 @endpoint(
@@ -204,11 +214,11 @@ def list_business_bookings(
     auth=True,
 )
 def get_business_booking(ctx: RequestContext, business_id: str, booking_id: str) -> schemas.BookingOut:
-    return view(bookings.get_business_booking(ctx.principal, business_id, booking_id, deps.clock().now()))
+    return staff_view(bookings.get_business_booking(ctx.principal, business_id, booking_id, deps.clock().now()))
 
 
 def _change(ctx: RequestContext, business_id: str, booking_id: str, target: BookingStatus) -> schemas.BookingOut:
-    return view(bookings.change_as_business(ctx.principal, business_id, booking_id, target, deps.clock().now()))
+    return staff_view(bookings.change_as_business(ctx.principal, business_id, booking_id, target, deps.clock().now()))
 
 
 @endpoint(
@@ -275,4 +285,5 @@ def mark_no_show(ctx: RequestContext, business_id: str, booking_id: str) -> sche
 def reschedule_as_business(
     ctx: RequestContext, business_id: str, booking_id: str, body: schemas.BookingReschedule
 ) -> schemas.BookingOut:
-    return view(bookings.reschedule_as_business(ctx.principal, business_id, booking_id, body.start, deps.clock().now()))
+    found = bookings.reschedule_as_business(ctx.principal, business_id, booking_id, body.start, deps.clock().now())
+    return staff_view(found)

@@ -45,6 +45,13 @@ class BookingReschedule(RequestModel):
     start: Instant = Field(description="The new start; same service and specialist")
 
 
+class CustomerOut(ResponseModel):
+    """The customer as the business sees them (SHARE-1): nothing but name and phone."""
+
+    name: str
+    phone: str | None = Field(description="E.164, e.g. +4915112345678; null when the account has none")
+
+
 class BookingOut(ResponseModel):
     id: str
     status: StatusName
@@ -57,6 +64,13 @@ class BookingOut(ResponseModel):
     specialist_name: str
     specialist_requested: bool
     customer_user_id: str
+    customer: CustomerOut | None = Field(
+        default=None,
+        description=(
+            "Business routes (/v1/businesses/{business_id}/bookings...) only: the customer's current "
+            "name and phone; null on the customer's own routes and once the account is closed"
+        ),
+    )
     start: AwareDatetime
     end: AwareDatetime
     timezone: str

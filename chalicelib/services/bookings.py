@@ -1,5 +1,8 @@
 """Booking use cases: create, read, cancel, confirm, attendance, reschedule, lists, calendar file.
 
+Business-side answers carry the customer's card (name and phone, SHARE-1), read from the
+account at view time: never stored on the booking, so corrections and erasure show at once.
+
 Every write is one conditional transaction in the store (no read-then-write races: the
 store conditions on the versions these functions read). After a write commits: one audit
 record (SEC-6, pseudonymous ids only) and the notification event (NOTE-1).
@@ -13,7 +16,7 @@ import random
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -25,6 +28,7 @@ from chalicelib.domain.bookings import (
     Actor,
     Booking,
     BookingStatus,
+    CustomerCard,
     DiscountUnavailable,
     IdempotencyKeyReused,
     Interval,
@@ -85,6 +89,25 @@ class Created:
 class Page:
     bookings: list[Booking]
     last_key: dict[str, Any] | None
+    # Business calendar only: customer user id -> card (closed accounts absent). Empty for
+    # the customer's own list.
+    customers: Mapping[str, CustomerCard] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StaffView:
+    """A booking as its business sees it: with the customer's card (None once the account is
+    closed)."""
+
+    booking: Booking
+    customer: CustomerCard | None
+
+
+def _staff_view(booking: Booking) -> StaffView:
+    """One GetItem (the customer's account, projected to name and phone)."""
+    from chalicelib.store import users
+
+    return StaffView(booking, users.customer_card(booking.customer_user_id))
 
 
 # --- create ------------------------------------------------------------------------------------
@@ -317,13 +340,14 @@ def _require_staff_or_not_found(principal: Principal, business_id: str) -> None:
         raise errors.NotFound("No such booking") from None
 
 
-def get_business_booking(principal: Principal, business_id: str, booking_id: str, now: datetime) -> Booking:
+def get_business_booking(principal: Principal, business_id: str, booking_id: str, now: datetime) -> StaffView:
+    """Calls: GetItem membership + GetItem booking + audit (read) + GetItem customer card."""
     from chalicelib.security import authz
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
     booking = _business_booking(business_id, booking_id)
     _audit(principal, booking, "booking.read", now)
-    return booking
+    return _staff_view(booking)
 
 
 def _business_booking(business_id: str, booking_id: str) -> Booking:
@@ -362,14 +386,15 @@ _STATUS_EVENT = {
 
 def change_as_business(
     principal: Principal, business_id: str, booking_id: str, target: BookingStatus, now: datetime
-) -> Booking:
+) -> StaffView:
     """Confirm, cancel, attended (completed) or no-show, by the business's staff.
-    Calls: GetItem membership + GetItem booking + TransactWriteItems + PutItem audit."""
+    Calls: GetItem membership + GetItem booking + TransactWriteItems + PutItem audit
+    [+ SQS for confirm/cancel] + GetItem customer card (after the commit)."""
     from chalicelib.security import authz
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
     booking = _business_booking(business_id, booking_id)
-    return _apply(principal, booking, target, Actor.BUSINESS, timedelta(0), now)
+    return _staff_view(_apply(principal, booking, target, Actor.BUSINESS, timedelta(0), now))
 
 
 def _apply(
@@ -401,11 +426,14 @@ def reschedule_as_customer(principal: Principal, booking_id: str, new_start: dat
 
 def reschedule_as_business(
     principal: Principal, business_id: str, booking_id: str, new_start: datetime, now: datetime
-) -> Booking:
+) -> StaffView:
+    """Calls: GetItem membership + GetItem booking + as ``_reschedule`` + GetItem customer card
+    (after the commit)."""
     from chalicelib.security import authz
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
-    return _reschedule(principal, _business_booking(business_id, booking_id), new_start, Actor.BUSINESS, now)
+    booking = _business_booking(business_id, booking_id)
+    return _staff_view(_reschedule(principal, booking, new_start, Actor.BUSINESS, now))
 
 
 def _reschedule(principal: Principal, booking: Booking, new_start: datetime, actor: Actor, now: datetime) -> Booking:
@@ -479,9 +507,11 @@ def list_for_business(
     start_key: dict[str, Any] | None,
 ) -> Page:
     """The business calendar: GetItem membership + GetItem venue + one GSI Query (venue:
-    GSI2, specialist: GSI3) over the venue's local day (or from now on) + PutItem audit."""
+    GSI2, specialist: GSI3) over the venue's local day (or from now on); when the page is
+    not empty, audit + one BatchGetItem of the page's distinct customers' cards (a page
+    holds at most 100 bookings, so one call; more only for UnprocessedKeys)."""
     from chalicelib.security import authz
-    from chalicelib.store import catalog
+    from chalicelib.store import catalog, users
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
     venue = catalog.get_venue(business_id, venue_id)  # NotFound for another tenant's venue
@@ -509,7 +539,8 @@ def list_for_business(
             at=now,
             summary={"bookings": str(len(found)), "day": day.isoformat() if day else "upcoming"},
         )
-    return Page(found, last)
+    customers = users.customer_cards(b.customer_user_id for b in found) if found else {}
+    return Page(found, last, customers)
 
 
 # --- after a committed change ------------------------------------------------------------------------
