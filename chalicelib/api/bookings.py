@@ -195,7 +195,7 @@ def list_business_bookings(
         start_key=pagination.decode(query.cursor, scope=scope),
     )
     return schemas.BookingPage(
-        items=[view(b, page.customers.get(b.customer_user_id)) for b in page.bookings],
+        items=[view(b, page.customers.get(b.booking_id)) for b in page.bookings],
         next_cursor=pagination.encode(page.last_key, scope=scope),
     )
 

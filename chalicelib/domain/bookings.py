@@ -164,10 +164,20 @@ class CustomerCard:
     """What a business may know about the customer of its booking (SHARE-1): name and phone.
 
     Read from the account when a staff view is built, never copied onto the booking, so a
-    correction (RIGHT-3) shows at once and a closed account (RIGHT-4) shows no card at all."""
+    correction (RIGHT-3) shows at once; see ``card_for_business`` for closed accounts."""
 
     name: str
     phone: str | None = None  # E.164
+    account_open: bool = True
+
+
+def card_for_business(card: CustomerCard | None, booking: Booking, now: datetime) -> CustomerCard | None:
+    """The card a business sees on ``booking``. A closed account (RIGHT-4) keeps its name and
+    phone only so the business can act on bookings that were still to happen (RET-2: kept up
+    to 30 days, then the retention sweep removes them); its other bookings show no card."""
+    if card is None or (not card.account_open and not (booking.live and booking.end > now)):
+        return None
+    return card
 
 
 # --- transitions --------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from chalicelib.domain.bookings import (
     Interval,
     SlotBusy,
     SlotTaken,
+    card_for_business,
     discount_amount,
     ensure_customer_may_change,
     first_overlap,
@@ -89,25 +90,24 @@ class Created:
 class Page:
     bookings: list[Booking]
     last_key: dict[str, Any] | None
-    # Business calendar only: customer user id -> card (closed accounts absent). Empty for
-    # the customer's own list.
+    # Business calendar only: booking id -> the customer's card as the business sees it
+    # (domain.card_for_business). Empty for the customer's own list.
     customers: Mapping[str, CustomerCard] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class StaffView:
-    """A booking as its business sees it: with the customer's card (None once the account is
-    closed)."""
+    """A booking as its business sees it: with the customer's card (domain.card_for_business)."""
 
     booking: Booking
     customer: CustomerCard | None
 
 
-def _staff_view(booking: Booking) -> StaffView:
+def _staff_view(booking: Booking, now: datetime) -> StaffView:
     """One GetItem (the customer's account, projected to name and phone)."""
     from chalicelib.store import users
 
-    return StaffView(booking, users.customer_card(booking.customer_user_id))
+    return StaffView(booking, card_for_business(users.customer_card(booking.customer_user_id), booking, now))
 
 
 # --- create ------------------------------------------------------------------------------------
@@ -347,7 +347,7 @@ def get_business_booking(principal: Principal, business_id: str, booking_id: str
     authz.require_staff(principal, business_id, STAFF_ROLES)
     booking = _business_booking(business_id, booking_id)
     _audit(principal, booking, "booking.read", now)
-    return _staff_view(booking)
+    return _staff_view(booking, now)
 
 
 def _business_booking(business_id: str, booking_id: str) -> Booking:
@@ -394,7 +394,7 @@ def change_as_business(
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
     booking = _business_booking(business_id, booking_id)
-    return _staff_view(_apply(principal, booking, target, Actor.BUSINESS, timedelta(0), now))
+    return _staff_view(_apply(principal, booking, target, Actor.BUSINESS, timedelta(0), now), now)
 
 
 def _apply(
@@ -433,7 +433,7 @@ def reschedule_as_business(
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
     booking = _business_booking(business_id, booking_id)
-    return _staff_view(_reschedule(principal, booking, new_start, Actor.BUSINESS, now))
+    return _staff_view(_reschedule(principal, booking, new_start, Actor.BUSINESS, now), now)
 
 
 def _reschedule(principal: Principal, booking: Booking, new_start: datetime, actor: Actor, now: datetime) -> Booking:
@@ -539,7 +539,10 @@ def list_for_business(
             at=now,
             summary={"bookings": str(len(found)), "day": day.isoformat() if day else "upcoming"},
         )
-    customers = users.customer_cards(b.customer_user_id for b in found) if found else {}
+    cards = users.customer_cards(b.customer_user_id for b in found) if found else {}
+    customers = {
+        b.booking_id: card for b in found if (card := card_for_business(cards.get(b.customer_user_id), b, now))
+    }
     return Page(found, last, customers)
 
 

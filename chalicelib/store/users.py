@@ -206,14 +206,14 @@ _CARD_ATTRIBUTES = ["user_id", "name", "phone", "active"]
 
 
 def _card(user: User) -> CustomerCard | None:
-    if user.active is False or not user.name:  # closed (erased/deactivated) or already anonymised
+    if not user.name:  # already anonymised by the retention sweep
         return None
-    return CustomerCard(name=user.name, phone=user.phone or None)
+    return CustomerCard(name=user.name, phone=user.phone or None, account_open=user.active is not False)
 
 
 def customer_card(user_id: str) -> CustomerCard | None:
     """A customer's name and phone for a business view: one GetItem (consistent, projected).
-    None when the account is gone or closed."""
+    None when the account is gone or anonymised; a closed one is marked (domain.card_for_business)."""
     try:
         user = User.get(user_pk(user_id), PROFILE, consistent_read=True, attributes_to_get=_CARD_ATTRIBUTES)
     except DoesNotExist:
@@ -223,7 +223,7 @@ def customer_card(user_id: str) -> CustomerCard | None:
 
 def customer_cards(user_ids: Iterable[str]) -> dict[str, CustomerCard]:
     """Cards of many customers by user id: one BatchGetItem per 100 distinct ids (consistent,
-    projected; PynamoDB re-requests UnprocessedKeys). Missing or closed accounts are left out."""
+    projected; PynamoDB re-requests UnprocessedKeys). Missing or anonymised accounts are left out."""
     wanted = list(dict.fromkeys(user_ids))
     if not wanted:
         return {}

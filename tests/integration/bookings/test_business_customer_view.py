@@ -87,20 +87,33 @@ def test_a_corrected_name_shows_to_the_business_at_once(api, salon, signup):
     assert [item["customer"]["name"] for item in calendar] == ["Ada Lovelace"]
 
 
-def test_a_closed_account_shows_no_card(api, salon, signup, buckets):
+def test_a_closed_account_shows_its_card_only_on_bookings_still_to_happen(api, salon, signup, clock, buckets):
     # proves: SHARE-1
+    # proves: RET-2
     # proves: RIGHT-4
-    # Given a booking whose customer then deletes the account
+    # Given a customer with a booking that has ended and one still to happen, who then
+    # deletes the account
     ada = signup(name="Ada Lovelace")
-    created = _book(api, salon, ada, 1, "10:00")
+    ended = _book(api, salon, ada, 1, "10:00")
+    upcoming = _book(api, salon, ada, 5, "10:00")
+    clock.advance(timedelta(days=2))
+    relogin(ada), relogin(salon.owner)
     assert api.delete("/v1/me", headers=ada.headers).status == 200
-    # When the business reads the booking and the calendar
-    single = api.get(f"/v1/businesses/{salon.business_id}/bookings/{created['id']}", headers=salon.owner.headers)
-    calendar = api.get(_calendar(salon, 1), headers=salon.owner.headers)
-    # Then the booking is there, but not who it was for
-    assert single.status == 200 and single.json["customer"] is None
-    assert [item["customer"] for item in calendar.json["items"]] == [None]
-    assert b"Ada Lovelace" not in single.body and ada.phone.encode() not in calendar.body
+    base = f"/v1/businesses/{salon.business_id}/bookings"
+    # When the business reads both bookings and their days
+    ended_view = api.get(f"{base}/{ended['id']}", headers=salon.owner.headers)
+    upcoming_view = api.get(f"{base}/{upcoming['id']}", headers=salon.owner.headers)
+    ended_day = api.get(_calendar(salon, 1), headers=salon.owner.headers)
+    upcoming_day = api.get(_calendar(salon, 5), headers=salon.owner.headers)
+    # Then the booking still to happen keeps name and phone so the business can act on it
+    # (RET-2: the retention sweep removes them within 30 days)
+    card = {"name": "Ada Lovelace", "phone": ada.phone}
+    assert upcoming_view.status == 200 and upcoming_view.json["customer"] == card
+    assert [item["customer"] for item in upcoming_day.json["items"]] == [card]
+    # And the ended one no longer says who it was for
+    assert ended_view.status == 200 and ended_view.json["customer"] is None
+    assert [item["customer"] for item in ended_day.json["items"]] == [None]
+    assert b"Ada Lovelace" not in ended_view.body and ada.phone.encode() not in ended_day.body
 
 
 def test_nothing_else_of_the_customer_reaches_the_business(api, salon, signup, staff):
