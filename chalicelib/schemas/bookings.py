@@ -68,7 +68,8 @@ class BookingOut(ResponseModel):
         default=None,
         description=(
             "Business routes (/v1/businesses/{business_id}/bookings...) only: the customer's current "
-            "name and phone; null on the customer's own routes and once the account is closed"
+            "name and phone; null on the customer's own routes, and once the account is closed unless "
+            "the booking is still to happen (kept up to 30 days so the business can act on it)"
         ),
     )
     start: AwareDatetime

@@ -539,7 +539,7 @@ def list_for_business(
             at=now,
             summary={"bookings": str(len(found)), "day": day.isoformat() if day else "upcoming"},
         )
-    cards = users.customer_cards(b.customer_user_id for b in found) if found else {}
+    cards = users.customer_cards(b.customer_user_id for b in found)  # no call for an empty page
     customers = {
         b.booking_id: card for b in found if (card := card_for_business(cards.get(b.customer_user_id), b, now))
     }
