@@ -10,8 +10,9 @@ Everything comes from definitions that already exist, so nothing is written twic
 
 Chalice writes a SAM template; this one is deep-merged over it (dict keys merge, other
 values from this file win). It adds the resources Chalice does not know about and patches
-the ones it generates: ReportBatchItemFailures on every SQS event source, KMS on every log
-group and function environment, the API's throttling, access logs and problem+json
+the ones it generates: ReportBatchItemFailures on every SQS event source, the main table's
+stream (and its filter and retry bounds) on the outbox relay's event source, KMS on every
+log group and function environment, the API's throttling, access logs and problem+json
 gateway responses. Usage: ``python -m infra.template --stage dev --out merge-template.json``.
 """
 
@@ -37,8 +38,13 @@ SECRET_NAME = "{app}/{stage}/app"  # noqa: S105 (a name, not a secret) -- one Se
 NONCURRENT_VERSION_DAYS = 7  # undo window for deleted objects; erasure is final after it
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # chalicelib.consumers returns batchItemFailures only when told the event source reports
-# them; this template sets ReportBatchItemFailures on every SQS source, so it says so.
+# them; this template sets ReportBatchItemFailures on every SQS and stream source, so it says so.
 PARTIAL_BATCH_SETTING = "BOOKING_NOTIFY_PARTIAL_BATCH_RESPONSE"
+# A failing stream batch blocks its shard until it succeeds or Lambda gives up. Giving up is
+# safe: the outbox item stays in the table until relayed, and the relay_stranded_events
+# schedule relays it; so retries are bounded and a poison record never stalls the stream.
+STREAM_MAXIMUM_RETRY_ATTEMPTS = 10
+STREAM_ITERATOR_AGE_ALARM_MS = 60_000  # the relay is more than a minute behind the table
 # (settings field, template parameter, condition): optional deploy-time values.
 OPTIONAL_PARAMETERS: tuple[tuple[str, str, str], ...] = (
     ("push_apns_application_arn", "PushApnsApplicationArn", "HasPushApnsApplication"),
@@ -73,11 +79,18 @@ class SqsSource:
 
 
 @dataclass(frozen=True)
+class StreamSource:
+    function: str  # Chalice handler name
+    stream_arn: str  # what the decorator named (a placeholder: the real ARN exists only after deploy)
+
+
+@dataclass(frozen=True)
 class AppShape:
     """What the merge template must know about the Chalice app."""
 
     functions: tuple[str, ...]  # Chalice function names (handler names, plus api_handler)
     sqs_sources: tuple[SqsSource, ...]
+    stream_sources: tuple[StreamSource, ...] = ()
 
 
 # --- names -------------------------------------------------------------------------------
@@ -105,6 +118,11 @@ def role_logical_id(function: str) -> str:
 
 def sqs_event_logical_id(function: str) -> str:
     return cfn_name(f"{function}-sqs-event-source")
+
+
+def dynamodb_event_logical_id(function: str) -> str:
+    # chalice.deploy.appgraph names the model "<name>-dynamodb-event-source"; package.py CamelCases it.
+    return cfn_name(f"{function}-dynamodb-event-source")
 
 
 def queue_logical_id(logical_name: str) -> str:
@@ -136,21 +154,24 @@ def secret_setting_names() -> list[str]:
 
 
 def describe_app(app: Any) -> AppShape:
-    """Functions and SQS sources of a Chalice app, named as `chalice package` names them."""
-    from chalice.app import SQSEventConfig
+    """Functions, SQS and DynamoDB stream sources of a Chalice app, named as `chalice package` names them."""
+    from chalice.app import DynamoDBEventConfig, SQSEventConfig
 
     functions: list[str] = []
     if app.routes:
         functions.append(API_HANDLER)
     sqs: list[SqsSource] = []
+    streams: list[StreamSource] = []
     for source in app.event_sources:
         functions.append(source.name)
         if isinstance(source, SQSEventConfig):
             queue = source.queue or str(source.queue_arn).rsplit(":", 1)[-1]
             sqs.append(SqsSource(function=source.name, queue_name=queue))
+        elif isinstance(source, DynamoDBEventConfig):
+            streams.append(StreamSource(function=source.name, stream_arn=source.stream_arn))
     functions += [function.name for function in app.pure_lambda_functions]
     functions += [authorizer.name for authorizer in getattr(app, "builtin_auth_handlers", [])]
-    return AppShape(functions=tuple(functions), sqs_sources=tuple(sqs))
+    return AppShape(functions=tuple(functions), sqs_sources=tuple(sqs), stream_sources=tuple(streams))
 
 
 def load_app_shape(project_dir: Path, stage: str) -> AppShape:
@@ -258,6 +279,11 @@ def tables(stage: str) -> Template:
     encrypted = {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": _arn("AppKey")}
     pitr = {"PointInTimeRecoveryEnabled": True}
     main = resources.create_table_kwargs(resources.table_name(stage))
+    # CreateTable's StreamSpecification has StreamEnabled; CloudFormation's has only the view
+    # type (present means on).
+    stream = main.pop("StreamSpecification")
+    if stream.get("StreamEnabled"):
+        main["StreamSpecification"] = {"StreamViewType": stream["StreamViewType"]}
     idempotency = resources.create_idempotency_table_kwargs(resources.idempotency_table_name(stage))
     return {
         "MainTable": {
@@ -510,7 +536,53 @@ def functions(stage: str, shape: AppShape, settings: StageSettings) -> Template:
                 "Properties": {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
             }
         }
+    for stream_source in shape.stream_sources:
+        out.update(_stream_consumer(stage, stream_source, out, environment))
     return out
+
+
+def outbox_filter_pattern() -> dict[str, Any]:
+    """The event filter: new or changed outbox items only; every other write never invokes the relay."""
+    return {
+        "eventName": ["INSERT", "MODIFY"],
+        "dynamodb": {"Keys": {resources.TABLE_HASH_KEY: {"S": [{"prefix": resources.OUTBOX_KEY_PREFIX}]}}},
+    }
+
+
+def _stream_consumer(stage: str, source: StreamSource, patches: Template, environment: dict[str, Any]) -> Template:
+    """Point the relay's event source at the main table's stream (its ARN is known only at deploy)."""
+    if source.stream_arn != resources.stream_arn_placeholder(stage):
+        raise ValueError(
+            f"{source.function} reads stream {source.stream_arn!r}; the template knows only the main table's, "
+            f"named {resources.stream_arn_placeholder(stage)!r} (chalicelib.resources.stream_arn_placeholder)"
+        )
+    function_id = function_logical_id(source.function)
+    patch = patches[function_id]
+    patch["Properties"]["Environment"] = {"Variables": {**environment, PARTIAL_BATCH_SETTING: "true"}}
+    patch["Properties"]["Events"] = {
+        dynamodb_event_logical_id(source.function): {
+            "Properties": {
+                # The GetAtt also orders the mapping after the table (no DependsOn, unlike SQS).
+                "Stream": {"Fn::GetAtt": ["MainTable", "StreamArn"]},
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                "FilterCriteria": {"Filters": [{"Pattern": json.dumps(outbox_filter_pattern())}]},
+                # A failing batch is halved until the failing record is alone: the rest go through.
+                "BisectBatchOnFunctionError": True,
+                "MaximumRetryAttempts": STREAM_MAXIMUM_RETRY_ATTEMPTS,
+            }
+        }
+    }
+    return {
+        f"{function_id}IteratorAgeAlarm": alarm(
+            description=f"{source.function} lags the table stream by over "
+            f"{STREAM_ITERATOR_AGE_ALARM_MS // 1000} s (docs/operations.md#outbox-relay)",
+            namespace="AWS/Lambda",
+            metric="IteratorAge",
+            dimensions={"FunctionName": _ref(function_id)},
+            statistic="Maximum",
+            threshold=STREAM_ITERATOR_AGE_ALARM_MS,
+        )
+    }
 
 
 def _problem_template(status: int | None, slug: str, title: str) -> str:
