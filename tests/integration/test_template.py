@@ -311,12 +311,12 @@ def test_every_function_is_configured_explicitly(templates: dict[str, Any], stag
             assert entry.get("reserved_concurrency"), function
     # and a consumer finishes before its messages become visible again
     functions = of_type(templates[stage], "AWS::Serverless::Function")
-    for function in functions.values():
-        for event in function["Properties"].get("Events", {}).values():
+    for packaged_function in functions.values():
+        for event in packaged_function["Properties"].get("Events", {}).values():
             if event["Type"] == "SQS":
                 queue = event["Properties"]["Queue"]["Fn::Sub"].rsplit(":", 1)[-1]
                 spec = next(s for s in resources.QUEUES if resources.queue_name(stage, s.logical_name) == queue)
-                assert function["Properties"]["Timeout"] <= spec.visibility_timeout_seconds
+                assert packaged_function["Properties"]["Timeout"] <= spec.visibility_timeout_seconds
 
 
 def test_secrets_come_from_the_stage_secret_never_from_defaults(templates: dict[str, Any]) -> None:
@@ -341,3 +341,142 @@ def test_deployment_zip_leaves_the_sdk_to_the_lambda_runtime(packaged: dict[str,
     assert {"app.py", "chalicelib", "pynamodb", "pydantic"} <= tops
     assert not {t for t in tops if t.split("-", 1)[0] in infra_package.PROVIDED_BY_RUNTIME}
     assert (packaged["dev"] / "deployment.zip").stat().st_size < 10 * 1024 * 1024
+
+
+# --- the outbox relay: the main table's stream ---------------------------------------------
+
+RELAY = resources.OUTBOX_RELAY_FUNCTION
+STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
+
+
+def filter_matches(pattern: Any, value: Any) -> bool:
+    """Lambda event filtering, for the two forms the relay's pattern uses: a list of exact
+    values or ``{"prefix": ...}`` matchers, and nested objects."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(k in value and filter_matches(p, value[k]) for k, p in pattern.items())
+    return any(value.startswith(m["prefix"]) if isinstance(m, dict) else value == m for m in pattern)
+
+
+def stream_record(event_name: str, partition_key: str) -> dict[str, Any]:
+    keys = {resources.TABLE_HASH_KEY: {"S": partition_key}, resources.TABLE_RANGE_KEY: {"S": "EVENT"}}
+    return {"eventName": event_name, "eventSource": "aws:dynamodb", "dynamodb": {"Keys": keys}}
+
+
+def role_of(template: dict[str, Any], function: str) -> list[dict[str, Any]]:
+    role = template["Resources"][infra_template.function_logical_id(function)]["Properties"]["Role"]["Fn::GetAtt"][0]
+    return [s for name, s in role_statements(template) if name == role]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_main_table_streams_keys_only(templates: dict[str, Any], stage: str) -> None:
+    # Given the packaged main table
+    properties = templates[stage]["Resources"]["MainTable"]["Properties"]
+    # Then its stream is on and carries keys only (no personal data in the stream's 24 hours),
+    # in CloudFormation's form: the view type alone, no CreateTable-style StreamEnabled
+    assert properties["StreamSpecification"] == {"StreamViewType": "KEYS_ONLY"}
+    assert resources.create_table_kwargs("x")["StreamSpecification"]["StreamViewType"] == "KEYS_ONLY"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_outbox_relay_reads_the_main_tables_stream_filtered_and_bounded(templates: dict[str, Any], stage: str) -> None:
+    # Given the relay function as `chalice package` generated it, merged with our patch
+    template = templates[stage]
+    function = template["Resources"][infra_template.function_logical_id(RELAY)]
+    events = function["Properties"]["Events"]
+    # Then the patch landed on Chalice's own event (one event, Chalice's type and batch size
+    # under our key), not beside it as a second, typeless one
+    assert list(events) == [infra_template.dynamodb_event_logical_id(RELAY)] == ["OutboxRelayDynamodbEventSource"]
+    event = events["OutboxRelayDynamodbEventSource"]
+    assert event["Type"] == "DynamoDB"
+    properties = event["Properties"]
+    assert properties["BatchSize"] == resources.OUTBOX_RELAY_BATCH_SIZE
+    assert properties["StartingPosition"] == "TRIM_HORIZON"
+    # and it reads the main table's stream, the decorator's placeholder ARN gone everywhere
+    assert properties["Stream"] == {"Fn::GetAtt": ["MainTable", "StreamArn"]}
+    assert resources.stream_arn_placeholder(stage) not in json.dumps(template)
+    # and a failed record is retried alone (partial batch response, bisection), boundedly
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["BisectBatchOnFunctionError"] is True
+    assert properties["MaximumRetryAttempts"] == 10
+    # and the relay is told so: it reports batchItemFailures instead of failing the batch
+    variables = function["Properties"]["Environment"]["Variables"]
+    assert variables[infra_template.PARTIAL_BATCH_SETTING] == "true"
+    # and only new or changed outbox items invoke it
+    [only] = properties["FilterCriteria"]["Filters"]
+    pattern = json.loads(only["Pattern"])
+    assert filter_matches(pattern, stream_record("INSERT", "OUTBOX#b1:created"))
+    assert filter_matches(pattern, stream_record("MODIFY", "OUTBOX#b1:created"))
+    assert not filter_matches(pattern, stream_record("REMOVE", "OUTBOX#b1:created"))  # the relay's own delete
+    assert not filter_matches(pattern, stream_record("INSERT", "BOOKING#b1"))
+    assert not filter_matches(pattern, stream_record("INSERT", "TENANT#t1"))
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_outbox_relay_lag_and_failures_raise_alarms(templates: dict[str, Any], stage: str) -> None:
+    # Given the alarms of the packaged template
+    alarms = [a["Properties"] for a in of_type(templates[stage], "AWS::CloudWatch::Alarm").values()]
+    relay = [{"Name": "FunctionName", "Value": {"Ref": infra_template.function_logical_id(RELAY)}}]
+    by_metric = {a["MetricName"]: a for a in alarms if a["Namespace"] == "AWS/Lambda" and a["Dimensions"] == relay}
+    # Then the relay falling a minute behind the table raises one (the oldest record it holds)
+    lag = by_metric["IteratorAge"]
+    assert (lag["Statistic"], lag["Threshold"], lag["Period"]) == ("Maximum", 60_000, 300)
+    # and so do its errors and throttles, like every function's
+    assert {"Errors", "Throttles"} <= set(by_metric)
+    assert by_metric["Errors"]["Threshold"] == 0
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_only_the_relay_reads_the_stream_and_both_outbox_roles_can_relay(templates: dict[str, Any], stage: str) -> None:
+    # Given the roles of the relay and of the stranded-event schedule
+    template = templates[stage]
+    stream = {"Fn::Sub": "${MainTable.Arn}/stream/*"}
+    table = {"Fn::GetAtt": ["MainTable", "Arn"]}
+    notifications = {"Fn::GetAtt": ["NotificationsQueue", "Arn"]}
+
+    def allowed(statements: list[dict[str, Any]], resource: dict[str, Any]) -> set[str]:
+        return {
+            a
+            for s in statements
+            if s["Effect"] == "Allow" and resource in as_list(s["Resource"])
+            for a in as_list(s["Action"])
+        }
+
+    relay, stranded = role_of(template, RELAY), role_of(template, "relay_stranded_events")
+    # Then the relay may read the table's stream, and only that table's
+    assert allowed(relay, stream) == STREAM_READ
+    everywhere = [
+        s for _, s in role_statements(template) if s["Effect"] == "Allow" and STREAM_READ & set(as_list(s["Action"]))
+    ]
+    assert all(as_list(s["Resource"]) == [stream] for s in everywhere)
+    # and the schedule, which never reads the stream, may not
+    assert not allowed(stranded, stream)
+    # and both can do a relay: read, delete and (reminders) write outbox items, find stranded
+    # ones through GSI1, and send to the notifications queue
+    needed = {"dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"}
+    for statements in (relay, stranded):
+        assert needed <= allowed(statements, table)
+        assert "dynamodb:Query" in allowed(statements, {"Fn::Sub": "${MainTable.Arn}/index/*"})
+        assert "sqs:SendMessage" in allowed(statements, notifications)
+        assert not allowed(statements, {"Fn::GetAtt": ["JobsQueue", "Arn"]})
+
+
+def test_a_stream_source_other_than_the_main_tables_is_refused() -> None:
+    # Given an app whose stream consumer names some other stream
+    shape = infra_template.AppShape(
+        functions=(RELAY,),
+        sqs_sources=(),
+        stream_sources=(
+            infra_template.StreamSource(RELAY, "arn:aws:dynamodb:eu-central-1:1:table/other/stream/2026-01-01"),
+        ),
+    )
+    # When the merge template is built
+    # Then it fails, naming the function, instead of deploying a mapping to a stream it cannot resolve
+    with pytest.raises(ValueError, match=RELAY):
+        infra_template.build("dev", shape)
+    # while the main table's placeholder builds
+    ok = infra_template.AppShape(
+        functions=(RELAY,),
+        sqs_sources=(),
+        stream_sources=(infra_template.StreamSource(RELAY, resources.stream_arn_placeholder("dev")),),
+    )
+    assert "OutboxRelayIteratorAgeAlarm" in infra_template.build("dev", ok)["Resources"]
