@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from chalice.app import Chalice, SQSEvent
+from chalice.app import Chalice, DynamoDBEvent, SQSEvent
 
 from chalicelib import resources
 
@@ -40,6 +40,16 @@ def register(app: Chalice) -> None:
     @app.on_sqs_message(queue=queue, batch_size=spec.batch_size, name="notifications_consumer")
     def notifications_consumer(event: SQSEvent) -> dict[str, Any]:
         return handle_notifications(event.to_dict(), event.context)
+
+    # TRIM_HORIZON: a relay deployed after writes began still reads the last 24 hours.
+    @app.on_dynamodb_record(
+        stream_arn=resources.stream_arn_placeholder(resources.stage_from_env()),
+        batch_size=resources.OUTBOX_RELAY_BATCH_SIZE,
+        starting_position="TRIM_HORIZON",
+        name=resources.OUTBOX_RELAY_FUNCTION,
+    )
+    def outbox_relay(event: DynamoDBEvent) -> dict[str, Any]:
+        return handle_outbox_records(event.to_dict(), event.context)
 
 
 def handle_notifications(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
@@ -102,3 +112,41 @@ def _delete_delivered(records: list[dict[str, Any]]) -> None:
             sqs.delete_message_batch(QueueUrl=url, Entries=entries[start : start + 10])
     except Exception:  # they come back and are recognised as delivered
         logger.exception("could not delete delivered notifications")
+
+
+def handle_outbox_records(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """Relay the outbox items a batch of table-stream records points at.
+
+    The stream carries keys only; records for other items are skipped (in AWS the event
+    source's filter already drops them). Each outbox key is relayed on its own (read the
+    item, publish, delete it), so a failure affects only its record. The failure is
+    reported like the SQS consumer's: ``batchItemFailures`` where the event source takes
+    them, otherwise the invocation fails and Lambda retries the batch; items relayed in
+    the first pass are gone and are skipped in the second.
+    """
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+    from chalicelib.notify import relay
+    from chalicelib.observability import logger
+    from chalicelib.settings import get_settings
+
+    records: list[dict[str, Any]] = event.get("Records", [])
+
+    def relay_record(record: DynamoDBRecord) -> None:
+        if record.event_name is None or record.event_name.name not in ("INSERT", "MODIFY"):
+            return
+        keys = (record.raw_event.get("dynamodb") or {}).get("Keys") or {}
+        partition = (keys.get(resources.TABLE_HASH_KEY) or {}).get("S", "")
+        if partition.startswith(resources.OUTBOX_KEY_PREFIX):
+            relay.relay(partition)
+
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+    with processor(records=records, handler=relay_record, lambda_context=context):
+        processor.process()
+    response: dict[str, Any] = dict(processor.response())
+    failed = len(response["batchItemFailures"])
+    logger.info("outbox batch", extra={"count": len(records), "status": f"{failed} failed"})
+    if failed and not get_settings().notify_partial_batch_response:
+        raise BatchFailed(f"{failed} of {len(records)} outbox events failed; the batch will be retried")
+    return response

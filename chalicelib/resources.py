@@ -50,6 +50,15 @@ TABLE_INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec("ByExpiry", "exp_pk", "exp_sk"),
 )
 
+# The table's change stream carries keys only (no attribute values, so no personal data
+# sits in the stream for its 24 hours). Its one reader is the outbox relay
+# (chalicelib/consumers.py), which acts on items whose partition key starts with
+# OUTBOX_KEY_PREFIX: notifications written in the same transaction as the booking change.
+TABLE_STREAM_VIEW_TYPE = "KEYS_ONLY"
+OUTBOX_KEY_PREFIX = "OUTBOX#"
+OUTBOX_RELAY_FUNCTION = "outbox_relay"
+OUTBOX_RELAY_BATCH_SIZE = 25
+
 IDEMPOTENCY_HASH_KEY = "id"
 IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
 
@@ -91,14 +100,25 @@ def table_global_secondary_indexes() -> list[dict[str, Any]]:
 
 
 def create_table_kwargs(name: str) -> dict[str, Any]:
-    """Arguments for DynamoDB CreateTable (boto3), on-demand billing."""
+    """Arguments for DynamoDB CreateTable (boto3), on-demand billing, stream on."""
     return {
         "TableName": name,
         "AttributeDefinitions": table_attribute_definitions(),
         "KeySchema": table_key_schema(),
         "GlobalSecondaryIndexes": table_global_secondary_indexes(),
         "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": TABLE_STREAM_VIEW_TYPE},
     }
+
+
+def stream_arn_placeholder(stage: str) -> str:
+    """What the relay's decorator names at packaging time, before the table exists.
+
+    A stream's ARN ends in its creation time, so no name can be known in advance: the
+    merge template (infra/template.py) replaces this with the table's StreamArn and the
+    local dispatcher reads the table's LatestStreamArn.
+    """
+    return f"arn:aws:dynamodb:region:account:table/{table_name(stage)}/stream/created-at-deploy"
 
 
 def create_idempotency_table_kwargs(name: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Scheduled functions (EventBridge): booking reminders every five minutes."""
+"""Scheduled functions (EventBridge): booking reminders, and the outbox safety net."""
 
 from __future__ import annotations
 
@@ -12,6 +12,14 @@ def register(app: Chalice) -> None:
     def send_reminders(event: Any) -> dict[str, int]:
         return run_reminders()
 
+    @app.schedule(
+        "rate(5 minutes)",
+        name="relay_stranded_events",
+        description="Relay outbox events the table stream did not deliver",
+    )
+    def relay_stranded_events(event: Any) -> dict[str, int]:
+        return run_stranded_relay()
+
 
 def run_reminders() -> dict[str, int]:
     from chalicelib import deps
@@ -19,3 +27,10 @@ def run_reminders() -> dict[str, int]:
 
     result = reminders.send_due_reminders(deps.clock().now())
     return {"queued": result.queued, "skipped": result.skipped}
+
+
+def run_stranded_relay() -> dict[str, int]:
+    from chalicelib import deps
+    from chalicelib.notify import relay
+
+    return {"relayed": relay.relay_stranded(deps.clock().now())}

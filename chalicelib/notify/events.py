@@ -1,10 +1,12 @@
 """Domain events become notification messages: the producer API other areas call.
 
-The bookings service calls ``booking_created(event)`` (and friends) AFTER its write has
-committed. Each call sends one SQS message; creation and rescheduling also write the
-booking's reminder items (one BatchWriteItem), which the reminder schedule picks up when
-they are due (chalicelib/schedules.py). Notification ids are derived from the event, so a
-producer that retries sends a duplicate the consumer recognises and delivers once.
+Booking changes do not call SQS themselves: the bookings service adds ``outbox_entry(...)``
+to the change's transaction, and the outbox relay (chalicelib/notify/relay.py) calls
+``publish`` once the table stream shows the entry. ``publish`` sends one SQS message;
+creation and rescheduling also write the booking's reminder items (one BatchWriteItem),
+which the reminder schedule picks up when they are due (chalicelib/schedules.py).
+Notification ids are derived from the event, so a relay that runs twice sends a duplicate
+the consumer recognises and delivers once.
 
 Messages carry only what the recipient needs (SHARE-2): venue, service, specialist name,
 time and zone; never the customer's own contact data (the consumer resolves the address).
@@ -13,8 +15,9 @@ time and zone; never the customer's own contact data (the consumer resolves the 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from chalicelib import errors
 from chalicelib.notify import producer
@@ -41,6 +44,20 @@ class BookingEvent:
     timezone: str  # the venue's IANA zone: templates show local time there
     reminder_offsets_minutes: Sequence[int] = field(default=DEFAULT_REMINDER_OFFSETS_MINUTES)
     status: str = "confirmed"
+
+    def to_payload(self) -> dict[str, Any]:
+        """The outbox item's JSON: plain values, the start in UTC."""
+        values = asdict(self)
+        values["start"] = self.start_utc().isoformat()
+        values["reminder_offsets_minutes"] = list(self.reminder_offsets_minutes)
+        return values
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> BookingEvent:
+        values = dict(payload)
+        values["start"] = datetime.fromisoformat(values["start"])
+        values["reminder_offsets_minutes"] = tuple(values["reminder_offsets_minutes"])
+        return cls(**values)
 
     def start_utc(self) -> datetime:
         if self.start.tzinfo is None:
@@ -75,25 +92,62 @@ def _start_key(event: BookingEvent) -> str:
     return event.start_utc().strftime("%Y%m%dT%H%MZ")
 
 
+# Outbox kinds, each with its event id (one event per booking state or start).
+BOOKING_CREATED = "booking.created"
+BOOKING_CONFIRMED = "booking.confirmed"
+BOOKING_CANCELLED = "booking.cancelled"
+BOOKING_RESCHEDULED = "booking.rescheduled"
+
+
+def outbox_event_id(kind: str, event: BookingEvent) -> str:
+    if kind == BOOKING_RESCHEDULED:
+        return f"{event.booking_id}:rescheduled:{_start_key(event)}"
+    if kind in (BOOKING_CREATED, BOOKING_CONFIRMED, BOOKING_CANCELLED):
+        return f"{event.booking_id}:{kind.removeprefix('booking.')}"
+    raise ValueError(f"not an outbox kind: {kind}")
+
+
+def outbox_entry(kind: str, event: BookingEvent, now: datetime) -> dict[str, Any]:
+    """The TransactWriteItems entry that records this event with the booking change."""
+    from chalicelib.store import outbox
+
+    return outbox.put_operation(outbox_event_id(kind, event), kind, event.to_payload(), now)
+
+
+def publish(kind: str, payload: dict[str, Any], *, recorded_at: datetime) -> None:
+    """What the relay does with an outbox event. ``recorded_at`` (the commit time) decides
+    which reminders are still ahead, as it did when this ran inside the request."""
+    event = BookingEvent.from_payload(payload)
+    if kind == BOOKING_CREATED:
+        booking_created(event, now=recorded_at)
+    elif kind == BOOKING_RESCHEDULED:
+        booking_rescheduled(event, now=recorded_at)
+    elif kind == BOOKING_CONFIRMED:
+        booking_confirmed(event)
+    elif kind == BOOKING_CANCELLED:
+        booking_cancelled(event)
+    else:
+        raise ValueError(f"not an outbox kind: {kind}")
+
+
 def booking_created(event: BookingEvent, *, now: datetime | None = None) -> None:
     """One SQS message + one BatchWriteItem (the reminders)."""
-    producer.enqueue(_booking_message(event, "booking.created", f"{event.booking_id}:created"))
+    producer.enqueue(_booking_message(event, BOOKING_CREATED, outbox_event_id(BOOKING_CREATED, event)))
     _schedule_reminders(event, now)
 
 
 def booking_confirmed(event: BookingEvent) -> None:
-    producer.enqueue(_booking_message(event, "booking.confirmed", f"{event.booking_id}:confirmed"))
+    producer.enqueue(_booking_message(event, BOOKING_CONFIRMED, outbox_event_id(BOOKING_CONFIRMED, event)))
 
 
 def booking_cancelled(event: BookingEvent) -> None:
     """Pending reminders need no clean-up: the schedule re-reads the booking before sending."""
-    producer.enqueue(_booking_message(event, "booking.cancelled", f"{event.booking_id}:cancelled"))
+    producer.enqueue(_booking_message(event, BOOKING_CANCELLED, outbox_event_id(BOOKING_CANCELLED, event)))
 
 
 def booking_rescheduled(event: BookingEvent, *, now: datetime | None = None) -> None:
     """``event.start`` is the NEW start. Reminders for the old start are skipped at send time."""
-    notification_id = f"{event.booking_id}:rescheduled:{_start_key(event)}"
-    producer.enqueue(_booking_message(event, "booking.rescheduled", notification_id))
+    producer.enqueue(_booking_message(event, BOOKING_RESCHEDULED, outbox_event_id(BOOKING_RESCHEDULED, event)))
     _schedule_reminders(event, now)
 
 

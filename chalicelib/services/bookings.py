@@ -46,7 +46,6 @@ from chalicelib.domain.bookings import (
 )
 from chalicelib.domain.catalog import Service, Specialist, Venue
 from chalicelib.domain.identity import Principal, Role
-from chalicelib.observability import logger
 from chalicelib.store import bookings as store
 
 # Optimistic concurrency: a writer that lost a race re-reads and re-checks. Each failed
@@ -189,6 +188,7 @@ def create_booking(principal: Principal, request: NewBooking, idempotency_key: s
                 [locks[(chosen.specialist_id, day)] for day in days],
                 now=now,
                 idempotency=(principal.user_id, idempotency_key, fingerprint) if idempotency_key else None,
+                outbox=_outbox_entry("booking.created", booking, venue, now),
             )
         except store.LockConflict:
             _back_off(attempt)
@@ -205,7 +205,6 @@ def create_booking(principal: Principal, request: NewBooking, idempotency_key: s
         except store.DiscountRejected:
             raise DiscountUnavailable("The discount code has been used up or is no longer valid") from None
         _after_change(principal, booking, "booking.created", now)
-        _notify("booking_created", booking, venue, now)
         return Created(booking=booking, replayed=False)
     raise SlotBusy("Many people are booking this specialist right now; try again")
 
@@ -378,10 +377,8 @@ def cancel_as_customer(principal: Principal, booking_id: str, now: datetime) -> 
     return _apply(principal, booking, BookingStatus.CANCELLED, Actor.CUSTOMER, notice, now)
 
 
-_STATUS_EVENT = {
-    BookingStatus.CONFIRMED: "booking_confirmed",
-    BookingStatus.CANCELLED: "booking_cancelled",
-}
+# The status changes the customer is told about (the others need no message).
+_NOTIFIED_STATUSES = {BookingStatus.CONFIRMED, BookingStatus.CANCELLED}
 
 
 def change_as_business(
@@ -389,7 +386,8 @@ def change_as_business(
 ) -> StaffView:
     """Confirm, cancel, attended (completed) or no-show, by the business's staff.
     Calls: GetItem membership + GetItem booking + TransactWriteItems + PutItem audit
-    [+ SQS for confirm/cancel] + GetItem customer card (after the commit)."""
+    + GetItem customer card (after the commit). Confirm and cancel put their notification
+    in the transaction (outbox)."""
     from chalicelib.security import authz
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
@@ -401,16 +399,14 @@ def _apply(
     principal: Principal, booking: Booking, target: BookingStatus, actor: Actor, notice: timedelta, now: datetime
 ) -> Booking:
     updated = transition(booking, target, actor, now, notice)
+    outbox = _outbox_entry(f"booking.{target.value}", updated, None, now) if target in _NOTIFIED_STATUSES else None
     try:
-        store.change_status(booking, updated, now=now, return_discount=target is BookingStatus.CANCELLED)
+        store.change_status(booking, updated, now=now, return_discount=target is BookingStatus.CANCELLED, outbox=outbox)
     except store.BookingChanged:
         raise errors.Conflict("The booking changed meanwhile; read it again") from None
     except store.LockConflict:
         raise errors.Conflict("The booking changed meanwhile; try again") from None
     _after_change(principal, updated, f"booking.{target.value}", now)
-    event = _STATUS_EVENT.get(target)
-    if event is not None:
-        _notify(event, updated, None, now)
     return updated
 
 
@@ -467,14 +463,19 @@ def _reschedule(principal: Principal, booking: Booking, new_start: datetime, act
         )  # fmt: skip
         updated = moved(booking, start, occupied, timedelta(minutes=service.duration_minutes), now)
         try:
-            store.reschedule(booking, updated, [locks[(specialist.specialist_id, day)] for day in days], now=now)
+            store.reschedule(
+                booking,
+                updated,
+                [locks[(specialist.specialist_id, day)] for day in days],
+                now=now,
+                outbox=_outbox_entry("booking.rescheduled", updated, venue, now),
+            )
         except store.LockConflict:
             _back_off(attempt)
             continue
         except store.BookingChanged:
             raise errors.Conflict("The booking changed meanwhile; read it again") from None
         _after_change(principal, updated, "booking.rescheduled", now, previous_start=booking.start)
-        _notify("booking_rescheduled", updated, venue, now)
         return updated
     raise SlotBusy("Many people are booking this specialist right now; try again")
 
@@ -598,20 +599,9 @@ def booking_event(booking: Booking, venue: Venue | None) -> Any:
     )
 
 
-def _notify(kind: str, booking: Booking, venue: Venue | None, now: datetime) -> None:
-    """Publish after the commit. A failure here must not undo or hide the committed change:
-    it is logged (no personal data) and counted; the booking stands."""
+def _outbox_entry(kind: str, booking: Booking, venue: Venue | None, now: datetime) -> dict[str, Any]:
+    """The notification, recorded in the change's own transaction (no SQS call here): it
+    exists exactly when the change committed, and the outbox relay publishes it."""
     from chalicelib.notify import events
 
-    try:
-        event = booking_event(booking, venue)
-        if kind == "booking_created":
-            events.booking_created(event, now=now)
-        elif kind == "booking_rescheduled":
-            events.booking_rescheduled(event, now=now)
-        elif kind == "booking_confirmed":
-            events.booking_confirmed(event)
-        elif kind == "booking_cancelled":
-            events.booking_cancelled(event)
-    except Exception:
-        logger.exception("booking notification not published", extra={"event": kind})
+    return events.outbox_entry(kind, booking_event(booking, venue), now)

@@ -527,10 +527,12 @@ def create_booking(
     *,
     now: datetime,
     idempotency: tuple[str, str, str] | None = None,
+    outbox: dict[str, Any] | None = None,
 ) -> None:
     """One TransactWriteItems: the booking, every touched lock, the discount use, the
-    idempotency record (``(user_id, key, request_hash)``). Raises LockConflict,
-    DiscountRejected or IdempotencyRace when a condition fails."""
+    idempotency record (``(user_id, key, request_hash)``) and the outbox event (a
+    store.outbox.put_operation). Raises LockConflict, DiscountRejected or IdempotencyRace
+    when a condition fails."""
     items: list[dict[str, Any]] = [
         {
             "Put": {
@@ -573,6 +575,7 @@ def create_booking(
             }
         )
         roles.append("idempotency")
+    _add_outbox(items, roles, outbox)
     codes = _transact(items)
     if codes:
         _raise_for(codes, roles)
@@ -625,9 +628,17 @@ def _releases(booking: Booking, now: datetime, keep: set[tuple[str, date]] | Non
     ]
 
 
-def change_status(old: Booking, new: Booking, *, now: datetime, return_discount: bool) -> None:
+def _add_outbox(items: list[dict[str, Any]], roles: list[str], outbox: dict[str, Any] | None) -> None:
+    if outbox is not None:
+        items.append(outbox)
+        roles.append("outbox")
+
+
+def change_status(
+    old: Booking, new: Booking, *, now: datetime, return_discount: bool, outbox: dict[str, Any] | None = None
+) -> None:
     """One TransactWriteItems: the booking's new state and, when it stops being live, the
-    release of its intervals (and of its discount use on cancellation)."""
+    release of its intervals (and of its discount use on cancellation), and the outbox event."""
     items = [_booking_update(old, new)]
     roles = ["booking"]
     if old.live and not new.live:
@@ -637,15 +648,19 @@ def change_status(old: Booking, new: Booking, *, now: datetime, return_discount:
         if return_discount and old.discount_code:
             items.append(_discount_return(old.business_id, old.discount_code))
             roles.append("discount-return")
+    _add_outbox(items, roles, outbox)
     codes = _transact(items)
     if codes:
         _raise_for(codes, roles)
 
 
-def reschedule(old: Booking, new: Booking, new_locks: Sequence[DayLock], *, now: datetime) -> None:
+def reschedule(
+    old: Booking, new: Booking, new_locks: Sequence[DayLock], *, now: datetime, outbox: dict[str, Any] | None = None
+) -> None:
     """One TransactWriteItems: the booking moves, the new interval is claimed in every lock
-    it touches (version-checked), and the old interval is released from locks the new one
-    does not touch. All or nothing: the old slot is freed only if the new one is taken."""
+    it touches (version-checked), the old interval is released from locks the new one
+    does not touch, and the outbox event is recorded. All or nothing: the old slot is freed
+    only if the new one is taken."""
     items = [_booking_update(old, new)]
     roles = ["booking"]
     for lock in new_locks:
@@ -655,6 +670,7 @@ def reschedule(old: Booking, new: Booking, new_locks: Sequence[DayLock], *, now:
     releases = _releases(old, now, keep={(lock.specialist_id, lock.day) for lock in new_locks})
     items += releases
     roles += ["release"] * len(releases)
+    _add_outbox(items, roles, outbox)
     codes = _transact(items)
     if codes:
         _raise_for(codes, roles)
