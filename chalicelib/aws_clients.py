@@ -13,7 +13,8 @@ def client(service: str) -> Any:
     import boto3
 
     settings = get_settings()
-    endpoint = settings.dynamodb_endpoint if service == "dynamodb" else settings.aws_endpoint
+    # DynamoDB Local serves the Streams API on its own endpoint too.
+    endpoint = settings.dynamodb_endpoint if service in ("dynamodb", "dynamodbstreams") else settings.aws_endpoint
     session: Any = boto3.session.Session()  # typed per service; callers use the client untyped
     return session.client(service, region_name=settings.region, endpoint_url=endpoint)
 
