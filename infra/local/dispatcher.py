@@ -1,11 +1,13 @@
-"""The local stand-in for Lambda's SQS event source mappings and EventBridge schedules.
+"""The local stand-in for Lambda's event source mappings (SQS, DynamoDB Streams) and EventBridge schedules.
 
 `chalice local` serves HTTP only. This dispatcher reads ``app.event_sources`` and, like
 AWS would, long-polls each consumer's queue, hands the batch to the same handler as a
 Lambda SQS event and deletes only what succeeded (honouring ``batchItemFailures``; an
 exception fails the whole batch). Failed messages come back after the visibility
 timeout, and SQS's redrive policy moves them to the DLQ after ``maxReceiveCount``.
-It also ticks ``rate(...)`` and ``cron(...)`` schedules with EventBridge-shaped events.
+It also ticks ``rate(...)`` and ``cron(...)`` schedules with EventBridge-shaped events, and
+reads table streams for ``@app.on_dynamodb_record`` handlers with a stream mapping's
+checkpoint semantics (see StreamPoller).
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import base64
 import logging
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalice.app import Chalice, ScheduledEventConfig, SQSEventConfig
+from chalice.app import Chalice, DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
 
 from chalicelib.clock import Clock, SystemClock
 
@@ -46,6 +49,15 @@ class Schedule:
     handler: Handler
 
 
+@dataclass(frozen=True)
+class StreamConsumer:
+    name: str
+    table_name: str  # from the decorator's stream_arn; the real ARN is read from the table
+    batch_size: int
+    starting_position: str
+    handler: Handler
+
+
 def consumers(app: Chalice) -> list[Consumer]:
     found = []
     for source in app.event_sources:
@@ -62,6 +74,28 @@ def schedules(app: Chalice) -> list[Schedule]:
             expression = source.schedule_expression
             text = expression if isinstance(expression, str) else expression.to_string()
             found.append(Schedule(source.name, text, app.handler_map[source.name]))
+    return found
+
+
+_STREAM_TABLE = re.compile(r":table/([^/]+)/stream/")
+
+
+def stream_consumers(app: Chalice) -> list[StreamConsumer]:
+    found = []
+    for source in app.event_sources:
+        if isinstance(source, DynamoDBEventConfig):
+            match = _STREAM_TABLE.search(source.stream_arn)
+            if match is None:
+                raise ValueError(f"{source.name}: no table name in stream ARN {source.stream_arn!r}")
+            found.append(
+                StreamConsumer(
+                    source.name,
+                    match.group(1),
+                    source.batch_size,
+                    source.starting_position,
+                    app.handler_map[source.name],
+                )
+            )
     return found
 
 
@@ -133,6 +167,9 @@ def succeeded(records: Sequence[dict[str, Any]], response: Any) -> list[dict[str
 
 @dataclass
 class PollResult:
+    """One poll: records handed to the handler, how many of them are done (SQS: deleted;
+    streams: checkpointed past), and the handler's exception when it raised."""
+
     received: int = 0
     deleted: int = 0
     error: str | None = None
@@ -183,6 +220,190 @@ class QueuePoller:
         if len(done) < len(records):
             log.warning("consumer %s reported %d failed record(s)", self.consumer.name, len(records) - len(done))
         return PollResult(received=len(records), deleted=len(done))
+
+
+# --- DynamoDB Streams ------------------------------------------------------------------
+
+GET_RECORDS_LIMIT = 1000  # GetRecords returns at most 1000 records
+
+
+class StreamNotEnabled(Exception):
+    """The consumer's table has no stream (yet): the poller retries."""
+
+
+def stream_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
+    """One record of a Lambda DynamoDB event, from a GetRecords result."""
+    shaped: dict[str, Any] = _as_event_json(record)
+    shaped["eventSourceARN"] = stream_arn
+    shaped.setdefault("awsRegion", region)
+    return shaped
+
+
+def _as_event_json(value: Any) -> Any:
+    """boto3 parses GetRecords into datetimes and bytes; Lambda's event has epoch seconds and base64."""
+    if isinstance(value, dict):
+        return {key: _as_event_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_event_json(item) for item in value]
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    return value
+
+
+def first_failure(records: Sequence[dict[str, Any]], response: Any) -> int | None:
+    """Where a stream mapping resumes after the handler returned ``response``.
+
+    None when every record is done; otherwise the index of the first failed record: a
+    stream is read in order, so everything before it is done and everything from it on
+    comes again (checkpoint semantics). A malformed failure list (unknown or empty id)
+    fails the whole batch (index 0), as in AWS.
+    """
+    if not isinstance(response, dict) or not response.get("batchItemFailures"):
+        return None
+    positions = {record["dynamodb"]["SequenceNumber"]: index for index, record in enumerate(records)}
+    first = len(records)
+    for failure in response["batchItemFailures"]:
+        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+        if not identifier or identifier not in positions:
+            return 0
+        first = min(first, positions[identifier])
+    return first
+
+
+@dataclass
+class _Shard:
+    shard_id: str
+    parent_id: str | None
+    checkpoint: str | None = None  # sequence number of the last record done; None: none yet
+    iterator: str | None = None  # where the next GetRecords reads; None: get one from the checkpoint
+
+
+class StreamPoller:
+    """Feeds one table's stream to one consumer, as a DynamoDB event source mapping does.
+
+    Keeps one position per shard: a checkpoint (the last record done) and the iterator to
+    read on from. A shard first seen starts at TRIM_HORIZON whatever the decorator's
+    starting position: the dispatcher restarts with the stack, and DynamoDB Local keeps
+    the table (and its stream) across restarts, so this replays rather than loses what was
+    written while it was down (the consumer must be idempotent, as with Lambda's
+    at-least-once delivery). A child shard waits until its parent is read to the end, so
+    each item's changes arrive in order.
+    """
+
+    def __init__(
+        self, consumer: StreamConsumer, dynamodb: Any, streams: Any, region: str, *, refresh_seconds: float = 10.0
+    ) -> None:
+        self.consumer = consumer
+        self._dynamodb = dynamodb
+        self._streams = streams
+        self._region = region
+        self._refresh_seconds = refresh_seconds
+        self._stream_arn: str | None = None
+        self._shards: dict[str, _Shard] = {}
+        self._finished: set[str] = set()  # closed shards read to the end; DescribeStream lists them for 24 h
+        self._refreshed_at: float | None = None
+
+    def _resolve(self) -> str:
+        if self._stream_arn is None:
+            table = self._dynamodb.describe_table(TableName=self.consumer.table_name)["Table"]
+            arn = table.get("LatestStreamArn")
+            if not arn or not table.get("StreamSpecification", {}).get("StreamEnabled"):
+                raise StreamNotEnabled(f"table {self.consumer.table_name} has no stream")
+            self._stream_arn = str(arn)
+        return self._stream_arn
+
+    def _refresh_shards(self, arn: str) -> None:
+        listed: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"StreamArn": arn}
+        while True:
+            description = self._streams.describe_stream(**kwargs)["StreamDescription"]
+            listed += description.get("Shards", [])
+            if not description.get("LastEvaluatedShardId"):
+                break
+            kwargs["ExclusiveStartShardId"] = description["LastEvaluatedShardId"]
+        for shard in listed:
+            shard_id = shard["ShardId"]
+            if shard_id not in self._shards and shard_id not in self._finished:
+                self._shards[shard_id] = _Shard(shard_id, shard.get("ParentShardId"))
+        self._finished &= {shard["ShardId"] for shard in listed}  # trimmed away: no need to remember
+        self._refreshed_at = time.monotonic()
+
+    def poll_once(self) -> PollResult:
+        try:
+            return self._poll()
+        except self._streams.exceptions.ResourceNotFoundException:
+            # The stream is gone (table recreated, stream re-enabled): next time, the table's current one.
+            log.warning("stream of %s not found; looking it up again", self.consumer.table_name)
+            self._stream_arn, self._shards, self._finished, self._refreshed_at = None, {}, set(), None
+            raise
+
+    def _poll(self) -> PollResult:
+        arn = self._resolve()
+        if self._refreshed_at is None or time.monotonic() - self._refreshed_at >= self._refresh_seconds:
+            self._refresh_shards(arn)
+        result = PollResult()
+        for shard in list(self._shards.values()):
+            if shard.parent_id not in self._shards:
+                self._read(arn, shard, result)
+        return result
+
+    def _read(self, arn: str, shard: _Shard, result: PollResult) -> None:
+        response = self._get_records(arn, shard)
+        records = [stream_record(record, arn, self._region) for record in response.get("Records", [])]
+        size = max(1, self.consumer.batch_size)
+        for start in range(0, len(records), size):
+            chunk = records[start : start + size]
+            result.received += len(chunk)
+            try:
+                answer = self.consumer.handler({"Records": chunk}, lambda_context(self.consumer.name))
+            except Exception as exc:
+                # As Lambda: the position stays, the same records come again.
+                log.exception("consumer %s failed a batch of %d", self.consumer.name, len(chunk))
+                result.error = type(exc).__name__
+                shard.iterator = None
+                return
+            failed_at = first_failure(chunk, answer)
+            done = chunk if failed_at is None else chunk[:failed_at]
+            if done:
+                shard.checkpoint = str(done[-1]["dynamodb"]["SequenceNumber"])
+            result.deleted += len(done)
+            if failed_at is not None:
+                log.warning("consumer %s reported %d failed record(s)", self.consumer.name, len(chunk) - len(done))
+                shard.iterator = None
+                return
+        if response.get("NextShardIterator"):
+            shard.iterator = str(response["NextShardIterator"])
+        else:
+            # A closed shard read to the end; its children appear in the next DescribeStream.
+            del self._shards[shard.shard_id]
+            self._finished.add(shard.shard_id)
+            self._refreshed_at = None
+
+    def _get_records(self, arn: str, shard: _Shard) -> dict[str, Any]:
+        if shard.iterator is None:
+            shard.iterator = self._iterator(arn, shard)
+        try:
+            return dict(self._streams.get_records(ShardIterator=shard.iterator, Limit=GET_RECORDS_LIMIT))
+        except self._streams.exceptions.ExpiredIteratorException:
+            # Iterators live 15 minutes (a sleeping laptop): read on from the checkpoint.
+            shard.iterator = self._iterator(arn, shard)
+            return dict(self._streams.get_records(ShardIterator=shard.iterator, Limit=GET_RECORDS_LIMIT))
+
+    def _iterator(self, arn: str, shard: _Shard) -> str:
+        kwargs: dict[str, Any] = {"StreamArn": arn, "ShardId": shard.shard_id, "ShardIteratorType": "TRIM_HORIZON"}
+        if shard.checkpoint is not None:
+            kwargs |= {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": shard.checkpoint}
+        try:
+            return str(self._streams.get_shard_iterator(**kwargs)["ShardIterator"])
+        except self._streams.exceptions.TrimmedDataAccessException:
+            # The checkpoint is older than the stream keeps (24 h): read what is left.
+            log.warning(
+                "stream records after %s were trimmed; reading %s from its start", shard.checkpoint, shard.shard_id
+            )
+            shard.checkpoint = None
+            return self._iterator(arn, shard)
 
 
 # --- schedules ---------------------------------------------------------------------
@@ -357,7 +578,8 @@ class ScheduleTicker:
 
 
 class Dispatcher:
-    """Background threads: one long-poller per consumer and one schedule ticker."""
+    """Background threads: one long-poller per queue consumer, one reader per table-stream
+    consumer (when given DynamoDB and DynamoDB Streams clients) and one schedule ticker."""
 
     def __init__(
         self,
@@ -365,20 +587,32 @@ class Dispatcher:
         sqs: Any,
         region: str,
         *,
+        dynamodb: Any = None,
+        streams: Any = None,
         clock: Clock | None = None,
         wait_seconds: int = 2,
         tick_seconds: float = 1.0,
+        idle_seconds: float = 0.5,
     ) -> None:
         self._clock = clock or SystemClock()
         self.pollers = [QueuePoller(c, sqs, region, wait_seconds) for c in consumers(app)]
+        self.stream_pollers = (
+            [StreamPoller(c, dynamodb, streams, region) for c in stream_consumers(app)]
+            if dynamodb is not None and streams is not None
+            else []
+        )
         self.ticker = ScheduleTicker(schedules(app), self._clock.now(), region)
         self._tick_seconds = tick_seconds
+        self._idle_seconds = idle_seconds
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
         for poller in self.pollers:
             thread = threading.Thread(target=self._poll_loop, args=(poller,), name=f"sqs:{poller.consumer.name}")
+            self._threads.append(thread)
+        for reader in self.stream_pollers:
+            thread = threading.Thread(target=self._stream_loop, args=(reader,), name=f"stream:{reader.consumer.name}")
             self._threads.append(thread)
         self._threads.append(threading.Thread(target=self._tick_loop, name="schedules"))
         for thread in self._threads:
@@ -398,11 +632,29 @@ class Dispatcher:
                 log.warning("polling %s failed (%s); retrying", poller.consumer.queue_name, type(exc).__name__)
                 self._stop.wait(2)
 
+    def _stream_loop(self, reader: StreamPoller) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                result = reader.poll_once()
+            except Exception as exc:  # table, stream or endpoint not (yet) there: retry, don't die
+                log.warning("reading the stream of %s failed (%s); retrying", reader.consumer.table_name, repr(exc))
+                self._stop.wait(2)
+                continue
+            # GetRecords does not wait for data: pause when idle. A failing record comes
+            # again at once in AWS; here after a growing pause, so the log stays readable.
+            failures = failures + 1 if result.deleted < result.received else 0
+            if failures:
+                self._stop.wait(min(30.0, self._idle_seconds * 2**failures))
+            elif result.received == 0:
+                self._stop.wait(self._idle_seconds)
+
     def _tick_loop(self) -> None:
         while not self._stop.wait(self._tick_seconds):
             self.ticker.tick(self._clock.now())
 
     def describe(self) -> list[str]:
         lines = [f"sqs {p.consumer.queue_name} -> {p.consumer.name}" for p in self.pollers]
+        lines += [f"stream {p.consumer.table_name} -> {p.consumer.name}" for p in self.stream_pollers]
         lines += [f"{s.expression} -> {s.name}" for s in self.ticker.all()]
         return lines

@@ -2,7 +2,8 @@
 
 DynamoDB Local (data on disk, survives restarts) + moto server (SQS, SNS, SES, S3, KMS;
 in memory) + the resources from chalicelib.resources + demo data (once) + the API as
-`chalice local --stage local` + the dispatcher that feeds queues and ticks schedules.
+`chalice local --stage local` + the dispatcher that feeds queues and the table stream to
+their consumers and ticks schedules.
 Ctrl-C (or SIGTERM) stops everything this started. Configure with environment variables:
 API_PORT (8000), DDB_PORT (8100), MOTO_PORT (5100), LOCAL_DATA_DIR (.local/data).
 See docs/local-stack.md.
@@ -22,6 +23,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from moto.server import ThreadedMotoServer
 
@@ -207,7 +209,9 @@ def _start_and_serve(config: StackConfig, running: ExitStack, logs: Path, ready:
 
     from infra.local.dispatcher import Dispatcher
 
-    dispatcher = Dispatcher(server.app_object, client("sqs"), REGION)
+    dispatcher = Dispatcher(
+        server.app_object, client("sqs"), REGION, dynamodb=client("dynamodb"), streams=streams_client(config)
+    )
     dispatcher.start()
     _timed(running, dispatcher.stop)
 
@@ -217,6 +221,15 @@ def _start_and_serve(config: StackConfig, running: ExitStack, logs: Path, ready:
     while ddb.poll() is None:
         time.sleep(0.5)
     raise StackError(f"DynamoDB Local exited (code {ddb.returncode}); see {logs / 'dynamodb.log'}")
+
+
+def streams_client(config: StackConfig) -> Any:
+    """DynamoDB Local serves the Streams API on its own endpoint; chalicelib's clients send
+    every service but "dynamodb" to moto, which has no stream of DynamoDB Local's tables."""
+    import boto3
+
+    session: Any = boto3.session.Session()
+    return session.client("dynamodbstreams", region_name=REGION, endpoint_url=config.ddb_url)
 
 
 def banner(config: StackConfig, seeded: bool, dispatch: list[str]) -> str:

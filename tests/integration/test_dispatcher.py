@@ -1,12 +1,16 @@
 """The local dispatcher feeds SQS batches and schedules to Chalice handlers as Lambda would."""
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
+import boto3
 import pytest
+from botocore.config import Config
 from chalice.app import Chalice, Rate
 
 from chalicelib.aws_clients import client
+from chalicelib.settings import get_settings
 from infra.local import dispatcher
 
 REGION = "eu-central-1"
@@ -174,3 +178,264 @@ def test_dispatcher_discovers_consumers_and_schedules_from_the_app():
         "rate(5 minutes) -> every_five_minutes",
         "cron(30 9 ? * MON-FRI *) -> weekday_morning",
     ]
+
+
+# --- the table stream ----------------------------------------------------------------
+
+
+class FakeStreamHandler:
+    """Records each batch's keys; answers with the scripted responses, then succeeds."""
+
+    def __init__(self, *script) -> None:
+        self.batches: list[list[dict]] = []
+        self.script = list(script)
+
+    def __call__(self, event: dict, context) -> dict:
+        self.batches.append(event["Records"])
+        answer = self.script.pop(0) if self.script else {"batchItemFailures": []}
+        if isinstance(answer, Exception):
+            raise answer
+        return answer(event["Records"]) if callable(answer) else answer
+
+    def keys(self, batch: int = -1) -> list[str]:
+        return [record["dynamodb"]["Keys"]["pk"]["S"] for record in self.batches[batch]]
+
+
+def failing(*indexes: int):
+    """A handler answer naming the records at ``indexes`` as failed, by SequenceNumber."""
+    return lambda records: {
+        "batchItemFailures": [{"itemIdentifier": records[i]["dynamodb"]["SequenceNumber"]} for i in indexes]
+    }
+
+
+@pytest.fixture
+def stream_table(aws):
+    """A plain table with the main table's definition (stream on), on moto or DynamoDB Local."""
+    from chalicelib import resources
+
+    name = f"stream-{uuid.uuid4().hex[:8]}"
+    dynamodb = client("dynamodb")
+    dynamodb.create_table(**resources.create_table_kwargs(name))
+    dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+    yield name
+    dynamodb.delete_table(TableName=name)
+
+
+def stream_poller(table: str, handler: FakeStreamHandler, batch_size: int = 10) -> dispatcher.StreamPoller:
+    app = Chalice(app_name="stream-test")
+
+    @app.on_dynamodb_record(
+        stream_arn=f"arn:aws:dynamodb:region:account:table/{table}/stream/created-at-deploy",
+        batch_size=batch_size,
+        starting_position="TRIM_HORIZON",
+        name="relay",
+    )
+    def relay(event):
+        return handler(event.to_dict(), event.context)
+
+    (consumer,) = dispatcher.stream_consumers(app)
+    # DynamoDB Local serves the Streams API on its DynamoDB endpoint (None: moto in-process,
+    # which knows only the regional endpoint, not botocore's per-account default).
+    streams = boto3.client(
+        "dynamodbstreams",
+        region_name=REGION,
+        endpoint_url=get_settings().dynamodb_endpoint,
+        config=Config(account_id_endpoint_mode="disabled"),
+    )
+    return dispatcher.StreamPoller(consumer, client("dynamodb"), streams, REGION)
+
+
+def put(table: str, *names: str) -> None:
+    for name in names:
+        client("dynamodb").put_item(TableName=table, Item={"pk": {"S": f"OUTBOX#{name}"}, "sk": {"S": "EVENT"}})
+
+
+@pytest.mark.ddblocal
+def test_stream_records_reach_the_handler_in_order_in_lambda_shape_and_once(stream_table):
+    handler = FakeStreamHandler()
+    poller = stream_poller(stream_table, handler, batch_size=2)
+    # Given three items written to a table with a stream
+    put(stream_table, "a", "b", "c")
+    # When the dispatcher polls the stream
+    result = poller.poll_once()
+    # Then the handler got them in write order, in batches of batch_size
+    assert (result.received, result.deleted, result.error) == (3, 3, None)
+    assert [handler.keys(0), handler.keys(1)] == [["OUTBOX#a", "OUTBOX#b"], ["OUTBOX#c"]]
+    # And each record is shaped like Lambda's DynamoDB event (JSON, the stream's ARN)
+    record = handler.batches[0][0]
+    stream_arn = client("dynamodb").describe_table(TableName=stream_table)["Table"]["LatestStreamArn"]
+    assert record["eventSourceARN"] == stream_arn
+    assert record["eventSource"] == "aws:dynamodb"
+    assert record["eventName"] == "INSERT"
+    assert record["awsRegion"]
+    assert record["dynamodb"]["Keys"] == {"pk": {"S": "OUTBOX#a"}, "sk": {"S": "EVENT"}}
+    assert record["dynamodb"]["SequenceNumber"]
+    assert isinstance(record["dynamodb"]["ApproximateCreationDateTime"], int)
+    json.dumps(handler.batches)
+    # When it polls again, Then nothing is sent again; a later write comes alone
+    assert poller.poll_once().received == 0
+    put(stream_table, "d")
+    assert poller.poll_once().received == 1
+    assert handler.keys() == ["OUTBOX#d"]
+
+
+@pytest.mark.ddblocal
+def test_a_raising_handler_gets_the_same_records_again(stream_table):
+    handler = FakeStreamHandler(RuntimeError("relay down"))
+    poller = stream_poller(stream_table, handler)
+    put(stream_table, "a", "b")
+    # Given the handler raised on the first batch
+    first = poller.poll_once()
+    assert (first.received, first.deleted, first.error) == (2, 0, "RuntimeError")
+    # When the dispatcher polls again, Then the same records come again, and then no more
+    second = poller.poll_once()
+    assert (second.received, second.deleted, second.error) == (2, 2, None)
+    assert handler.keys(0) == handler.keys(1) == ["OUTBOX#a", "OUTBOX#b"]
+    assert poller.poll_once().received == 0
+
+
+@pytest.mark.ddblocal
+def test_batch_item_failures_resume_from_the_first_failed_record(stream_table):
+    # Given a handler that reports the second and fourth of four records as failed
+    handler = FakeStreamHandler(failing(3, 1))
+    poller = stream_poller(stream_table, handler)
+    put(stream_table, "a", "b", "c", "d")
+    first = poller.poll_once()
+    # Then only the record before the first failure is done
+    assert (first.received, first.deleted) == (4, 1)
+    # When it polls again, Then everything from the first failure on comes again (a stream
+    # checkpoint: "c" succeeded but lies after it), and "a" does not
+    second = poller.poll_once()
+    assert (second.received, second.deleted) == (3, 3)
+    assert handler.keys() == ["OUTBOX#b", "OUTBOX#c", "OUTBOX#d"]
+    assert poller.poll_once().received == 0
+
+
+@pytest.mark.ddblocal
+def test_an_unknown_failure_id_fails_the_whole_stream_batch(stream_table):
+    # Given a handler whose first answer names a record that is not in the batch
+    handler = FakeStreamHandler({"batchItemFailures": [{"itemIdentifier": "no-such-sequence-number"}]})
+    poller = stream_poller(stream_table, handler)
+    put(stream_table, "a", "b")
+    # When the dispatcher polls twice, Then the whole batch came twice
+    assert poller.poll_once().deleted == 0
+    assert poller.poll_once().deleted == 2
+    assert handler.keys(0) == handler.keys(1) == ["OUTBOX#a", "OUTBOX#b"]
+
+
+@pytest.mark.parametrize(
+    ("response", "first"),
+    [
+        (None, None),
+        ({"batchItemFailures": []}, None),
+        ({"batchItemFailures": [{"itemIdentifier": "3"}, {"itemIdentifier": "2"}]}, 1),
+        ({"batchItemFailures": [{"itemIdentifier": "9"}]}, 0),
+        ({"batchItemFailures": [{"itemIdentifier": ""}]}, 0),
+    ],
+)
+def test_stream_partial_batch_response_semantics(response, first):
+    # Given a stream batch of three records and the handler's response
+    records = [{"dynamodb": {"SequenceNumber": n}} for n in ("1", "2", "3")]
+    # When the dispatcher decides where to resume, Then it is the first failed record (0: all)
+    assert dispatcher.first_failure(records, response) == first
+
+
+class FakeStreams:
+    """DynamoDB Streams with hand-made shards (moto has one shard that never closes):
+    ``shards`` maps id -> (parent id, keys, closed); DescribeStream pages one shard at a time."""
+
+    class exceptions:  # shaped like a boto3 client's
+        class ResourceNotFoundException(Exception):
+            pass
+
+        class ExpiredIteratorException(Exception):
+            pass
+
+        class TrimmedDataAccessException(Exception):
+            pass
+
+    def __init__(self, shards: dict[str, tuple[str | None, list[str], bool]]) -> None:
+        self.shards = shards
+        self.expire_next = False
+        self.pages: list[str | None] = []
+
+    def describe_table(self, TableName):
+        return {"Table": {"LatestStreamArn": "arn:stream", "StreamSpecification": {"StreamEnabled": True}}}
+
+    def describe_stream(self, StreamArn, ExclusiveStartShardId=None):
+        self.pages.append(ExclusiveStartShardId)
+        ids = list(self.shards)
+        start = ids.index(ExclusiveStartShardId) + 1 if ExclusiveStartShardId else 0
+        shard_id = ids[start]
+        parent = self.shards[shard_id][0]
+        description: dict = {"Shards": [{"ShardId": shard_id, **({"ParentShardId": parent} if parent else {})}]}
+        if start + 1 < len(ids):
+            description["LastEvaluatedShardId"] = shard_id
+        return {"StreamDescription": description}
+
+    def get_shard_iterator(self, StreamArn, ShardId, ShardIteratorType, SequenceNumber=None):
+        position = 0 if ShardIteratorType == "TRIM_HORIZON" else int(SequenceNumber.split("-")[1]) + 1
+        return {"ShardIterator": f"{ShardId}|{position}"}
+
+    def get_records(self, ShardIterator, Limit):
+        if self.expire_next:
+            self.expire_next = False
+            raise self.exceptions.ExpiredIteratorException
+        shard_id, position = ShardIterator.split("|")
+        _, keys, closed = self.shards[shard_id]
+        records = [
+            {"eventName": "INSERT", "dynamodb": {"Keys": {"pk": {"S": key}}, "SequenceNumber": f"{shard_id}-{i}"}}
+            for i, key in enumerate(keys)
+        ][int(position) : int(position) + Limit]
+        end = int(position) + len(records)
+        following = {} if closed and end == len(keys) else {"NextShardIterator": f"{shard_id}|{end}"}
+        return {"Records": records, **following}
+
+
+def test_a_child_shard_is_read_after_its_closed_parent_and_an_expired_iterator_is_renewed():
+    # Given a closed parent shard and its open child, listed child first over two pages
+    fake = FakeStreams({"child": ("parent", ["c"], False), "parent": (None, ["a", "b"], True)})
+    handler = FakeStreamHandler()
+    consumer = dispatcher.StreamConsumer("relay", "table", 10, "TRIM_HORIZON", handler)
+    poller = dispatcher.StreamPoller(consumer, fake, fake, REGION)
+    # When the dispatcher polls, Then the parent comes first and the child waits for it
+    assert poller.poll_once().received == 2
+    assert fake.pages == [None, "child"]
+    assert poller.poll_once().received == 1
+    assert [handler.keys(0), handler.keys(1)] == [["a", "b"], ["c"]]
+    assert handler.batches[0][0]["eventSourceARN"] == "arn:stream"
+    assert handler.batches[0][0]["awsRegion"] == REGION
+    # When the child gets a record and the held iterator has expired (15 minutes in AWS)
+    fake.shards["child"][1].append("d")
+    fake.expire_next = True
+    # Then the poller reads on from its checkpoint: the new record only, once
+    assert poller.poll_once().received == 1
+    assert handler.keys() == ["d"]
+    assert poller.poll_once().received == 0
+
+
+def test_dispatcher_reads_a_table_stream_only_when_given_the_stream_clients():
+    # Given an app with a stream consumer named by the packaging-time placeholder ARN
+    app = make_app([])
+
+    @app.on_dynamodb_record(
+        stream_arn="arn:aws:dynamodb:region:account:table/booking-local/stream/created-at-deploy",
+        batch_size=25,
+        starting_position="TRIM_HORIZON",
+        name="outbox_relay",
+    )
+    def outbox_relay(event):
+        return {"batchItemFailures": []}
+
+    # When the dispatcher is built with and without DynamoDB and DynamoDB Streams clients
+    with_streams = dispatcher.Dispatcher(app, sqs=None, region=REGION, dynamodb=object(), streams=object())
+    without = dispatcher.Dispatcher(app, sqs=None, region=REGION)
+    # Then the table's name comes from the ARN and only the first reads its stream
+    (consumer,) = dispatcher.stream_consumers(app)
+    assert (consumer.table_name, consumer.batch_size, consumer.starting_position) == (
+        "booking-local",
+        25,
+        "TRIM_HORIZON",
+    )
+    assert "stream booking-local -> outbox_relay" in with_streams.describe()
+    assert not any(line.startswith("stream ") for line in without.describe())
