@@ -1,8 +1,9 @@
 """Create the app's AWS resources from chalicelib.resources, idempotently.
 
 The one implementation used by `make run` (DynamoDB Local + moto server) and by the test
-fixtures (moto in-process, optionally DynamoDB Local): tables, queues with their DLQs and
-redrive policy, buckets, and the SES sender identity. Running it twice changes nothing.
+fixtures (moto in-process, optionally DynamoDB Local): tables (an existing table gets the
+stream its definition names), queues with their DLQs and redrive policy, buckets, and the
+SES sender identity. Running it twice changes nothing.
 """
 
 from __future__ import annotations
@@ -39,7 +40,23 @@ def create_tables(settings: Settings) -> None:
     ):
         if kwargs["TableName"] not in existing:
             dynamodb.create_table(**kwargs)
+        else:  # local data survives restarts: a table made before the stream existed gets it now
+            ensure_stream(dynamodb, kwargs)
         dynamodb.get_waiter("table_exists").wait(TableName=kwargs["TableName"], WaiterConfig={"Delay": 1})
+
+
+def ensure_stream(dynamodb: Any, kwargs: dict[str, Any]) -> bool:
+    """Enable the stream a table's definition names on an existing table without one; True
+    when it did. An enabled stream of another view type is left alone: every view type
+    carries the keys, and keys are all the outbox relay reads."""
+    wanted = kwargs.get("StreamSpecification")
+    if not wanted:
+        return False
+    table = dynamodb.describe_table(TableName=kwargs["TableName"])["Table"]
+    if (table.get("StreamSpecification") or {}).get("StreamEnabled"):
+        return False
+    dynamodb.update_table(TableName=kwargs["TableName"], StreamSpecification=wanted)
+    return True
 
 
 def create_queues(settings: Settings) -> dict[str, str]:

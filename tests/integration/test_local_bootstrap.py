@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from chalicelib import resources
 from chalicelib.aws_clients import client
 from chalicelib.settings import get_settings
@@ -29,3 +31,38 @@ def test_bootstrap_is_idempotent_and_wires_each_dlq(aws):
     assert identities.count(bootstrap.email_sender(settings)) == 1
     tables = client("dynamodb").list_tables()["TableNames"]
     assert tables.count(settings.resolved_table_name()) == 1
+
+
+@pytest.mark.ddblocal
+def test_an_existing_main_table_without_a_stream_gets_it_once(aws):
+    # Given a main table made before it had a stream (local data survives restarts, so the
+    # table can be older than its definition)
+    settings = get_settings()
+    dynamodb = client("dynamodb")
+    name = settings.resolved_table_name()
+    dynamodb.delete_table(TableName=name)
+    dynamodb.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+    old = {k: v for k, v in resources.create_table_kwargs(name).items() if k != "StreamSpecification"}
+    dynamodb.create_table(**old)
+    dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+    assert not dynamodb.describe_table(TableName=name)["Table"].get("StreamSpecification", {}).get("StreamEnabled")
+    # When the bootstrap runs, as `make run` does at every start
+    bootstrap.create_resources()
+    # Then the table has the defined stream and is ready
+    table = dynamodb.describe_table(TableName=name)["Table"]
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": resources.TABLE_STREAM_VIEW_TYPE}
+    assert table["TableStatus"] == "ACTIVE"
+    stream_arn = table["LatestStreamArn"]
+    # When it runs again, Then nothing changes: the same stream, no error
+    bootstrap.create_resources()
+    assert dynamodb.describe_table(TableName=name)["Table"]["LatestStreamArn"] == stream_arn
+
+
+def test_a_new_main_table_is_created_with_its_stream(aws):
+    # Given the aws fixture created the resources from nothing
+    # When the main table is described
+    table = client("dynamodb").describe_table(TableName=get_settings().resolved_table_name())["Table"]
+    # Then it has the stream the outbox relay reads, and the idempotency table has none
+    assert table["StreamSpecification"]["StreamViewType"] == resources.TABLE_STREAM_VIEW_TYPE
+    idempotency = client("dynamodb").describe_table(TableName=get_settings().resolved_idempotency_table_name())
+    assert not idempotency["Table"].get("StreamSpecification", {}).get("StreamEnabled")
