@@ -23,7 +23,6 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 from moto.server import ThreadedMotoServer
 
@@ -210,7 +209,7 @@ def _start_and_serve(config: StackConfig, running: ExitStack, logs: Path, ready:
     from infra.local.dispatcher import Dispatcher
 
     dispatcher = Dispatcher(
-        server.app_object, client("sqs"), REGION, dynamodb=client("dynamodb"), streams=streams_client(config)
+        server.app_object, client("sqs"), REGION, dynamodb=client("dynamodb"), streams=client("dynamodbstreams")
     )
     dispatcher.start()
     _timed(running, dispatcher.stop)
@@ -221,15 +220,6 @@ def _start_and_serve(config: StackConfig, running: ExitStack, logs: Path, ready:
     while ddb.poll() is None:
         time.sleep(0.5)
     raise StackError(f"DynamoDB Local exited (code {ddb.returncode}); see {logs / 'dynamodb.log'}")
-
-
-def streams_client(config: StackConfig) -> Any:
-    """DynamoDB Local serves the Streams API on its own endpoint; chalicelib's clients send
-    every service but "dynamodb" to moto, which has no stream of DynamoDB Local's tables."""
-    import boto3
-
-    session: Any = boto3.session.Session()
-    return session.client("dynamodbstreams", region_name=REGION, endpoint_url=config.ddb_url)
 
 
 def banner(config: StackConfig, seeded: bool, dispatch: list[str]) -> str:

@@ -4,13 +4,10 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
-from botocore.config import Config
 from chalice.app import Chalice, Rate
 
 from chalicelib.aws_clients import client
-from chalicelib.settings import get_settings
 from infra.local import dispatcher
 
 REGION = "eu-central-1"
@@ -234,15 +231,7 @@ def stream_poller(table: str, handler: FakeStreamHandler, batch_size: int = 10) 
         return handler(event.to_dict(), event.context)
 
     (consumer,) = dispatcher.stream_consumers(app)
-    # DynamoDB Local serves the Streams API on its DynamoDB endpoint (None: moto in-process,
-    # which knows only the regional endpoint, not botocore's per-account default).
-    streams = boto3.client(
-        "dynamodbstreams",
-        region_name=REGION,
-        endpoint_url=get_settings().dynamodb_endpoint,
-        config=Config(account_id_endpoint_mode="disabled"),
-    )
-    return dispatcher.StreamPoller(consumer, client("dynamodb"), streams, REGION)
+    return dispatcher.StreamPoller(consumer, client("dynamodb"), client("dynamodbstreams"), REGION)
 
 
 def put(table: str, *names: str) -> None:
