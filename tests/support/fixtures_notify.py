@@ -5,7 +5,10 @@ platform applications, and a hand-driven SQS consumer loop (receive -> handler -
 - ``notify.outbox.sms()`` -> [(phone, text)], ``.emails()`` -> [email.message.Message],
   ``.pushes(endpoint_arn)`` -> [payload]
 - ``notify.telegram`` -> FakeTelegram (``.sent``, ``.script`` of statuses to answer)
-- ``notify.send(message)`` enqueue; ``notify.drain()`` drives the consumer like Lambda does
+- ``notify.send(message)`` enqueue; ``notify.drain()`` relays the outbox, then drives the
+  consumer like Lambda does
+- ``notify.relay()`` feeds the table's stream to the outbox relay, as the event source
+  mapping does (the local dispatcher's StreamPoller, on moto's stream)
 - ``notify.partial(True/False)`` switches the partial-batch-response setting
 """
 
@@ -78,6 +81,7 @@ class NotifyKit:
     fcm_arn: str
     monkeypatch: pytest.MonkeyPatch
     invocations: int = 0
+    stream: Any = None  # the StreamPoller, made on first use (it keeps the stream position)
 
     def partial(self, enabled: bool) -> None:
         from tests.support import stack
@@ -149,8 +153,31 @@ class NotifyKit:
             if m["MessageId"] not in failed:
                 sqs.delete_message(QueueUrl=self.queue_url(), ReceiptHandle=m["ReceiptHandle"])
 
+    def relay(self) -> Any:
+        """One pass over the table's stream into ``consumers.handle_outbox_records``; returns
+        the dispatcher's PollResult (records read, records done, the error if the batch failed)."""
+        if self.stream is None:
+            from chalicelib import consumers, resources
+            from chalicelib.aws_clients import client
+            from chalicelib.settings import get_settings
+            from infra.local.dispatcher import StreamConsumer, StreamPoller
+
+            consumer = StreamConsumer(
+                name=resources.OUTBOX_RELAY_FUNCTION,
+                table_name=get_settings().resolved_table_name(),
+                batch_size=resources.OUTBOX_RELAY_BATCH_SIZE,
+                starting_position="TRIM_HORIZON",
+                handler=consumers.handle_outbox_records,
+            )
+            self.stream = StreamPoller(
+                consumer, client("dynamodb"), client("dynamodbstreams"), REGION, refresh_seconds=0
+            )
+        return self.stream.poll_once()
+
     def drain(self, max_rounds: int = 20) -> int:
-        """Receive and invoke until the queue is empty; returns the number of rounds."""
+        """Relay the outbox, then receive and invoke until the queue is empty; returns the
+        number of SQS rounds."""
+        self.relay()
         for rounds in range(1, max_rounds + 1):
             batch = self.receive()
             if not batch:

@@ -16,6 +16,9 @@ TEST_ENV = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "eu-central-1",
+    # botocore sends DynamoDB Streams calls to <account>.streams-ddb..., which moto's
+    # in-process mock does not route; the regional endpoint it does.
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     "BOOKING_STAGE": "test",
     "BOOKING_REGION": "eu-central-1",
     "POWERTOOLS_METRICS_DISABLED": "true",
