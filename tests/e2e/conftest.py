@@ -50,7 +50,8 @@ class LocalStack:
     def aws_client(self, service: str) -> Any:
         import boto3
 
-        endpoint = self.ddb_port if service == "dynamodb" else self.moto_port
+        # DynamoDB Local serves the Streams API too; moto the rest.
+        endpoint = self.ddb_port if service in ("dynamodb", "dynamodbstreams") else self.moto_port
         return boto3.client(
             service,
             endpoint_url=f"http://127.0.0.1:{endpoint}",

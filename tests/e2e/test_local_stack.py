@@ -6,6 +6,10 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -184,3 +188,87 @@ def test_dispatcher_delivers_a_queued_notification_to_the_outbox(local_stack: Lo
         pytest.fail(f"no SMS with the code reached the outbox:\n{local_stack.log_tail()}")
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert attributes["ApproximateNumberOfMessages"] == "0"
+
+
+def sign_in(stack: LocalStack, account: dict[str, str]) -> dict[str, str]:
+    login = requests.post(
+        f"{stack.api}/v1/auth/login", json={"login": account["phone"], "password": account["password"]}, timeout=30
+    )
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+def eventually(check: Callable[[], Any], what: str, stack: LocalStack, timeout: float = 60) -> Any:
+    """``check()``'s first truthy answer, polling while the dispatcher works."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer = check()
+        if answer:
+            return answer
+        time.sleep(0.5)
+    pytest.fail(f"{what} within {timeout:.0f}s:\n{stack.log_tail()}")
+
+
+def outbox_items_of(stack: LocalStack, booking_id: str) -> list[dict[str, Any]]:
+    """Outbox events (pk OUTBOX#...) that name the booking, straight from the local table."""
+    pages = (
+        stack.aws_client("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=LOCAL_TABLE,
+            FilterExpression="begins_with(pk, :outbox) AND contains(pk, :booking)",
+            ExpressionAttributeValues={":outbox": {"S": resources.OUTBOX_KEY_PREFIX}, ":booking": {"S": booking_id}},
+        )
+    )
+    return [item for page in pages for item in page["Items"]]
+
+
+def test_a_booking_over_http_is_notified_through_the_table_stream(local_stack: LocalStack):
+    api = local_stack.api
+    # Given a signed-in customer and the first free haircut at the demo salon in the coming week
+    account = register(local_stack)
+    headers = sign_in(local_stack, account)
+    venues = requests.get(f"{api}/v1/venues", params={"city": "Baku", "category": "hair"}, headers=headers, timeout=30)
+    assert venues.status_code == 200, venues.text
+    venue = next(v for v in venues.json()["items"] if v["name"].startswith("Studio Nizami"))
+    page = requests.get(f"{api}/v1/venues/{venue['id']}", headers=headers, timeout=30).json()
+    service = next(s for s in page["services"] if s["name"] == "Haircut & styling")
+    today = datetime.now(ZoneInfo(page["timezone"])).date()
+    free = requests.get(
+        f"{api}/v1/venues/{venue['id']}/availability",
+        params={
+            "service_id": service["id"],
+            "from": str(today + timedelta(days=1)),
+            "to": str(today + timedelta(days=7)),
+        },
+        headers=headers,
+        timeout=30,
+    )
+    assert free.status_code == 200, free.text
+    start = free.json()["slots"][0]["start"]
+    # When the customer books it over HTTP
+    booked = requests.post(
+        f"{api}/v1/bookings",
+        json={"venue_id": venue["id"], "service_id": service["id"], "start": start},
+        headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+        timeout=30,
+    )
+    assert booked.status_code == 201, booked.text
+    booking_id = booked.json()["id"]
+    # Then its booking.created SMS reaches the outbox: the request wrote only an outbox item;
+    # the dispatcher read it off the table stream, the outbox relay queued the message and
+    # the notifications consumer sent it. The stranded-event schedule leaves items younger
+    # than two minutes alone, so within this wait only the stream path can deliver it.
+    sms = eventually(
+        lambda: [
+            entry
+            for entry in requests.get(f"http://127.0.0.1:{local_stack.moto_port}/_local/outbox.json", timeout=5).json()
+            if entry["channel"] == "sms" and entry["to"] == account["phone"] and venue["name"] in entry["body"]
+        ],
+        f"no booking SMS to {account['phone']} reached the outbox",
+        local_stack,
+    )
+    # And the relay deleted the outbox item it published, and the SMS went out once
+    eventually(lambda: outbox_items_of(local_stack, booking_id) == [], "the outbox item was not removed", local_stack)
+    sent = requests.get(f"http://127.0.0.1:{local_stack.moto_port}/_local/outbox.json", timeout=5).json()
+    assert [e["body"] for e in sent if e["to"] == account["phone"] and venue["name"] in e["body"]] == [sms[0]["body"]]
