@@ -25,15 +25,53 @@ def test_module_runs_only_when_first_used(tmp_path, monkeypatch):
         # When it is lazily imported, it has not run yet
         module = lazy_import("lazy_probe_pkg.probe")
         assert builtins.lazy_probe_ran is False
-        # Then the first attribute access runs it, and a normal import sees the same module
+        # Then the first attribute access runs it, and a normal import sees the same module:
+        # what is changed through one is seen through the other
         assert module.VALUE == 42 and builtins.lazy_probe_ran is True
         from lazy_probe_pkg import probe
 
-        assert probe is module
+        module.VALUE = 43
+        assert probe.VALUE == 43
+        del module.VALUE
+        assert not hasattr(probe, "VALUE")
     finally:
         for name in ("lazy_probe_pkg.probe", "lazy_probe_pkg"):
             sys.modules.pop(name, None)
         del builtins.lazy_probe_ran
+
+
+def test_threads_that_touch_it_first_together_all_see_the_whole_module(tmp_path, monkeypatch):
+    # Given a module whose body takes a while (as a services module that imports the store)
+    (tmp_path / "lazy_slow_probe.py").write_text("import time\ntime.sleep(0.2)\nVALUE = 42\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = lazy_import("lazy_slow_probe")
+    # When eight threads read from it at the same moment, before it was ever run
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    barrier = Barrier(8)
+
+    def read() -> object:
+        barrier.wait()
+        try:
+            return module.VALUE
+        except AttributeError as exc:  # a half-run module
+            return exc
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            seen = list(pool.map(lambda _: read(), range(8)))
+        # Then every thread waited for the module to finish and read its value
+        assert seen == [42] * 8
+    finally:
+        sys.modules.pop("lazy_slow_probe", None)
+
+
+def test_an_unknown_module_is_refused_at_once():
+    import pytest
+
+    with pytest.raises(ModuleNotFoundError):
+        lazy_import("chalicelib.no_such_module")
 
 
 def test_an_already_imported_module_is_returned_as_is():
