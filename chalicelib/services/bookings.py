@@ -4,8 +4,9 @@ Business-side answers carry the customer's card (name and phone, SHARE-1), read 
 account at view time: never stored on the booking, so corrections and erasure show at once.
 
 Every write is one conditional transaction in the store (no read-then-write races: the
-store conditions on the versions these functions read). After a write commits: one audit
-record (SEC-6, pseudonymous ids only) and the notification event (NOTE-1).
+store conditions on the versions these functions read). A change the customer is told about
+puts its notification (NOTE-1) in that same transaction as an outbox event, which the
+outbox relay publishes; after the commit, one audit record (SEC-6, pseudonymous ids only).
 """
 
 from __future__ import annotations
@@ -204,7 +205,7 @@ def create_booking(principal: Principal, request: NewBooking, idempotency_key: s
             return replay
         except store.DiscountRejected:
             raise DiscountUnavailable("The discount code has been used up or is no longer valid") from None
-        _after_change(principal, booking, "booking.created", now)
+        _audit(principal, booking, "booking.created", now)
         return Created(booking=booking, replayed=False)
     raise SlotBusy("Many people are booking this specialist right now; try again")
 
@@ -406,7 +407,7 @@ def _apply(
         raise errors.Conflict("The booking changed meanwhile; read it again") from None
     except store.LockConflict:
         raise errors.Conflict("The booking changed meanwhile; try again") from None
-    _after_change(principal, updated, f"booking.{target.value}", now)
+    _audit(principal, updated, f"booking.{target.value}", now)
     return updated
 
 
@@ -475,7 +476,7 @@ def _reschedule(principal: Principal, booking: Booking, new_start: datetime, act
             continue
         except store.BookingChanged:
             raise errors.Conflict("The booking changed meanwhile; read it again") from None
-        _after_change(principal, updated, "booking.rescheduled", now, previous_start=booking.start)
+        _audit(principal, updated, "booking.rescheduled", now, previous_start=booking.start)
         return updated
     raise SlotBusy("Many people are booking this specialist right now; try again")
 
@@ -547,13 +548,7 @@ def list_for_business(
     return Page(found, last, customers)
 
 
-# --- after a committed change ------------------------------------------------------------------------
-
-
-def _after_change(
-    principal: Principal, booking: Booking, action: str, now: datetime, previous_start: datetime | None = None
-) -> None:
-    _audit(principal, booking, action, now, previous_start=previous_start)
+# --- audit (after the commit) and the notification (inside it) ---------------------------------------
 
 
 def _audit(
