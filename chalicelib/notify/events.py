@@ -114,45 +114,22 @@ def outbox_entry(kind: str, event: BookingEvent, now: datetime) -> dict[str, Any
     return outbox.put_operation(outbox_event_id(kind, event), kind, event.to_payload(), now)
 
 
-def publish(kind: str, payload: dict[str, Any], *, recorded_at: datetime) -> None:
-    """What the relay does with an outbox event. ``recorded_at`` (the commit time) decides
-    which reminders are still ahead, as it did when this ran inside the request."""
-    event = BookingEvent.from_payload(payload)
-    if kind == BOOKING_CREATED:
-        booking_created(event, now=recorded_at)
-    elif kind == BOOKING_RESCHEDULED:
-        booking_rescheduled(event, now=recorded_at)
-    elif kind == BOOKING_CONFIRMED:
-        booking_confirmed(event)
-    elif kind == BOOKING_CANCELLED:
-        booking_cancelled(event)
-    else:
-        raise ValueError(f"not an outbox kind: {kind}")
+# Created and rescheduled plan the booking's reminders. A cancelled or moved booking's
+# pending reminders need no clean-up: the schedule re-reads the booking before sending.
+PLANS_REMINDERS = frozenset({BOOKING_CREATED, BOOKING_RESCHEDULED})
 
 
-def booking_created(event: BookingEvent, *, now: datetime | None = None) -> None:
-    """One SQS message + one BatchWriteItem (the reminders)."""
-    producer.enqueue(_booking_message(event, BOOKING_CREATED, outbox_event_id(BOOKING_CREATED, event)))
-    _schedule_reminders(event, now)
+def publish(kind: str, event: BookingEvent, *, recorded_at: datetime) -> None:
+    """What the relay does with an outbox event: one SQS message (id ``outbox_event_id``),
+    plus one BatchWriteItem of reminders for created/rescheduled (``event.start`` is the new
+    start). ``recorded_at`` (the commit time) decides which reminders are still ahead, as it
+    did when this ran inside the request."""
+    producer.enqueue(_booking_message(event, kind, outbox_event_id(kind, event)))  # refuses other kinds
+    if kind in PLANS_REMINDERS:
+        _schedule_reminders(event, recorded_at)
 
 
-def booking_confirmed(event: BookingEvent) -> None:
-    producer.enqueue(_booking_message(event, BOOKING_CONFIRMED, outbox_event_id(BOOKING_CONFIRMED, event)))
-
-
-def booking_cancelled(event: BookingEvent) -> None:
-    """Pending reminders need no clean-up: the schedule re-reads the booking before sending."""
-    producer.enqueue(_booking_message(event, BOOKING_CANCELLED, outbox_event_id(BOOKING_CANCELLED, event)))
-
-
-def booking_rescheduled(event: BookingEvent, *, now: datetime | None = None) -> None:
-    """``event.start`` is the NEW start. Reminders for the old start are skipped at send time."""
-    producer.enqueue(_booking_message(event, BOOKING_RESCHEDULED, outbox_event_id(BOOKING_RESCHEDULED, event)))
-    _schedule_reminders(event, now)
-
-
-def _schedule_reminders(event: BookingEvent, now: datetime | None) -> None:
-    from chalicelib import deps
+def _schedule_reminders(event: BookingEvent, now: datetime) -> None:
     from chalicelib.store import reminders
 
     reminders.schedule(
@@ -162,7 +139,7 @@ def _schedule_reminders(event: BookingEvent, now: datetime | None) -> None:
         start=event.start_utc(),
         offsets_minutes=event.reminder_offsets_minutes,
         params=event.params(),
-        now=now or deps.clock().now(),
+        now=now,
     )
 
 

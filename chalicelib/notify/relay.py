@@ -29,7 +29,7 @@ def relay(partition_key: str) -> bool:
     event = outbox.get(partition_key)
     if event is None:
         return False
-    events.publish(event.kind, event.payload, recorded_at=event.recorded_at)
+    events.publish(event.kind, events.BookingEvent.from_payload(event.payload), recorded_at=event.recorded_at)
     outbox.delete(event)
     return True
 

@@ -65,7 +65,7 @@ def test_reminders_go_out_24h_and_2h_before(notify, clock, bookings):
     # proves: NOTE-1
     # Given a confirmed booking created now, three days ahead
     bookings["bk-1"] = FakeBooking(BookingStatus.CONFIRMED, START)
-    events.booking_created(event("bk-1"), now=clock.now())
+    events.publish(events.BOOKING_CREATED, event("bk-1"), recorded_at=clock.now())
     assert [m["kind"] for m in queued(notify)] == ["booking.created"]
     notify.drain()
     # When the schedule runs every five minutes until 24 h before
@@ -88,7 +88,7 @@ def test_cancelled_booking_gets_no_reminder(notify, clock, bookings):
     # proves: NOTE-1
     # Given a booking with reminders planned, then cancelled
     bookings["bk-2"] = FakeBooking(BookingStatus.CONFIRMED, START)
-    events.booking_created(event("bk-2"), now=clock.now())
+    events.publish(events.BOOKING_CREATED, event("bk-2"), recorded_at=clock.now())
     bookings["bk-2"] = FakeBooking(BookingStatus.CANCELLED, START)
     # When the schedule reaches both reminder times
     clock.set(START - timedelta(hours=24))
@@ -103,10 +103,10 @@ def test_cancelled_booking_gets_no_reminder(notify, clock, bookings):
 def test_moved_booking_is_reminded_for_its_new_time_only(notify, clock, bookings):
     # proves: NOTE-1
     # Given a booking moved one day later after its reminders were planned
-    events.booking_created(event("bk-3"), now=clock.now())
+    events.publish(events.BOOKING_CREATED, event("bk-3"), recorded_at=clock.now())
     later = START + timedelta(days=1)
     bookings["bk-3"] = FakeBooking(BookingStatus.CONFIRMED, later)
-    events.booking_rescheduled(event("bk-3", start=later), now=clock.now())
+    events.publish(events.BOOKING_RESCHEDULED, event("bk-3", start=later), recorded_at=clock.now())
     notify.receive()
     # When the old 24-hour reminder time comes
     clock.set(START - timedelta(hours=24))
@@ -123,7 +123,7 @@ def test_no_reminder_for_a_time_already_past(notify, clock, bookings):
     # Given a booking made 90 minutes before it starts (both reminder times are past)
     start = clock.now() + timedelta(minutes=90)
     bookings["bk-4"] = FakeBooking(BookingStatus.CONFIRMED, start)
-    events.booking_created(event("bk-4", start=start), now=clock.now())
+    events.publish(events.BOOKING_CREATED, event("bk-4", start=start), recorded_at=clock.now())
     # When the schedule runs until after the start
     for _ in range(20):
         clock.advance(timedelta(minutes=5))
@@ -134,7 +134,7 @@ def test_no_reminder_for_a_time_already_past(notify, clock, bookings):
 def test_a_late_schedule_does_not_remind_after_the_start(notify, clock, bookings):
     # Given the schedule did not run for a day (an outage) and a booking began meanwhile
     bookings["bk-5"] = FakeBooking(BookingStatus.CONFIRMED, START)
-    events.booking_created(event("bk-5", offsets=(120,)), now=clock.now())
+    events.publish(events.BOOKING_CREATED, event("bk-5", offsets=(120,)), recorded_at=clock.now())
     clock.set(START + timedelta(hours=1))
     # When it runs again
     # Then the due reminder is dropped, not sent late
@@ -144,7 +144,7 @@ def test_a_late_schedule_does_not_remind_after_the_start(notify, clock, bookings
 def test_per_venue_offsets(notify, clock, bookings):
     # Given a venue that reminds 3 hours before only
     bookings["bk-6"] = FakeBooking(BookingStatus.CONFIRMED, START)
-    events.booking_created(event("bk-6", offsets=(180,)), now=clock.now())
+    events.publish(events.BOOKING_CREATED, event("bk-6", offsets=(180,)), recorded_at=clock.now())
     clock.set(START - timedelta(hours=24))
     assert run_reminders()["queued"] == 0
     clock.set(START - timedelta(hours=3))
@@ -158,12 +158,16 @@ def test_cost_grows_with_reminders_due_not_with_the_table(notify, clock, booking
     for n in range(40):
         start = START + timedelta(hours=3 * n)
         bookings[f"bulk-{n}"] = FakeBooking(BookingStatus.CONFIRMED, start)
-        events.booking_created(event(f"bulk-{n}", start=start, offsets=(24 * 60,)), now=clock.now())
+        events.publish(
+            events.BOOKING_CREATED, event(f"bulk-{n}", start=start, offsets=(24 * 60,)), recorded_at=clock.now()
+        )
     due_at = START - timedelta(hours=24)
     for n in range(3):
         bookings[f"due-{n}"] = FakeBooking(BookingStatus.CONFIRMED, START + timedelta(minutes=n))
-        events.booking_created(
-            event(f"due-{n}", start=START + timedelta(minutes=n), offsets=(24 * 60,)), now=clock.now()
+        events.publish(
+            events.BOOKING_CREATED,
+            event(f"due-{n}", start=START + timedelta(minutes=n), offsets=(24 * 60,)),
+            recorded_at=clock.now(),
         )
     clock.set(due_at - timedelta(minutes=5))
     run_reminders()  # steady state: the cursor is five minutes behind

@@ -52,4 +52,4 @@ def test_event_ids_name_the_booking_and_for_a_move_the_new_start():
     with pytest.raises(ValueError):
         events.outbox_event_id("booking.completed", event)
     with pytest.raises(ValueError):
-        events.publish("booking.completed", event.to_payload(), recorded_at=datetime(2026, 11, 22, tzinfo=UTC))
+        events.publish("booking.completed", event, recorded_at=datetime(2026, 11, 22, tzinfo=UTC))
