@@ -57,6 +57,7 @@ def book(api, salon, customer, days: int = 2, wall: str = "10:00") -> dict[str, 
 def test_a_booking_records_its_notification_in_the_same_transaction_and_the_stream_relays_it(
     api, salon, customer, notify
 ):
+    # proves: NOTE-1, SHARE-2
     # Given a booking just created over HTTP
     booking = book(api, salon, customer)
     # Then the request sent nothing to SQS: the notification waits in the outbox, keyed by event
@@ -148,6 +149,7 @@ def test_the_schedule_relays_what_the_stream_left_behind(api, salon, customer, n
 
 
 def test_every_notified_change_has_its_own_event(api, salon, customer, notify):
+    # proves: NOTE-1
     # Given a booking that is confirmed, moved and then cancelled
     booking = book(api, salon, customer)
     base = f"/v1/businesses/{salon.business_id}/bookings/{booking['id']}"
