@@ -127,8 +127,9 @@ def handle_outbox_records(event: dict[str, Any], context: Any = None) -> dict[st
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-    from chalicelib.notify import relay
     from chalicelib.observability import logger
+    from chalicelib.services import events
+    from chalicelib.services.subscribers import SUBSCRIPTIONS
     from chalicelib.settings import get_settings
 
     records: list[dict[str, Any]] = event.get("Records", [])
@@ -139,7 +140,7 @@ def handle_outbox_records(event: dict[str, Any], context: Any = None) -> dict[st
         keys = (record.raw_event.get("dynamodb") or {}).get("Keys") or {}
         partition = (keys.get(resources.TABLE_HASH_KEY) or {}).get("S", "")
         if partition.startswith(resources.OUTBOX_KEY_PREFIX):
-            relay.relay(partition)
+            events.relay(partition, SUBSCRIPTIONS)
 
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
     with processor(records=records, handler=relay_record, lambda_context=context):

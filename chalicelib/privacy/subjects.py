@@ -71,8 +71,8 @@ def items_of(user_id: str) -> list[RawItem]:
 
 def is_active_booking(item: RawItem, at: datetime) -> bool:
     """A booking still to happen (pending or confirmed, ending after ``at``)."""
-    from chalicelib.store import bookings
+    from chalicelib.store import codec
 
     status = item.get("status", {}).get("S", "")
     end = item.get("end_at", {}).get("S")
-    return status in ("pending", "confirmed") and end is not None and bookings.parse_iso(end) > at
+    return status in ("pending", "confirmed") and end is not None and codec.decode(end) > at

@@ -281,6 +281,11 @@ def key_of(item: Mapping[str, Any]) -> tuple[str, str]:
     return item["pk"]["S"], item["sk"]["S"]
 
 
+def key_of_partition(item: Mapping[str, Any]) -> str:
+    """The pk of a raw item (e.g. a Query projected to ``pk``)."""
+    return str(item["pk"]["S"])
+
+
 def get_raw(hash_key: str, range_key: str, *, consistent: bool = True) -> dict[str, Any] | None:
     """One GetItem through the low-level client; the raw item or None (decode with ``decoder``)."""
     with sdk_errors():
