@@ -100,8 +100,8 @@ def _delete_delivered(records: list[dict[str, Any]]) -> None:
     """Remove what was delivered, so failing the invocation returns only the failures."""
     if not records:
         return
+    from chalicelib import queues
     from chalicelib.aws_clients import client
-    from chalicelib.notify import queues
     from chalicelib.observability import logger
 
     entries = [{"Id": str(i), "ReceiptHandle": r["receiptHandle"]} for i, r in enumerate(records)]

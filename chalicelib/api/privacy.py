@@ -23,14 +23,14 @@ from chalicelib.lazy import lazy_import
 if TYPE_CHECKING:
     from chalicelib.privacy import consents, erasure, exports, requests
     from chalicelib.schemas import privacy as schemas
-    from chalicelib.security import authz
+    from chalicelib.services import authz
     from chalicelib.store.privacy_requests import RequestView
 else:  # loaded on first use: the store, the SDK and pydantic models stay out of cold start
     consents = lazy_import("chalicelib.privacy.consents")
     erasure = lazy_import("chalicelib.privacy.erasure")
     exports = lazy_import("chalicelib.privacy.exports")
     requests = lazy_import("chalicelib.privacy.requests")
-    authz = lazy_import("chalicelib.security.authz")
+    authz = lazy_import("chalicelib.services.authz")
     schemas = lazy_import("chalicelib.schemas.privacy")
 
 blueprint = Blueprint(__name__)

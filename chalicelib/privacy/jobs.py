@@ -18,8 +18,8 @@ JOBS = "jobs"
 
 
 def enqueue(message: dict[str, str]) -> None:
+    from chalicelib import queues
     from chalicelib.aws_clients import client
-    from chalicelib.notify import queues
 
     client("sqs").send_message(QueueUrl=queues.queue_url(JOBS), MessageBody=json.dumps(message))
 

@@ -333,7 +333,7 @@ def get_booking(principal: Principal, booking_id: str, now: datetime) -> Booking
 
 
 def _require_staff_or_not_found(principal: Principal, business_id: str) -> None:
-    from chalicelib.security import authz
+    from chalicelib.services import authz
 
     try:
         authz.require_staff(principal, business_id, STAFF_ROLES)
@@ -343,7 +343,7 @@ def _require_staff_or_not_found(principal: Principal, business_id: str) -> None:
 
 def get_business_booking(principal: Principal, business_id: str, booking_id: str, now: datetime) -> StaffView:
     """Calls: GetItem membership + GetItem booking + audit (read) + GetItem customer card."""
-    from chalicelib.security import authz
+    from chalicelib.services import authz
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
     booking = _business_booking(business_id, booking_id)
@@ -390,7 +390,7 @@ def change_as_business(
     Calls: GetItem membership + GetItem booking + TransactWriteItems + PutItem audit
     + GetItem customer card (after the commit). Confirm and cancel put their notification
     in the transaction (outbox)."""
-    from chalicelib.security import authz
+    from chalicelib.services import authz
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
     booking = _business_booking(business_id, booking_id)
@@ -427,7 +427,7 @@ def reschedule_as_business(
 ) -> StaffView:
     """Calls: GetItem membership + GetItem booking + as ``_reschedule`` + GetItem customer card
     (after the commit)."""
-    from chalicelib.security import authz
+    from chalicelib.services import authz
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
     booking = _business_booking(business_id, booking_id)
@@ -513,7 +513,7 @@ def list_for_business(
     GSI2, specialist: GSI3) over the venue's local day (or from now on); when the page is
     not empty, audit + one BatchGetItem of the page's distinct customers' cards (a page
     holds at most 100 bookings, so one call; more only for UnprocessedKeys)."""
-    from chalicelib.security import authz
+    from chalicelib.services import authz
     from chalicelib.store import catalog, users
 
     authz.require_staff(principal, business_id, STAFF_ROLES)

@@ -18,7 +18,7 @@ from chalicelib.domain.identity import Principal, Role
 from chalicelib.errors import FieldError
 from chalicelib.privacy import audit
 from chalicelib.schemas.catalog import BusinessCreate, BusinessPatch, PaymentDetailsIn, StaffInvite
-from chalicelib.security.authz import ANY_STAFF, MANAGERS, OWNERS, require_staff
+from chalicelib.services.authz import ANY_STAFF, MANAGERS, OWNERS, require_staff
 from chalicelib.store import catalog as store
 from chalicelib.store import memberships
 

@@ -36,7 +36,7 @@ from chalicelib.schemas.catalog import (
     VenuePatch,
     WeeklyPlan,
 )
-from chalicelib.security.authz import ANY_STAFF, MANAGERS, require_staff
+from chalicelib.services.authz import ANY_STAFF, MANAGERS, require_staff
 from chalicelib.store import catalog as store
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -17,9 +17,8 @@ import string
 from datetime import timedelta
 from typing import Any
 
-from chalicelib import resources
+from chalicelib import queues, resources
 from chalicelib.aws_clients import client
-from chalicelib.notify import queues
 from chalicelib.privacy import exports, jobs, sweeps
 from chalicelib.settings import get_settings
 from tests.support.fixtures_accounts import unique_phone

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
+from chalicelib import queues
 from chalicelib.aws_clients import client, reset_clients
-from chalicelib.notify import queues
 from chalicelib.settings import get_settings
 from chalicelib.store import table
 from infra.local import bootstrap

@@ -1,4 +1,4 @@
-"""Roles (customer, staff per business, operator) are checked in one place: security/authz."""
+"""Roles (customer, staff per business, operator) are checked in one place: services/authz."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from chalicelib import errors
 from chalicelib.domain.identity import Principal, Role
-from chalicelib.security import authz
+from chalicelib.services import authz
 from chalicelib.store import memberships
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
+from chalicelib import queues
 from chalicelib.aws_clients import client
-from chalicelib.notify import queues
 from chalicelib.privacy import exports, jobs, sweeps
 from chalicelib.store import subjects as subject_store
 from chalicelib.store import users
