@@ -31,7 +31,7 @@ def registration_record(user_id: str) -> tuple[str, str] | None:
     record = users.get_registration(user_id)
     if record is None:
         return None
-    return record.terms_version, record.accepted_at
+    return record.terms_version, record.accepted_at.isoformat(timespec="seconds")  # decoded as UTC
 
 
 def profile_key(user_id: str) -> tuple[str, str]:
