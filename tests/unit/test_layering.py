@@ -37,8 +37,6 @@ KNOWN_VIOLATIONS: frozenset[str] = frozenset(
         " (DynamoDB SDK outside the store)",
         "cycle: chalicelib/privacy/exports.py  chalicelib.privacy.exports -> chalicelib.privacy.jobs"
         " | chalicelib/privacy/jobs.py  chalicelib.privacy.jobs -> chalicelib.privacy.exports",
-        "cycle: chalicelib/store/bookings.py  chalicelib.store.bookings -> chalicelib.store.discounts"
-        " | chalicelib/store/discounts.py  chalicelib.store.discounts -> chalicelib.store.bookings",
     }
 )
 
