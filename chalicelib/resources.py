@@ -147,7 +147,12 @@ QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec("jobs", visibility_timeout_seconds=300, max_receive_count=3, batch_size=1),
 )
 
-DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+
+def dlq_retention_seconds() -> int:
+    """How long a dead-letter queue keeps a message: the manifest's "dead_letters" rule."""
+    from chalicelib.retention_rules import window
+
+    return int(window("dead_letters").total_seconds())
 
 
 def queue_spec(logical_name: str) -> QueueSpec:

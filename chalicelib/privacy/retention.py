@@ -8,7 +8,7 @@ then removes, anonymises or archives it when due. Readers hide expired items wit
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from chalicelib.privacy.manifest import load
 from chalicelib.store import retention as store
@@ -17,7 +17,7 @@ from chalicelib.store.table import TableItem
 
 def deadline(rule: str, trigger_at: datetime) -> datetime:
     """When an item under ``rule`` is due, counted from its trigger (creation, deletion...)."""
-    return trigger_at + timedelta(days=load().rule(rule).days)
+    return trigger_at + load().rule(rule).window
 
 
 def stamp(item: TableItem, rule: str, trigger_at: datetime) -> datetime:

@@ -66,7 +66,7 @@ def create_queues(settings: Settings) -> dict[str, str]:
     for spec in resources.QUEUES:
         dlq_url = sqs.create_queue(
             QueueName=resources.dlq_name(settings.stage, spec.logical_name),
-            Attributes={"MessageRetentionPeriod": str(resources.DLQ_RETENTION_SECONDS)},
+            Attributes={"MessageRetentionPeriod": str(resources.dlq_retention_seconds())},
         )["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         name = resources.queue_name(settings.stage, spec.logical_name)
