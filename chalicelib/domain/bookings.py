@@ -68,11 +68,6 @@ class SlotBusy(errors.Conflict):
     title = "The calendar changed while booking; try again"
 
 
-class NotBookable(errors.Conflict):
-    slug = "not-bookable"
-    title = "The time is not a bookable start"
-
-
 class InvalidTransition(errors.Conflict):
     slug = "booking-state"
     title = "The booking cannot change that way in its current state"
