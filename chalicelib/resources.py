@@ -59,16 +59,9 @@ OUTBOX_KEY_PREFIX = "OUTBOX#"
 OUTBOX_RELAY_FUNCTION = "outbox_relay"
 OUTBOX_RELAY_BATCH_SIZE = 25
 
-IDEMPOTENCY_HASH_KEY = "id"
-IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
-
 
 def table_name(stage: str) -> str:
     return f"{APP_NAME}-{stage}-main"
-
-
-def idempotency_table_name(stage: str) -> str:
-    return f"{APP_NAME}-{stage}-idempotency"
 
 
 def table_attribute_definitions() -> list[dict[str, str]]:
@@ -119,16 +112,6 @@ def stream_arn_placeholder(stage: str) -> str:
     local dispatcher reads the table's LatestStreamArn.
     """
     return f"arn:aws:dynamodb:region:account:table/{table_name(stage)}/stream/created-at-deploy"
-
-
-def create_idempotency_table_kwargs(name: str) -> dict[str, Any]:
-    """The Powertools idempotency table: its default key schema (``id``)."""
-    return {
-        "TableName": name,
-        "AttributeDefinitions": [{"AttributeName": IDEMPOTENCY_HASH_KEY, "AttributeType": "S"}],
-        "KeySchema": [{"AttributeName": IDEMPOTENCY_HASH_KEY, "KeyType": "HASH"}],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
 
 
 # --- queues ------------------------------------------------------------------------

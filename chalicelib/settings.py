@@ -35,7 +35,6 @@ class Settings(BaseModel):
     aws_endpoint: str | None = None
     # Resource names are derived from the stage (chalicelib.resources) unless overridden.
     table_name: str | None = None
-    idempotency_table_name: str | None = None
 
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     log_level: str = "INFO"
@@ -82,9 +81,6 @@ class Settings(BaseModel):
 
     def resolved_table_name(self) -> str:
         return self.table_name or resources.table_name(self.stage)
-
-    def resolved_idempotency_table_name(self) -> str:
-        return self.idempotency_table_name or resources.idempotency_table_name(self.stage)
 
     def dummy_secrets(self) -> list[str]:
         """Secret fields still holding the local-only defaults."""

@@ -284,7 +284,6 @@ def tables(stage: str) -> Template:
     stream = main.pop("StreamSpecification")
     if stream.get("StreamEnabled"):
         main["StreamSpecification"] = {"StreamViewType": stream["StreamViewType"]}
-    idempotency = resources.create_idempotency_table_kwargs(resources.idempotency_table_name(stage))
     return {
         "MainTable": {
             "Type": "AWS::DynamoDB::Table",
@@ -296,18 +295,6 @@ def tables(stage: str) -> Template:
                 "SSESpecification": encrypted,
                 "DeletionProtectionEnabled": True,
                 "TimeToLiveSpecification": {"AttributeName": resources.TTL_ATTRIBUTE, "Enabled": True},
-            },
-        },
-        "IdempotencyTable": {
-            "Type": "AWS::DynamoDB::Table",
-            # Only in-flight and recently completed request records: losing it is harmless.
-            "DeletionPolicy": "Delete",
-            "UpdateReplacePolicy": "Delete",
-            "Properties": {
-                **idempotency,
-                "PointInTimeRecoverySpecification": pitr,
-                "SSESpecification": encrypted,
-                "TimeToLiveSpecification": {"AttributeName": resources.IDEMPOTENCY_TTL_ATTRIBUTE, "Enabled": True},
             },
         },
     }
@@ -753,7 +740,6 @@ def build(stage: str, shape: AppShape) -> Template:
         "Outputs": {
             "AlarmTopicArn": {"Value": _ref("AlarmTopic")},
             "MainTableName": {"Value": _ref("MainTable")},
-            "IdempotencyTableName": {"Value": _ref("IdempotencyTable")},
             "AppKeyArn": {"Value": _arn("AppKey")},
             "SecretName": {"Value": secret_name(stage)},
             **{

@@ -34,10 +34,7 @@ def create_resources(*, with_buckets: bool = True, with_ses: bool = True) -> Non
 def create_tables(settings: Settings) -> None:
     dynamodb = client("dynamodb")
     existing = set(dynamodb.list_tables()["TableNames"])  # a few tables: one page is enough
-    for kwargs in (
-        resources.create_table_kwargs(settings.resolved_table_name()),
-        resources.create_idempotency_table_kwargs(settings.resolved_idempotency_table_name()),
-    ):
+    for kwargs in (resources.create_table_kwargs(settings.resolved_table_name()),):
         if kwargs["TableName"] not in existing:
             dynamodb.create_table(**kwargs)
         else:  # local data survives restarts: a table made before the stream existed gets it now
