@@ -41,7 +41,6 @@ class Settings(BaseModel):
     dynamodb_max_pool_connections: int = Field(default=50, ge=1, le=200)
     # Resource names are derived from the stage (chalicelib.resources) unless overridden.
     table_name: str | None = None
-    idempotency_table_name: str | None = None
 
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     log_level: str = "INFO"
@@ -88,9 +87,6 @@ class Settings(BaseModel):
 
     def resolved_table_name(self) -> str:
         return self.table_name or resources.table_name(self.stage)
-
-    def resolved_idempotency_table_name(self) -> str:
-        return self.idempotency_table_name or resources.idempotency_table_name(self.stage)
 
     def dummy_secrets(self) -> list[str]:
         """Secret fields still holding the local-only defaults."""

@@ -153,22 +153,6 @@ def reminder_message(
     )
 
 
-def review_request(
-    *, booking_id: str, business_id: str, customer_user_id: str, venue_name: str, service_name: str
-) -> None:
-    """Ask a verified customer (a completed booking) for a review (REV-1)."""
-    producer.enqueue(
-        NotificationMessage(
-            notification_id=f"{booking_id}:review",
-            kind="review.request",
-            category=Category.BOOKING_UPDATES,
-            user_id=customer_user_id,
-            partner_id=business_id,
-            params={"booking_id": booking_id, "venue_name": venue_name, "service_name": service_name},
-        )
-    )
-
-
 def policy_change_notice(
     *, user_ids: Iterable[str], policy_version: str, effective_on: date, url: str, now: datetime
 ) -> int:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from chalicelib.aws_clients import client
 from chalicelib.privacy import audit, requests, subjects
@@ -124,7 +124,7 @@ def apply_erasure(
         to_delete += subjects.contact_claim_keys(profile)
         subject_store.deactivate_user(profile_pk, profile_sk, now, subjects.CLOSED_PROFILE_DROPS)
 
-    window = timedelta(days=manifest.rule("account_after_deletion").days)
+    window = manifest.rule("account_after_deletion").window
     keep_contact_until = deleted_at
     scheduled = 0
     for item in items:
@@ -139,10 +139,10 @@ def apply_erasure(
             retention_store.stamp_expiry(pk, sk, due, ttl_backstop=False)
             scheduled += 1
         elif rule in KEPT_RULES:
-            days = timedelta(days=manifest.rule(rule).days)
-            trigger = deleted_at if manifest.rule(rule).trigger == "account_deactivated" else _created(item, deleted_at)
+            kept = manifest.rule(rule)
+            trigger = deleted_at if kept.trigger == "account_deactivated" else _created(item, deleted_at)
             subject_store.remove_attributes(pk, sk, MINIMISE.get(entity, ()))
-            retention_store.stamp_expiry(pk, sk, trigger + days)
+            retention_store.stamp_expiry(pk, sk, trigger + kept.window)
             scheduled += 1
         else:
             to_delete.append((pk, sk))
@@ -171,7 +171,7 @@ def erase_account(user_id: str, now: datetime) -> ErasureResult:
     return ErasureResult(
         request_id=request.request_id,
         deactivated_at=now,
-        removal_deadline=now + timedelta(days=load().rule("account_after_deletion").days),
+        removal_deadline=now + load().rule("account_after_deletion").window,
         deleted_now=deleted,
         scheduled=scheduled,
     )

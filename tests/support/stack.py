@@ -42,8 +42,7 @@ def create_resources() -> None:
 def delete_tables() -> None:
     settings = get_settings()
     dynamodb = client("dynamodb")
-    for name in (settings.resolved_table_name(), settings.resolved_idempotency_table_name()):
-        dynamodb.delete_table(TableName=name)
+    dynamodb.delete_table(TableName=settings.resolved_table_name())
 
 
 def apply_test_env() -> None:

@@ -79,7 +79,7 @@ def test_each_rule_keeps_data_until_its_deadline_and_not_a_day_longer(aws, bucke
     entity, manifest = _entity_for(rule, MANIFEST)
     trigger = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     due = deadline(rule, trigger)
-    assert due == trigger + timedelta(days=manifest.rule(rule).days)
+    assert due == trigger + timedelta(days=manifest.rule(rule).days, hours=manifest.rule(rule).hours)
     item = _put_due_item(entity, manifest, due)
 
     # When the sweep runs one day before the deadline
