@@ -46,13 +46,14 @@ from chalicelib.domain.bookings import (
     Interval,
     lock_days,
 )
+from chalicelib.retention_rules import window
 from chalicelib.store import codec, db
 from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.table import TableItem
 
 # A lock outlives its day so late status changes (attended, no-show) can still release it;
 # release is skipped for intervals that ended longer ago than RELEASE_HORIZON.
-LOCK_TTL_AFTER_DAY = timedelta(days=45)
+LOCK_TTL_AFTER_DAY = window("day_lock")
 RELEASE_HORIZON = timedelta(days=30)
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
+from chalicelib.retention_rules import window
 from chalicelib.security.lookup import lookup_hash
 from chalicelib.store import db
 from chalicelib.store.codec import InstantAttribute
@@ -43,7 +44,7 @@ def put(address: str, purpose: str, code_hash: str, at: datetime, lifetime: time
             attempts=0,
             expires_at=expires,
             created_at=at,
-            ttl=expires + timedelta(hours=1),
+            ttl=expires + window("otp_challenge"),
         )
     )
 

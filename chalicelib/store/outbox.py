@@ -20,12 +20,13 @@ import json
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute, UnicodeSetAttribute
 
 from chalicelib import resources
+from chalicelib.retention_rules import window
 from chalicelib.store import codec, db
 from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.table import TableItem
@@ -33,7 +34,7 @@ from chalicelib.store.table import TableItem
 SORT_KEY = "EVENT"
 INDEX_SHARDS = 8
 # Backstop only: a relayed item is deleted at once; one nobody relayed is moot after this.
-TTL = timedelta(days=14)
+TTL = window("outbox")
 
 
 class OutboxEvent(TableItem, discriminator="OutboxEvent"):

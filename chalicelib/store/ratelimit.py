@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pynamodb.attributes import NumberAttribute
 
 from chalicelib import errors
+from chalicelib.retention_rules import window
 from chalicelib.security.lookup import lookup_hash
 from chalicelib.store import codec, db
 from chalicelib.store.table import TableItem
@@ -34,7 +35,7 @@ def hit(scope: str, subject: str, limit: int, window_seconds: int, at: datetime)
             [
                 RateCounter.hits.add(1),
                 RateCounter.entity.set(RateCounter),  # a first hit creates the item: tag its type
-                RateCounter.ttl.set(start + timedelta(seconds=window_seconds, hours=1)),
+                RateCounter.ttl.set(start + timedelta(seconds=window_seconds) + window("rate_counter")),
             ],
             condition=RateCounter.hits.does_not_exist() | (RateCounter.hits < limit),
         )

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 
+from chalicelib.retention_rules import window
 from chalicelib.store import codec, db
 from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.table import TableItem
@@ -25,7 +26,7 @@ from chalicelib.store.table import TableItem
 BUCKET_MINUTES = 5
 CURSOR_KEY = ("REMIND#CURSOR", "CURSOR")
 # Kept this long after the booking's start in case nothing deleted them (TTL backstop).
-TTL_AFTER_START = timedelta(days=2)
+TTL_AFTER_START = window("reminder")
 
 
 def bucket_of(instant: datetime) -> datetime:

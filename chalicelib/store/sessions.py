@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 
+from chalicelib.retention_rules import window
 from chalicelib.store import codec, db
 from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.table import TableItem
@@ -69,7 +70,7 @@ def create(new: NewSession) -> Session:
         expires_at=expires,
         ip=new.ip[:64],
         user_agent=new.user_agent[:256],
-        ttl=expires + timedelta(days=1),
+        ttl=expires + window("session"),
     )
     db.put(item, condition=Session.pk.does_not_exist())
     return item

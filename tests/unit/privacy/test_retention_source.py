@@ -39,14 +39,6 @@ ALLOWED: dict[tuple[str, str, str], tuple[str, str | None]] = {
     # --- chalicelib/store (being rewritten elsewhere): the entries with a rule are
     # TODO(store): derive from manifest. Until then each literal is pinned to its rule
     # (test_store_literals_awaiting_their_wiring_equal_their_manifest_rule). ---
-    ("chalicelib/store/bookings.py", "LOCK_TTL_AFTER_DAY", "timedelta(days=45)"): (
-        "TODO(store): derive from manifest: LOCK_TTL_AFTER_DAY = window('day_lock')",
-        "day_lock",
-    ),
-    ("chalicelib/store/outbox.py", "TTL", "timedelta(days=14)"): (
-        "TODO(store): derive from manifest: TTL = window('outbox')",
-        "outbox",
-    ),
     ("chalicelib/store/exports.py", "KEEP", "timedelta(days=7)"): (
         "TODO(store): derive from manifest: KEEP = window('export')",
         "export",
@@ -55,25 +47,9 @@ ALLOWED: dict[tuple[str, str, str], tuple[str, str | None]] = {
         "TODO(store): derive from manifest: RECORD_LIFETIME = window('delivery_record')",
         "delivery_record",
     ),
-    ("chalicelib/store/reminders.py", "TTL_AFTER_START", "timedelta(days=2)"): (
-        "TODO(store): derive from manifest: TTL_AFTER_START = window('reminder')",
-        "reminder",
-    ),
     ("chalicelib/store/retention.py", "TTL_BACKSTOP", "timedelta(days=3)"): (
         "TODO(store): derive from manifest: TTL_BACKSTOP = window('ttl_backstop')",
         "ttl_backstop",
-    ),
-    ("chalicelib/store/otp.py", "put", "timedelta(hours=1)"): (
-        "TODO(store): derive from manifest: ttl=expires + window('otp_challenge')",
-        "otp_challenge",
-    ),
-    ("chalicelib/store/sessions.py", "create", "timedelta(days=1)"): (
-        "TODO(store): derive from manifest: ttl=expires + window('session')",
-        "session",
-    ),
-    ("chalicelib/store/ratelimit.py", "hit", "timedelta(hours=1)"): (
-        "TODO(store): derive from manifest: ... + window('rate_counter')",
-        "rate_counter",
     ),
     ("chalicelib/store/bookings.py", "RELEASE_HORIZON", "timedelta(days=30)"): (
         "not a keep window: how far back a status change still releases a lock (below day_lock, tested)",
@@ -120,6 +96,14 @@ ALLOWED: dict[tuple[str, str, str], tuple[str, str | None]] = {
         "security parameter: how old a Telegram login signature may be; nothing is stored",
         None,
     ),
+    ("chalicelib/settings.py", "Settings.dynamodb_connect_timeout_seconds", "default=2"): (
+        "network timeout of a DynamoDB call (aws_clients.dynamodb_config)",
+        None,
+    ),
+    ("chalicelib/settings.py", "Settings.dynamodb_read_timeout_seconds", "default=10"): (
+        "network timeout of a DynamoDB call (aws_clients.dynamodb_config)",
+        None,
+    ),
     ("chalicelib/settings.py", "Settings.telegram_timeout_seconds", "default=5.0"): (
         "HTTP timeout of the Telegram API call",
         None,
@@ -138,7 +122,7 @@ ALLOWED: dict[tuple[str, str, str], tuple[str, str | None]] = {
         None,
     ),
     # --- notify ---
-    ("chalicelib/notify/relay.py", "STRANDED_AFTER", "timedelta(minutes=2)"): (
+    ("chalicelib/services/events.py", "STRANDED_AFTER", "timedelta(minutes=2)"): (
         "relay scheduling: how old an unrelayed event must be before the schedule retries it",
         None,
     ),
