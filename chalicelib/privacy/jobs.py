@@ -37,9 +37,7 @@ def run_export_job(user_id: str, export_id: str, now: datetime) -> None:
 
     document = export_document.build(user_id, now)
     key = export_document.object_key(user_id, export_id)
-    objects.put_json(
-        export_document.EXPORTS_BUCKET, key, document, sort_keys=True, content_type="application/json"
-    )
+    objects.put_json(export_document.EXPORTS_BUCKET, key, document, sort_keys=True, content_type="application/json")
     store.mark_ready(user_id, export_id, key, now)
 
 

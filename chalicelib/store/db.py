@@ -118,7 +118,7 @@ def _old_item(exc: BaseException) -> dict[str, Any] | None:
 
     for seen in _chain(exc):
         if isinstance(seen, ClientError):
-            item = seen.response.get("Item")  # type: ignore[typeddict-item]
+            item: Any = seen.response.get("Item")
             return dict(item) if item else None
     return None
 

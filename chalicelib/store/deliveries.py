@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 
@@ -56,7 +57,7 @@ class Claim:
     attempt: int
 
 
-def _record(notification_id: str, **values: object) -> DeliveryRecord:
+def _record(notification_id: str, **values: Any) -> DeliveryRecord:
     return DeliveryRecord(PK_PREFIX + notification_id, SK, **values)
 
 

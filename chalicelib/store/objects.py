@@ -21,7 +21,9 @@ def bucket_name(logical: str) -> str:
     return resources.bucket_name(get_settings().stage, logical)
 
 
-def put_json(logical: str, key: str, document: Any, *, sort_keys: bool = False, content_type: str | None = None) -> None:
+def put_json(
+    logical: str, key: str, document: Any, *, sort_keys: bool = False, content_type: str | None = None
+) -> None:
     """One PutObject of ``document`` as JSON, encrypted with the KMS key."""
     extra: dict[str, Any] = {"ContentType": content_type} if content_type else {}
     client("s3").put_object(

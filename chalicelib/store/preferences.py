@@ -18,6 +18,7 @@ from typing import Any
 
 from pynamodb.attributes import MapAttribute, UnicodeAttribute
 from pynamodb.expressions.condition import size
+from pynamodb.expressions.operand import Path
 
 from chalicelib import errors
 from chalicelib.store import codec, db
@@ -158,9 +159,7 @@ def remove_device(user_id: str, device_id: str) -> Device | None:
     """Remove a device (one UpdateItem); returns what was removed, None if it was not there."""
     devices = NotificationProfile.devices
     try:
-        old = _update(
-            user_id, [devices[device_id].remove()], devices[device_id].exists(), return_values="UPDATED_OLD"
-        )
+        old = _update(user_id, [devices[device_id].remove()], devices[device_id].exists(), return_values="UPDATED_OLD")
     except db.ConditionFailed:
         return None
     removed = (db.decoder(NotificationProfile)(old or {})["devices"] or {}).get(device_id, {})
@@ -177,7 +176,7 @@ def set_choice(user_id: str, key: str, enabled: bool, at: datetime) -> None:
     choices = NotificationProfile.choices
     for _ in range(3):
         try:
-            _update(user_id, [*_base(user_id, at), choices[key].set(enabled)], choices.exists())
+            _update(user_id, [*_base(user_id, at), Path(choices)[key].set(enabled)], choices.exists())
             return
         except db.ConditionFailed:
             pass

@@ -110,9 +110,7 @@ def by_status(
     with db.sdk_errors():
         results = PrivacyRequest.gsi2.query(f"PRIVREQS#{status}", limit=limit, last_evaluated_key=after)
         items = [
-            _view(item)
-            for item in results
-            if isinstance(item, PrivacyRequest) and not retention.is_expired(item, now)
+            _view(item) for item in results if isinstance(item, PrivacyRequest) and not retention.is_expired(item, now)
         ]
     return items, results.last_evaluated_key
 

@@ -14,6 +14,7 @@ may not have run yet, and DynamoDB Local never runs TTL on tables with a GSI.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -131,13 +132,9 @@ def get_cursor(sweep: str) -> date | None:
 def save_cursor(sweep: str, day: date, removed: int, now: datetime) -> None:
     """Advance the cursor (never backwards: a slower concurrent run cannot rewind it)."""
     pk, sk = _cursor_key(sweep)
-    cursor = SweepCursor(
-        pk=pk, sk=sk, sweep=sweep, last_complete_day=day, removed_total=removed, updated_at=now
-    )
-    try:
+    cursor = SweepCursor(pk=pk, sk=sk, sweep=sweep, last_complete_day=day, removed_total=removed, updated_at=now)
+    with suppress(db.ConditionFailed):
         db.put(cursor, condition=SweepCursor.pk.does_not_exist() | (SweepCursor.last_complete_day <= day))
-    except db.ConditionFailed:
-        pass
 
 
 # --- what a sweep does to one due item (each call conditional on the deadline it read) ---

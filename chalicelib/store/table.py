@@ -84,7 +84,8 @@ def entity_models() -> dict[str, type[TableItem]]:
     Walks TableItem's subclasses and asks the discriminator attribute (its public
     ``get_discriminator``) for each one's value; classes without one are left out."""
     discriminator = TableItem.get_attributes()["entity"]
-    assert isinstance(discriminator, DiscriminatorAttribute)
+    if not isinstance(discriminator, DiscriminatorAttribute):
+        raise TypeError("TableItem.entity must be the discriminator")
     found: dict[str, type[TableItem]] = {}
     for model in _all_models(TableItem):
         value = discriminator.get_discriminator(model)
