@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint
@@ -163,10 +164,14 @@ def _request_out(view: RequestView) -> schemas.PrivacyRequestOut:
         request_id=view.request_id,
         kind=view.kind,
         status=view.status,
-        received_at=view.received_at,
-        due_at=view.due_at,
-        completed_at=view.completed_at,
+        received_at=_utc_text(view.received_at),
+        due_at=_utc_text(view.due_at),
+        completed_at=_utc_text(view.completed_at) if view.completed_at else None,
     )
+
+
+def _utc_text(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="seconds")
 
 
 @endpoint(

@@ -15,6 +15,13 @@ connection or writes attribute-value dicts by hand (docs/architecture.md, "Store
   conditions and projections still come from the models and PynamoDB's expression
   builder, and ``decoder(Model)`` turns a raw item into the model's Python values without
   building a model instance.
+- Generic writes by key, for code that handles items of any entity (the privacy engine's
+  erasure and retention sweep, which also meet items whose model is not loaded) or needs
+  what the write returned: ``update_raw`` / ``delete_raw`` (actions and conditions are
+  PynamoDB expressions, e.g. ``TableItem.exp_sk == x`` or ``Path("notes").remove()``;
+  ``update_raw`` can return the raw old/new item, and with ``old_on_failure`` the
+  ``ConditionFailed`` carries the item as it was in ``.item``), and ``batch_write``
+  (BatchWriteItem puts of models and deletes by key, 25 per call, unprocessed retried).
 
 The client is ``chalicelib.aws_clients.client("dynamodb")`` and PynamoDB's connection is
 configured from the same ``aws_clients.dynamodb_config()`` (endpoint, retries, timeouts).
@@ -55,7 +62,14 @@ _CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 class ConditionFailed(Exception):
-    """A single write's condition did not hold (the item was not as expected)."""
+    """A single write's condition did not hold (the item was not as expected).
+
+    ``item`` is the raw item as it was, when the write asked for it (``old_on_failure``)
+    and the database sent it; None otherwise."""
+
+    def __init__(self, message: str = "", item: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.item = item
 
 
 class TransactionCancelled(Exception):
@@ -98,13 +112,24 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         seen = getattr(seen, "cause", None) or seen.__cause__
 
 
+def _old_item(exc: BaseException) -> dict[str, Any] | None:
+    """The item a failed condition returned (ReturnValuesOnConditionCheckFailure=ALL_OLD)."""
+    from botocore.exceptions import ClientError
+
+    for seen in _chain(exc):
+        if isinstance(seen, ClientError):
+            item: Any = seen.response.get("Item")
+            return dict(item) if item else None
+    return None
+
+
 def _translate(exc: Exception) -> Exception | None:
     from botocore.exceptions import ConnectionError as BotoConnectionError
     from botocore.exceptions import HTTPClientError
 
     code = _code(exc)
     if code == _CONDITION_FAILED:
-        return ConditionFailed(str(exc))
+        return ConditionFailed(str(exc), _old_item(exc))
     if code in _UNAVAILABLE:
         return errors.DependencyUnavailable("The database is busy; try again")
     if any(isinstance(cause, BotoConnectionError | HTTPClientError) for cause in _chain(exc)):
@@ -382,3 +407,85 @@ def decoder(model: type[TableItem]) -> Callable[[Mapping[str, Any]], dict[str, A
         return values
 
     return decode
+
+
+# --- generic writes by key (any entity) -----------------------------------------------------------
+
+
+def _names(names: dict[str, str]) -> dict[str, str]:
+    return {placeholder: name for name, placeholder in names.items()}
+
+
+def update_raw(
+    hash_key: str,
+    range_key: str,
+    actions: Sequence[Action],
+    *,
+    condition: Condition | None = None,
+    return_values: str | None = None,
+    old_on_failure: bool = False,
+) -> dict[str, Any] | None:
+    """One UpdateItem on a key, whatever the item's entity; nothing is decoded.
+
+    ``return_values`` (e.g. ``"ALL_NEW"``, ``"UPDATED_OLD"``) returns those raw attributes.
+    A failed condition raises ``ConditionFailed`` (with the old item when ``old_on_failure``)."""
+    from pynamodb.expressions.update import Update
+
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {
+        "TableName": table_name(),
+        "Key": key(hash_key, range_key),
+        "UpdateExpression": Update(*actions).serialize(names, values),
+    }
+    if condition is not None:
+        kwargs["ConditionExpression"] = condition.serialize(names, values)
+    kwargs["ExpressionAttributeNames"] = _names(names)
+    if values:
+        kwargs["ExpressionAttributeValues"] = values
+    if return_values:
+        kwargs["ReturnValues"] = return_values
+    if old_on_failure:
+        kwargs["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    with sdk_errors():
+        answer = client().update_item(**kwargs)
+    attributes: dict[str, Any] | None = answer.get("Attributes") if return_values else None
+    return attributes
+
+
+def delete_raw(hash_key: str, range_key: str, *, condition: Condition | None = None) -> None:
+    """One DeleteItem on a key, whatever the item's entity (ConditionFailed when ``condition`` fails)."""
+    kwargs: dict[str, Any] = {"TableName": table_name(), "Key": key(hash_key, range_key)}
+    if condition is not None:
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        kwargs["ConditionExpression"] = condition.serialize(names, values)
+        kwargs["ExpressionAttributeNames"] = _names(names)
+        if values:
+            kwargs["ExpressionAttributeValues"] = values
+    with sdk_errors():
+        client().delete_item(**kwargs)
+
+
+BATCH_WRITE_LIMIT = 25
+BATCH_WRITE_ATTEMPTS = 5
+
+
+def batch_write(puts: Sequence[TableItem] = (), deletes: Sequence[tuple[str, str]] = ()) -> int:
+    """BatchWriteItem: put the models and delete the (pk, sk) keys, 25 per call, retrying
+    unprocessed requests (up to BATCH_WRITE_ATTEMPTS calls per chunk, then
+    DependencyUnavailable). Unconditional, like BatchWriteItem itself. Returns the count."""
+    table = table_name()
+    requests: list[dict[str, Any]] = [{"PutRequest": {"Item": item.serialize()}} for item in puts]
+    requests += [{"DeleteRequest": {"Key": key(pk, sk)}} for pk, sk in deletes]
+    for offset in range(0, len(requests), BATCH_WRITE_LIMIT):
+        pending = requests[offset : offset + BATCH_WRITE_LIMIT]
+        for _ in range(BATCH_WRITE_ATTEMPTS):
+            with sdk_errors():
+                answer = client().batch_write_item(RequestItems={table: pending})
+            pending = (answer.get("UnprocessedItems") or {}).get(table, [])
+            if not pending:
+                break
+        else:
+            raise errors.DependencyUnavailable(f"{len(pending)} writes were not processed; try again")
+    return len(requests)

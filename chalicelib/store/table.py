@@ -78,6 +78,22 @@ def _all_models(root: type[Model]) -> list[type[Model]]:
     return found
 
 
+def entity_models() -> dict[str, type[TableItem]]:
+    """Every loaded model by the discriminator value it stores in ``entity``.
+
+    Walks TableItem's subclasses and asks the discriminator attribute (its public
+    ``get_discriminator``) for each one's value; classes without one are left out."""
+    discriminator = TableItem.get_attributes()["entity"]
+    if not isinstance(discriminator, DiscriminatorAttribute):
+        raise TypeError("TableItem.entity must be the discriminator")
+    found: dict[str, type[TableItem]] = {}
+    for model in _all_models(TableItem):
+        value = discriminator.get_discriminator(model)
+        if value is not None:
+            found[str(value)] = model  # type: ignore[assignment]
+    return found
+
+
 def bind(settings: Settings | None = None) -> None:
     """Point every model at the configured table, with the one DynamoDB configuration
     (aws_clients.dynamodb_config: endpoint, retries, timeouts, pool). Call again after a change."""

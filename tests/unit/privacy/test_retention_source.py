@@ -39,18 +39,6 @@ ALLOWED: dict[tuple[str, str, str], tuple[str, str | None]] = {
     # --- chalicelib/store (being rewritten elsewhere): the entries with a rule are
     # TODO(store): derive from manifest. Until then each literal is pinned to its rule
     # (test_store_literals_awaiting_their_wiring_equal_their_manifest_rule). ---
-    ("chalicelib/store/exports.py", "KEEP", "timedelta(days=7)"): (
-        "TODO(store): derive from manifest: KEEP = window('export')",
-        "export",
-    ),
-    ("chalicelib/store/deliveries.py", "RECORD_LIFETIME", "timedelta(days=15)"): (
-        "TODO(store): derive from manifest: RECORD_LIFETIME = window('delivery_record')",
-        "delivery_record",
-    ),
-    ("chalicelib/store/retention.py", "TTL_BACKSTOP", "timedelta(days=3)"): (
-        "TODO(store): derive from manifest: TTL_BACKSTOP = window('ttl_backstop')",
-        "ttl_backstop",
-    ),
     ("chalicelib/store/bookings.py", "RELEASE_HORIZON", "timedelta(days=30)"): (
         "not a keep window: how far back a status change still releases a lock (below day_lock, tested)",
         None,
