@@ -104,6 +104,7 @@ def models() -> list[type]:
     found: list[type] = []
     pending: list[type] = [TableItem]
     while pending:
+        sub: type
         for sub in pending.pop().__subclasses__():
             if sub.__module__.startswith("chalicelib.store."):
                 found.append(sub)
