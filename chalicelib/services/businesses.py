@@ -79,7 +79,7 @@ def update_business(
         if name in sent:
             value = getattr(patch, name)
             if value is None:
-                raise errors.InvalidInput([FieldError(f"body.{name}", "cannot be cleared")])
+                raise errors.InvalidInput([FieldError(name, "cannot be cleared")])
             changes[name] = value
     if "tax_number" in sent:
         changes["tax_number"] = patch.tax_number
@@ -132,7 +132,7 @@ def _resolve_account(invite: StaffInvite) -> str:
     try:
         phone = normalize_phone(invite.phone or "")
     except InvalidContact as exc:
-        raise errors.InvalidInput([FieldError("body.phone", str(exc) or "not a phone number")]) from None
+        raise errors.InvalidInput([FieldError("phone", str(exc) or "not a phone number")]) from None
     user_id = users.find_user_id("phone", phone)
     if user_id is None:
         raise errors.NotFound("No account with this phone number; they need to sign up first")

@@ -64,12 +64,12 @@ def _audit(
 
 def _check_zone(name: str) -> None:
     if not is_known_zone(name):
-        raise errors.InvalidInput([FieldError("body.timezone", "not an IANA time zone name, e.g. Asia/Baku")])
+        raise errors.InvalidInput([FieldError("timezone", "not an IANA time zone name, e.g. Asia/Baku")])
 
 
 def _check_coordinates(latitude: float | None, longitude: float | None) -> None:
     if (latitude is None) != (longitude is None):
-        raise errors.InvalidInput([FieldError("body.latitude", "give both latitude and longitude, or neither")])
+        raise errors.InvalidInput([FieldError("latitude", "give both latitude and longitude, or neither")])
 
 
 # --- venues --------------------------------------------------------------------------
@@ -127,7 +127,7 @@ def update_venue(principal: Principal, business_id: str, venue_id: str, patch: V
         "cancellation_notice_minutes",
     ):
         if name in changes and changes[name] is None:
-            raise errors.InvalidInput([FieldError(f"body.{name}", "cannot be cleared")])
+            raise errors.InvalidInput([FieldError(name, "cannot be cleared")])
     if "timezone" in changes:
         _check_zone(changes["timezone"])
     if "categories" in changes:
@@ -199,7 +199,7 @@ def update_service(
     changes = {name: getattr(patch, name) for name in patch.model_fields_set}
     for name, value in changes.items():
         if value is None:
-            raise errors.InvalidInput([FieldError(f"body.{name}", "cannot be cleared")])
+            raise errors.InvalidInput([FieldError(name, "cannot be cleared")])
     if "specialist_ids" in changes:
         changes["specialist_ids"] = tuple(dict.fromkeys(changes["specialist_ids"]))
     updated = replace(current, **changes)
@@ -254,7 +254,7 @@ def _schedule_fields(form: SpecialistCreate | SpecialistPatch, sent: set[str]) -
     if "exceptions" in sent and form.exceptions is not None:
         days = [e.date for e in form.exceptions]
         if len(days) != len(set(days)):
-            raise errors.InvalidInput([FieldError("body.exceptions", "one exception per date")])
+            raise errors.InvalidInput([FieldError("exceptions", "one exception per date")])
         fields["exceptions"] = tuple(
             DateException(day=e.date, hours=_ranges(e.hours)) for e in sorted(form.exceptions, key=lambda e: e.date)
         )
@@ -306,7 +306,7 @@ def update_specialist(
         if name in sent:
             changes[name] = getattr(patch, name)
     if "name" in changes and changes["name"] is None:
-        raise errors.InvalidInput([FieldError("body.name", "cannot be cleared")])
+        raise errors.InvalidInput([FieldError("name", "cannot be cleared")])
     updated = replace(current, **changes)
     if updated == current:
         return current
