@@ -39,6 +39,8 @@ from chalicelib.observability import logger
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
+    from chalicelib.domain.identity import Principal
+
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
@@ -150,7 +152,7 @@ class EndpointSpec:
 # Every endpoint declared in the process, in declaration order (read by the OpenAPI builder).
 ENDPOINTS: list[EndpointSpec] = []
 
-Authenticator = Callable[["RequestContext"], Any]
+Authenticator = Callable[["RequestContext"], "Principal"]
 _authenticator: Authenticator | None = None
 
 
@@ -167,10 +169,21 @@ class RequestContext:
 
     request: Request
     path_params: dict[str, str] = field(default_factory=dict)
-    # Set before the handler runs on ``auth=True`` routes, by the registered authenticator.
-    principal: Any = None
     # Sent with the handler's answer (a list value is a multi-value header, e.g. Set-Cookie).
     response_headers: dict[str, str | list[str]] = field(default_factory=dict)
+    _principal: Principal | None = field(default=None, init=False, repr=False)
+
+    @property
+    def principal(self) -> Principal:
+        """The signed-in caller: set before the handler runs on ``auth=True`` routes, by the
+        registered authenticator. Other routes have none, and asking for it is a bug."""
+        if self._principal is None:
+            raise RuntimeError("no principal: only auth=True routes have one")
+        return self._principal
+
+    @principal.setter
+    def principal(self, principal: Principal) -> None:
+        self._principal = principal
 
     @property
     def headers(self) -> Any:
