@@ -10,8 +10,20 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class FieldError:
-    field: str  # dotted location, e.g. "body.phone"
+    """A problem with one input field.
+
+    Services and the domain name the field in their own terms (``"start"``,
+    ``"idempotency_key"``, ``"choices.0.enabled"``); the API layer rewrites the name into
+    where the request carried it (``"body.start"``, ``"header.Idempotency-Key"``).
+    """
+
+    field: str  # dotted name; the first part is a domain field, or an HTTP location (body/query/header/path)
     reason: str
+
+
+def describe(errors: list[FieldError]) -> str:
+    """The default detail of an InvalidInput: every field and its reason."""
+    return "; ".join(f"{e.field}: {e.reason}" for e in errors)
 
 
 class DomainError(Exception):
@@ -30,7 +42,7 @@ class InvalidInput(DomainError):
     title = "The request is not valid"
 
     def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
-        super().__init__(detail or "; ".join(f"{e.field}: {e.reason}" for e in errors))
+        super().__init__(detail or describe(errors))
         self.errors = errors
 
 

@@ -6,19 +6,33 @@ first; another tenant's staff get 404 and customers 403 (SEC-5, see services/aut
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalice.app import Blueprint
 
 from chalicelib import deps
 from chalicelib.api import pagination
 from chalicelib.api.routing import RequestContext, endpoint
-from chalicelib.domain.catalog import Business, PaymentDetails, Service, Specialist, TimeRange, Venue
+from chalicelib.domain.catalog import (
+    Business,
+    DateException,
+    PaymentDetails,
+    Service,
+    Specialist,
+    TimeOff,
+    TimeRange,
+    Venue,
+    WorkingPlan,
+)
+from chalicelib.domain.changes import UNSET, Unset
 from chalicelib.domain.identity import Role
 from chalicelib.lazy import lazy_import
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from chalicelib.schemas import catalog as schemas
     from chalicelib.schemas import pagination as paging
     from chalicelib.services import businesses, catalog
@@ -36,6 +50,152 @@ VENUE = BIZ + "/venues/{venue_id}"
 # (including "another tenant's"), changed meanwhile.
 READ_ERRORS = [401, 403, 404]
 WRITE_ERRORS = [401, 403, 404, 409]
+
+
+# --- requests -> commands ------------------------------------------------------------
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+def _sent(patch: BaseModel, name: str) -> Any:
+    """A PATCH field as the commands take it: its value (``None`` included), or UNSET when
+    the client did not send it."""
+    return getattr(patch, name) if name in patch.model_fields_set else UNSET
+
+
+def _map(value: T | Unset | None, convert: Callable[[T], U]) -> U | Unset | None:
+    return value if value is None or isinstance(value, Unset) else convert(value)
+
+
+def payment_details(form: schemas.PaymentDetailsIn) -> PaymentDetails:
+    return PaymentDetails(account_holder=form.account_holder, iban=form.iban, bic=form.bic)
+
+
+def new_business(body: schemas.BusinessCreate) -> businesses.NewBusiness:
+    return businesses.NewBusiness(
+        name=body.name,
+        address=body.address,
+        tax_number=body.tax_number,
+        payment_details=None if body.payment_details is None else payment_details(body.payment_details),
+    )
+
+
+def business_changes(body: schemas.BusinessPatch) -> businesses.BusinessChanges:
+    return businesses.BusinessChanges(
+        name=_sent(body, "name"),
+        address=_sent(body, "address"),
+        tax_number=_sent(body, "tax_number"),
+        payment_details=_map(_sent(body, "payment_details"), payment_details),
+    )
+
+
+def new_staff_member(body: schemas.StaffInvite) -> businesses.NewStaffMember:
+    return businesses.NewStaffMember(role=Role(body.role), user_id=body.user_id, phone=body.phone)
+
+
+def new_venue(body: schemas.VenueCreate) -> catalog.NewVenue:
+    return catalog.NewVenue(
+        name=body.name,
+        address=body.address,
+        city=body.city,
+        timezone=body.timezone,
+        latitude=body.latitude,
+        longitude=body.longitude,
+        categories=tuple(body.categories),
+        slot_interval_minutes=body.slot_interval_minutes,
+        min_notice_minutes=body.min_notice_minutes,
+        horizon_days=body.horizon_days,
+        cancellation_notice_minutes=body.cancellation_notice_minutes,
+    )
+
+
+def venue_changes(body: schemas.VenuePatch) -> catalog.VenueChanges:
+    return catalog.VenueChanges(
+        name=_sent(body, "name"),
+        address=_sent(body, "address"),
+        city=_sent(body, "city"),
+        timezone=_sent(body, "timezone"),
+        latitude=_sent(body, "latitude"),
+        longitude=_sent(body, "longitude"),
+        categories=_map(_sent(body, "categories"), tuple),
+        slot_interval_minutes=_sent(body, "slot_interval_minutes"),
+        min_notice_minutes=_sent(body, "min_notice_minutes"),
+        horizon_days=_sent(body, "horizon_days"),
+        cancellation_notice_minutes=_sent(body, "cancellation_notice_minutes"),
+    )
+
+
+def new_service(body: schemas.ServiceCreate) -> catalog.NewService:
+    return catalog.NewService(
+        name=body.name,
+        duration_minutes=body.duration_minutes,
+        price_minor=body.price_minor,
+        currency=body.currency,
+        buffer_before_minutes=body.buffer_before_minutes,
+        buffer_after_minutes=body.buffer_after_minutes,
+        specialist_ids=tuple(body.specialist_ids),
+    )
+
+
+def service_changes(body: schemas.ServicePatch) -> catalog.ServiceChanges:
+    return catalog.ServiceChanges(
+        name=_sent(body, "name"),
+        duration_minutes=_sent(body, "duration_minutes"),
+        price_minor=_sent(body, "price_minor"),
+        currency=_sent(body, "currency"),
+        buffer_before_minutes=_sent(body, "buffer_before_minutes"),
+        buffer_after_minutes=_sent(body, "buffer_after_minutes"),
+        specialist_ids=_map(_sent(body, "specialist_ids"), tuple),
+    )
+
+
+def _wall(text: str) -> time:
+    return time(0) if text == "24:00" else time.fromisoformat(text)
+
+
+def _time_ranges(ranges: list[schemas.TimeRangeIn]) -> tuple[TimeRange, ...]:
+    return tuple(TimeRange(_wall(r.start), _wall(r.end)) for r in ranges)
+
+
+def working_plan(weekly: schemas.WeeklyPlan) -> WorkingPlan:
+    hours: dict[int, tuple[TimeRange, ...]] = {}
+    breaks: dict[int, tuple[TimeRange, ...]] = {}
+    for weekday, name in enumerate(catalog.WEEKDAYS):
+        day = getattr(weekly, name)
+        if day is not None and day.hours:
+            hours[weekday] = _time_ranges(day.hours)
+            if day.breaks:
+                breaks[weekday] = _time_ranges(day.breaks)
+    return WorkingPlan(hours=hours, breaks=breaks)
+
+
+def date_exceptions(exceptions: list[schemas.DateExceptionIn]) -> tuple[DateException, ...]:
+    return tuple(DateException(day=e.date, hours=_time_ranges(e.hours)) for e in exceptions)
+
+
+def time_off(periods: list[schemas.TimeOffIn]) -> tuple[TimeOff, ...]:
+    return tuple(TimeOff(start=t.start, end=t.end) for t in periods)
+
+
+def new_specialist(body: schemas.SpecialistCreate) -> catalog.NewSpecialist:
+    return catalog.NewSpecialist(
+        name=body.name,
+        user_id=body.user_id,
+        plan=working_plan(body.weekly),
+        exceptions=date_exceptions(body.exceptions),
+        time_off=time_off(body.time_off),
+    )
+
+
+def specialist_changes(body: schemas.SpecialistPatch) -> catalog.SpecialistChanges:
+    return catalog.SpecialistChanges(
+        name=_sent(body, "name"),
+        user_id=_sent(body, "user_id"),
+        plan=_map(_sent(body, "weekly"), working_plan),
+        exceptions=_map(_sent(body, "exceptions"), date_exceptions),
+        time_off=_map(_sent(body, "time_off"), time_off),
+    )
 
 
 # --- mapping -------------------------------------------------------------------------
@@ -135,7 +295,7 @@ def specialist_view(specialist: Specialist) -> schemas.SpecialistOut:
     auth=True,
 )
 def create_business(ctx: RequestContext, body: schemas.BusinessCreate) -> schemas.BusinessOut:
-    business, role = businesses.create_business(ctx.principal, body, deps.clock().now())
+    business, role = businesses.create_business(ctx.principal, new_business(body), deps.clock().now())
     return business_view(business, role)
 
 
@@ -163,7 +323,7 @@ def get_business(ctx: RequestContext, business_id: str) -> schemas.BusinessOut:
     auth=True,
 )
 def patch_business(ctx: RequestContext, business_id: str, body: schemas.BusinessPatch) -> schemas.BusinessOut:
-    business, role = businesses.update_business(ctx.principal, business_id, body, deps.clock().now())
+    business, role = businesses.update_business(ctx.principal, business_id, business_changes(body), deps.clock().now())
     return business_view(business, role)
 
 
@@ -181,7 +341,7 @@ def patch_business(ctx: RequestContext, business_id: str, body: schemas.Business
     auth=True,
 )
 def add_staff(ctx: RequestContext, business_id: str, body: schemas.StaffInvite) -> schemas.StaffMember:
-    return staff_view(businesses.add_staff(ctx.principal, business_id, body, deps.clock().now()))
+    return staff_view(businesses.add_staff(ctx.principal, business_id, new_staff_member(body), deps.clock().now()))
 
 
 @endpoint(
@@ -247,7 +407,7 @@ def remove_staff(ctx: RequestContext, business_id: str, user_id: str) -> None:
     auth=True,
 )
 def create_venue(ctx: RequestContext, business_id: str, body: schemas.VenueCreate) -> schemas.VenueOut:
-    return venue_view(catalog.create_venue(ctx.principal, business_id, body, deps.clock().now()))
+    return venue_view(catalog.create_venue(ctx.principal, business_id, new_venue(body), deps.clock().now()))
 
 
 @endpoint(
@@ -284,7 +444,9 @@ def get_venue(ctx: RequestContext, business_id: str, venue_id: str) -> schemas.V
     auth=True,
 )
 def patch_venue(ctx: RequestContext, business_id: str, venue_id: str, body: schemas.VenuePatch) -> schemas.VenueOut:
-    return venue_view(catalog.update_venue(ctx.principal, business_id, venue_id, body, deps.clock().now()))
+    return venue_view(
+        catalog.update_venue(ctx.principal, business_id, venue_id, venue_changes(body), deps.clock().now())
+    )
 
 
 @endpoint(blueprint, VENUE, "DELETE", summary="Remove a venue", tags=TAGS, status=204, errors_=WRITE_ERRORS, auth=True)
@@ -308,7 +470,9 @@ def delete_venue(ctx: RequestContext, business_id: str, venue_id: str) -> None:
 def create_service(
     ctx: RequestContext, business_id: str, venue_id: str, body: schemas.ServiceCreate
 ) -> schemas.ServiceOut:
-    return service_view(catalog.create_service(ctx.principal, business_id, venue_id, body, deps.clock().now()))
+    return service_view(
+        catalog.create_service(ctx.principal, business_id, venue_id, new_service(body), deps.clock().now())
+    )
 
 
 @endpoint(
@@ -352,7 +516,9 @@ def patch_service(
     ctx: RequestContext, business_id: str, venue_id: str, service_id: str, body: schemas.ServicePatch
 ) -> schemas.ServiceOut:
     now = deps.clock().now()
-    return service_view(catalog.update_service(ctx.principal, business_id, venue_id, service_id, body, now))
+    return service_view(
+        catalog.update_service(ctx.principal, business_id, venue_id, service_id, service_changes(body), now)
+    )
 
 
 @endpoint(
@@ -386,7 +552,7 @@ def create_specialist(
     ctx: RequestContext, business_id: str, venue_id: str, body: schemas.SpecialistCreate
 ) -> schemas.SpecialistOut:
     now = deps.clock().now()
-    return specialist_view(catalog.create_specialist(ctx.principal, business_id, venue_id, body, now))
+    return specialist_view(catalog.create_specialist(ctx.principal, business_id, venue_id, new_specialist(body), now))
 
 
 @endpoint(
@@ -429,7 +595,9 @@ def patch_specialist(
     ctx: RequestContext, business_id: str, venue_id: str, specialist_id: str, body: schemas.SpecialistPatch
 ) -> schemas.SpecialistOut:
     now = deps.clock().now()
-    return specialist_view(catalog.update_specialist(ctx.principal, business_id, venue_id, specialist_id, body, now))
+    return specialist_view(
+        catalog.update_specialist(ctx.principal, business_id, venue_id, specialist_id, specialist_changes(body), now)
+    )
 
 
 @endpoint(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Response
@@ -66,15 +67,25 @@ def problem(
     )
 
 
-def from_domain_error(error: errors.DomainError) -> Response:
+def from_domain_error(error: errors.DomainError, locate: Callable[[str], str] | None = None) -> Response:
+    """``locate`` turns a field name of the domain into where the request carried it
+    (routing.FieldLocations.locate); without it the names are sent as they are."""
     status = next((code for kind, code in STATUS_BY_ERROR.items() if isinstance(error, kind)), 400)
     headers: dict[str, str] = {}
     if isinstance(error, errors.RateLimited):
         headers["Retry-After"] = str(error.retry_after_seconds)
-    field_errors = error.errors if isinstance(error, errors.InvalidInput) else None
+    detail = error.detail
+    field_errors = None
+    if isinstance(error, errors.InvalidInput):
+        field_errors = error.errors
+        if locate is not None:
+            located = [errors.FieldError(locate(e.field), e.reason) for e in field_errors]
+            if detail == errors.describe(field_errors):  # the default detail names the fields too
+                detail = errors.describe(located)
+            field_errors = located
     return problem(
         status,
-        error.detail,
+        detail,
         slug=error.slug,
         title=error.title,
         field_errors=field_errors,

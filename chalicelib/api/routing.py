@@ -12,6 +12,9 @@ handler's signature is its contract::
 - the return annotation: the response model (sent with ``status``), ``None`` (204), or a
   Chalice ``Response`` for bodies that are not JSON (``produces=`` names their type).
 
+Services name the fields of an ``InvalidInput`` in domain terms (``"start"``); the route
+answers with where the request carried them (``"body.start"``), see ``FieldLocations``.
+
 Extra response headers (Location, Set-Cookie) go in ``ctx.response_headers``. The
 annotations are resolved on a route's first request, not at import: every Lambda function
 imports app.py, and none should pay for pydantic models it never uses (cold start).
@@ -35,6 +38,8 @@ from chalicelib.observability import logger
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
+
+    from chalicelib.domain.identity import Principal
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -63,6 +68,55 @@ def contract(handler: Callable[..., Any]) -> Contract:
         raise TypeError(f"{handler.__qualname__}: {name} must be a pydantic model, None or Response, not {hint!r}")
 
     return Contract(body=model("body"), query=model("query"), response=model("return"))
+
+
+# Domain field names a request carries in a header rather than in its body or query string.
+HEADER_FIELDS: dict[str, str] = {"idempotency_key": "Idempotency-Key"}
+# First parts of a field name that already say where in the request it is (pydantic's errors
+# and the API layer's own, e.g. "query.cursor"): such names are answered as they are.
+LOCATIONS = frozenset({"body", "query", "header", "path"})
+
+
+def _wire_names(model: type[BaseModel] | None) -> dict[str, str]:
+    """Field name and alias -> the name the client sends (the alias, e.g. "from" for from_)."""
+    names: dict[str, str] = {}
+    for name, info in (model.model_fields if model is not None else {}).items():
+        wire = info.alias or name
+        names[name] = names[wire] = wire
+    return names
+
+
+@dataclass(frozen=True)
+class FieldLocations:
+    """Where one route's request carries each field a service may name in an InvalidInput."""
+
+    body: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+    path: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, models: Contract | None, path: str) -> FieldLocations:
+        return cls(
+            body=_wire_names(models.body if models else None),
+            query=_wire_names(models.query if models else None),
+            path=frozenset(path_params(path)),
+        )
+
+    def locate(self, name: str) -> str:
+        """ "start" -> "body.start", "choices.0.enabled" -> "body.choices.0.enabled",
+        "to" -> "query.to", "idempotency_key" -> "header.Idempotency-Key"; a name that is
+        already a location, or that this route does not take, is returned unchanged."""
+        head, dot, rest = name.partition(".")
+        if head in LOCATIONS:
+            return name
+        if head in HEADER_FIELDS:
+            return f"header.{HEADER_FIELDS[head]}{dot}{rest}"
+        for where, names in (("body", self.body), ("query", self.query)):
+            if head in names:
+                return f"{where}.{names[head]}{dot}{rest}"
+        if head in self.path:
+            return f"path.{name}"
+        return name
 
 
 @dataclass(frozen=True)
@@ -98,7 +152,7 @@ class EndpointSpec:
 # Every endpoint declared in the process, in declaration order (read by the OpenAPI builder).
 ENDPOINTS: list[EndpointSpec] = []
 
-Authenticator = Callable[["RequestContext"], Any]
+Authenticator = Callable[["RequestContext"], "Principal"]
 _authenticator: Authenticator | None = None
 
 
@@ -115,10 +169,21 @@ class RequestContext:
 
     request: Request
     path_params: dict[str, str] = field(default_factory=dict)
-    # Set before the handler runs on ``auth=True`` routes, by the registered authenticator.
-    principal: Any = None
     # Sent with the handler's answer (a list value is a multi-value header, e.g. Set-Cookie).
     response_headers: dict[str, str | list[str]] = field(default_factory=dict)
+    _principal: Principal | None = field(default=None, init=False, repr=False)
+
+    @property
+    def principal(self) -> Principal:
+        """The signed-in caller: set before the handler runs on ``auth=True`` routes, by the
+        registered authenticator. Other routes have none, and asking for it is a bug."""
+        if self._principal is None:
+            raise RuntimeError("no principal: only auth=True routes have one")
+        return self._principal
+
+    @principal.setter
+    def principal(self, principal: Principal) -> None:
+        self._principal = principal
 
     @property
     def headers(self) -> Any:
@@ -228,6 +293,10 @@ def endpoint(
         takes_body = _declares(handler, "body")
         takes_query = _declares(handler, "query")
 
+        @functools.cache
+        def locations() -> FieldLocations:  # built on the route's first InvalidInput
+            return FieldLocations.of(contract(handler) if takes_body or takes_query else None, path)
+
         def view(**path_params: str) -> Response:
             request = router.current_request
             if request is None:  # Chalice always sets it while a route runs
@@ -255,7 +324,7 @@ def endpoint(
                     field_errors=[errors.FieldError("body", str(exc))],
                 )
             except errors.DomainError as exc:
-                return problems.from_domain_error(exc)
+                return problems.from_domain_error(exc, locations().locate)
             except Exception:
                 logger.exception("unhandled error", extra={"route": path, "method": method})
                 return problems.problem(500, "An internal error occurred; quote the request id.")

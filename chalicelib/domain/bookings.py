@@ -89,7 +89,7 @@ class IdempotencyKeyReused(errors.InvalidInput):
 
     def __init__(self) -> None:
         super().__init__(
-            [errors.FieldError("header.Idempotency-Key", "already used with a different request body")],
+            [errors.FieldError("idempotency_key", "already used with a different request body")],
         )
 
 

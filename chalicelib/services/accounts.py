@@ -44,10 +44,10 @@ def _record(actor: str, action: str, user_id: str, now: datetime, summary: dict[
 def _check_consent(age_16_or_older: bool | None, terms_version: str | None) -> None:
     problems: list[FieldError] = []
     if age_16_or_older is not True:
-        problems.append(FieldError("body.age_16_or_older", "You must confirm that you are 16 or older"))
+        problems.append(FieldError("age_16_or_older", "You must confirm that you are 16 or older"))
     current = get_settings().terms_version
     if terms_version != current:
-        problems.append(FieldError("body.terms_version", f"Accept the current terms version {current}"))
+        problems.append(FieldError("terms_version", f"Accept the current terms version {current}"))
     if problems:
         raise errors.InvalidInput(problems)
 

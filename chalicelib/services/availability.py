@@ -30,9 +30,9 @@ def free_slots(
     from chalicelib.store import bookings
 
     if day_to < day_from:
-        raise errors.InvalidInput([FieldError("query.to", "must not be before 'from'")])
+        raise errors.InvalidInput([FieldError("to", "must not be before 'from'")])
     if (day_to - day_from).days >= MAX_DAYS:
-        raise errors.InvalidInput([FieldError("query.to", f"at most {MAX_DAYS} days after 'from'")])
+        raise errors.InvalidInput([FieldError("to", f"at most {MAX_DAYS} days after 'from'")])
     venue = catalog.find_venue(venue_id)
     service = catalog.get_service(venue.business_id, venue.venue_id, service_id)
     if specialist_id != ANY:

@@ -127,15 +127,15 @@ def create_booking(principal: Principal, request: NewBooking, idempotency_key: s
         if replay is not None:
             return replay
     if request.notes is not None and len(request.notes) > NOTES_MAX_CHARS:
-        raise errors.InvalidInput([errors.FieldError("body.notes", f"at most {NOTES_MAX_CHARS} characters")])
+        raise errors.InvalidInput([errors.FieldError("notes", f"at most {NOTES_MAX_CHARS} characters")])
     if request.start.tzinfo is None:
-        raise errors.InvalidInput([errors.FieldError("body.start", "needs a UTC offset")])
+        raise errors.InvalidInput([errors.FieldError("start", "needs a UTC offset")])
 
     venue = catalog.find_venue(request.venue_id)
     services, specialists = catalog.venue_catalog(venue.business_id, venue.venue_id)
     service = next((s for s in services if s.service_id == request.service_id), None)
     if service is None:
-        raise errors.InvalidInput([errors.FieldError("body.service_id", "no such service at this venue")])
+        raise errors.InvalidInput([errors.FieldError("service_id", "no such service at this venue")])
     candidates = _candidates(service, specialists, request.specialist_id)
     start = request.start.astimezone(UTC)
     occupied = availability.occupied_interval(service, start)
@@ -216,11 +216,7 @@ def create_booking(principal: Principal, request: NewBooking, idempotency_key: s
 def _check_idempotency_key(key: str) -> None:
     if not key or len(key) > IDEMPOTENCY_KEY_MAX_CHARS or not key.isascii() or not key.isprintable():
         raise errors.InvalidInput(
-            [
-                errors.FieldError(
-                    "header.Idempotency-Key", f"1 to {IDEMPOTENCY_KEY_MAX_CHARS} printable ASCII characters"
-                )
-            ]
+            [errors.FieldError("idempotency_key", f"1 to {IDEMPOTENCY_KEY_MAX_CHARS} printable ASCII characters")]
         )
 
 
@@ -244,17 +240,17 @@ def _candidates(service: Service, specialists: Sequence[Specialist], requested: 
     ]
     if requested is None:
         if not performing:
-            raise errors.InvalidInput([errors.FieldError("body.service_id", "nobody performs this service")])
+            raise errors.InvalidInput([errors.FieldError("service_id", "nobody performs this service")])
         return performing
     chosen = [spec for spec in performing if spec.specialist_id == requested]
     if not chosen:
-        raise errors.InvalidInput([errors.FieldError("body.specialist_id", "no such specialist for this service")])
+        raise errors.InvalidInput([errors.FieldError("specialist_id", "no such specialist for this service")])
     return chosen
 
 
 def _discount(code: DiscountCode | None, service: Service, now: datetime) -> int:
     if code is None:
-        raise errors.InvalidInput([errors.FieldError("body.discount_code", "unknown discount code")])
+        raise errors.InvalidInput([errors.FieldError("discount_code", "unknown discount code")])
     return discount_amount(code, service.price_minor, service.currency, now)
 
 
@@ -310,7 +306,7 @@ def _choose(
     if bookable_if_empty:
         raise SlotTaken("Another booking holds this time; pick another start")
     reason = "not a bookable start (working hours, notice, horizon or slot grid)"
-    raise errors.InvalidInput([errors.FieldError("body.start", reason)])
+    raise errors.InvalidInput([errors.FieldError("start", reason)])
 
 
 def _back_off(attempt: int) -> None:
@@ -445,7 +441,7 @@ def _reschedule(principal: Principal, booking: Booking, new_start: datetime, act
     if not booking.live:
         raise InvalidTransition(f"A {booking.status.value} booking cannot be moved")
     if new_start.tzinfo is None:
-        raise errors.InvalidInput([errors.FieldError("body.start", "needs a UTC offset")])
+        raise errors.InvalidInput([errors.FieldError("start", "needs a UTC offset")])
     venue = catalog.get_venue(booking.business_id, booking.venue_id)
     if actor is Actor.CUSTOMER:
         ensure_customer_may_change(booking, now, timedelta(minutes=venue.cancellation_notice_minutes))

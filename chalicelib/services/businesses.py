@@ -4,6 +4,9 @@ Creating a business makes the caller its owner in the same transaction. Staff ar
 directly (no acceptance step): an owner or manager names an existing account by user id
 or phone number and the membership exists at once; roles are checked on every request
 (security/authz.py), so removal is immediate. Every change is audited under the business.
+
+The API builds the commands below from its request models; ``BusinessChanges`` names only
+the fields the client sent (the others are ``UNSET``).
 """
 
 from __future__ import annotations
@@ -14,10 +17,10 @@ from typing import Any
 
 from chalicelib import errors
 from chalicelib.domain.catalog import Business, PaymentDetails
+from chalicelib.domain.changes import UNSET, Unset, sent
 from chalicelib.domain.identity import Principal, Role
 from chalicelib.errors import FieldError
 from chalicelib.privacy import audit
-from chalicelib.schemas.catalog import BusinessCreate, BusinessPatch, PaymentDetailsIn, StaffInvite
 from chalicelib.services.authz import ANY_STAFF, MANAGERS, OWNERS, require_staff
 from chalicelib.store import catalog as store
 from chalicelib.store import db, memberships
@@ -30,20 +33,41 @@ class StaffEntry:
     since: str
 
 
-def _payment(form: PaymentDetailsIn | None) -> PaymentDetails | None:
-    if form is None:
-        return None
-    return PaymentDetails(account_holder=form.account_holder, iban=form.iban, bic=form.bic)
+@dataclass(frozen=True, kw_only=True)
+class NewBusiness:
+    name: str
+    address: str = ""
+    tax_number: str | None = None
+    payment_details: PaymentDetails | None = None
 
 
-def create_business(principal: Principal, form: BusinessCreate, now: datetime) -> tuple[Business, Role]:
+@dataclass(frozen=True, kw_only=True)
+class BusinessChanges:
+    """``None`` clears the tax number or the payment details; name and address cannot be cleared."""
+
+    name: str | Unset | None = UNSET
+    address: str | Unset | None = UNSET
+    tax_number: str | Unset | None = UNSET
+    payment_details: PaymentDetails | Unset | None = UNSET
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewStaffMember:
+    """An existing account, named by exactly one of user id or phone number (as typed)."""
+
+    role: Role
+    user_id: str | None = None
+    phone: str | None = None
+
+
+def create_business(principal: Principal, form: NewBusiness, now: datetime) -> tuple[Business, Role]:
     """One TransactWriteItems (business + owner membership), then the audit append."""
     business = Business(
         business_id=store.new_id(),
         name=form.name,
         address=form.address,
         tax_number=form.tax_number,
-        payment_details=_payment(form.payment_details),
+        payment_details=form.payment_details,
     )
 
     def owner_membership(tx: db.Transaction) -> None:
@@ -68,23 +92,15 @@ def get_business(principal: Principal, business_id: str) -> tuple[Business, Role
 
 
 def update_business(
-    principal: Principal, business_id: str, patch: BusinessPatch, now: datetime
+    principal: Principal, business_id: str, patch: BusinessChanges, now: datetime
 ) -> tuple[Business, Role]:
     """Owners only (payment details and tax number are the owner's to change)."""
     role = require_staff(principal, business_id, OWNERS)
     current = store.get_business(business_id)
-    sent = patch.model_fields_set
-    changes: dict[str, Any] = {}
+    changes = sent(patch)
     for name in ("name", "address"):
-        if name in sent:
-            value = getattr(patch, name)
-            if value is None:
-                raise errors.InvalidInput([FieldError(f"body.{name}", "cannot be cleared")])
-            changes[name] = value
-    if "tax_number" in sent:
-        changes["tax_number"] = patch.tax_number
-    if "payment_details" in sent:
-        changes["payment_details"] = _payment(patch.payment_details)
+        if name in changes and changes[name] is None:
+            raise errors.InvalidInput([FieldError(name, "cannot be cleared")])
     if not changes:
         return current, role
     updated = store.save_business(replace(current, **changes))
@@ -101,10 +117,10 @@ def update_business(
     return updated, role
 
 
-def add_staff(principal: Principal, business_id: str, invite: StaffInvite, now: datetime) -> StaffEntry:
+def add_staff(principal: Principal, business_id: str, invite: NewStaffMember, now: datetime) -> StaffEntry:
     """Owners add any role; managers add specialists only."""
     caller_role = require_staff(principal, business_id, MANAGERS)
-    role = Role(invite.role)
+    role = invite.role
     if caller_role is not Role.OWNER and role is not Role.SPECIALIST:
         raise errors.Forbidden("Managers may add specialists only")
     user_id = _resolve_account(invite)
@@ -121,7 +137,7 @@ def add_staff(principal: Principal, business_id: str, invite: StaffInvite, now: 
     return StaffEntry(user_id=user_id, role=role, since=memberships.since(membership))
 
 
-def _resolve_account(invite: StaffInvite) -> str:
+def _resolve_account(invite: NewStaffMember) -> str:
     from chalicelib.security.contacts import InvalidContact, normalize_phone
     from chalicelib.store import users
 
@@ -132,7 +148,7 @@ def _resolve_account(invite: StaffInvite) -> str:
     try:
         phone = normalize_phone(invite.phone or "")
     except InvalidContact as exc:
-        raise errors.InvalidInput([FieldError("body.phone", str(exc) or "not a phone number")]) from None
+        raise errors.InvalidInput([FieldError("phone", str(exc) or "not a phone number")]) from None
     user_id = users.find_user_id("phone", phone)
     if user_id is None:
         raise errors.NotFound("No account with this phone number; they need to sign up first")

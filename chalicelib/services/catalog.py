@@ -4,12 +4,15 @@ Every function first checks the caller's role in the business named in the path 
 GetItem), then touches only keys under that business: another tenant's ids are simply
 not found (SEC-5). Managers and owners change the catalog; a specialist may change only
 their own schedule. Changes to venues, prices, schedules are audited under the business.
+
+The API builds the commands below (``NewVenue``, ``VenueChanges``, ...) from its request
+models; a ``...Changes`` names only the fields the client sent (the others are ``UNSET``).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import datetime, time
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from chalicelib import errors
@@ -19,27 +22,97 @@ from chalicelib.domain.catalog import (
     Service,
     Specialist,
     TimeOff,
-    TimeRange,
     Venue,
     WorkingPlan,
 )
+from chalicelib.domain.changes import UNSET, Unset, sent
 from chalicelib.domain.identity import Principal, Role
 from chalicelib.errors import FieldError
 from chalicelib.privacy import audit
-from chalicelib.schemas.catalog import (
-    ServiceCreate,
-    ServicePatch,
-    SpecialistCreate,
-    SpecialistPatch,
-    TimeRangeIn,
-    VenueCreate,
-    VenuePatch,
-    WeeklyPlan,
-)
 from chalicelib.services.authz import ANY_STAFF, MANAGERS, require_staff
 from chalicelib.store import catalog as store
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+# --- commands ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewVenue:
+    name: str
+    address: str
+    city: str
+    timezone: str  # IANA name; checked here
+    latitude: float | None
+    longitude: float | None
+    categories: tuple[str, ...]
+    slot_interval_minutes: int
+    min_notice_minutes: int
+    horizon_days: int
+    cancellation_notice_minutes: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class VenueChanges:
+    """``None`` clears latitude and longitude; for any other field it is refused."""
+
+    name: str | Unset | None = UNSET
+    address: str | Unset | None = UNSET
+    city: str | Unset | None = UNSET
+    timezone: str | Unset | None = UNSET
+    latitude: float | Unset | None = UNSET
+    longitude: float | Unset | None = UNSET
+    categories: tuple[str, ...] | Unset | None = UNSET
+    slot_interval_minutes: int | Unset | None = UNSET
+    min_notice_minutes: int | Unset | None = UNSET
+    horizon_days: int | Unset | None = UNSET
+    cancellation_notice_minutes: int | Unset | None = UNSET
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewService:
+    name: str
+    duration_minutes: int
+    price_minor: int
+    currency: str
+    buffer_before_minutes: int
+    buffer_after_minutes: int
+    specialist_ids: tuple[str, ...]  # empty: every specialist
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceChanges:
+    """``None`` is refused for every field."""
+
+    name: str | Unset | None = UNSET
+    duration_minutes: int | Unset | None = UNSET
+    price_minor: int | Unset | None = UNSET
+    currency: str | Unset | None = UNSET
+    buffer_before_minutes: int | Unset | None = UNSET
+    buffer_after_minutes: int | Unset | None = UNSET
+    specialist_ids: tuple[str, ...] | Unset | None = UNSET
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewSpecialist:
+    name: str
+    user_id: str | None
+    plan: WorkingPlan
+    exceptions: tuple[DateException, ...]  # at most one per day, in any order
+    time_off: tuple[TimeOff, ...]  # in any order
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpecialistChanges:
+    """``None`` clears the user id, is refused for the name and leaves a schedule part as it is.
+    Given schedule parts replace what is stored."""
+
+    name: str | Unset | None = UNSET
+    user_id: str | Unset | None = UNSET
+    plan: WorkingPlan | Unset | None = UNSET
+    exceptions: tuple[DateException, ...] | Unset | None = UNSET
+    time_off: tuple[TimeOff, ...] | Unset | None = UNSET
 
 
 def _audit(
@@ -64,18 +137,18 @@ def _audit(
 
 def _check_zone(name: str) -> None:
     if not is_known_zone(name):
-        raise errors.InvalidInput([FieldError("body.timezone", "not an IANA time zone name, e.g. Asia/Baku")])
+        raise errors.InvalidInput([FieldError("timezone", "not an IANA time zone name, e.g. Asia/Baku")])
 
 
 def _check_coordinates(latitude: float | None, longitude: float | None) -> None:
     if (latitude is None) != (longitude is None):
-        raise errors.InvalidInput([FieldError("body.latitude", "give both latitude and longitude, or neither")])
+        raise errors.InvalidInput([FieldError("latitude", "give both latitude and longitude, or neither")])
 
 
 # --- venues --------------------------------------------------------------------------
 
 
-def create_venue(principal: Principal, business_id: str, form: VenueCreate, now: datetime) -> Venue:
+def create_venue(principal: Principal, business_id: str, form: NewVenue, now: datetime) -> Venue:
     require_staff(principal, business_id, MANAGERS)
     _check_zone(form.timezone)
     _check_coordinates(form.latitude, form.longitude)
@@ -111,10 +184,10 @@ def list_venues(
     return store.list_venues(business_id, limit, after)
 
 
-def update_venue(principal: Principal, business_id: str, venue_id: str, patch: VenuePatch, now: datetime) -> Venue:
+def update_venue(principal: Principal, business_id: str, venue_id: str, patch: VenueChanges, now: datetime) -> Venue:
     require_staff(principal, business_id, MANAGERS)
     current = store.get_venue(business_id, venue_id)
-    changes = {name: getattr(patch, name) for name in patch.model_fields_set}
+    changes = sent(patch)
     for name in (
         "name",
         "address",
@@ -127,7 +200,7 @@ def update_venue(principal: Principal, business_id: str, venue_id: str, patch: V
         "cancellation_notice_minutes",
     ):
         if name in changes and changes[name] is None:
-            raise errors.InvalidInput([FieldError(f"body.{name}", "cannot be cleared")])
+            raise errors.InvalidInput([FieldError(name, "cannot be cleared")])
     if "timezone" in changes:
         _check_zone(changes["timezone"])
     if "categories" in changes:
@@ -150,9 +223,7 @@ def delete_venue(principal: Principal, business_id: str, venue_id: str, now: dat
 # --- services ------------------------------------------------------------------------
 
 
-def create_service(
-    principal: Principal, business_id: str, venue_id: str, form: ServiceCreate, now: datetime
-) -> Service:
+def create_service(principal: Principal, business_id: str, venue_id: str, form: NewService, now: datetime) -> Service:
     require_staff(principal, business_id, MANAGERS)
     service = Service(
         business_id=business_id,
@@ -192,14 +263,14 @@ def get_service(principal: Principal, business_id: str, venue_id: str, service_i
 
 
 def update_service(
-    principal: Principal, business_id: str, venue_id: str, service_id: str, patch: ServicePatch, now: datetime
+    principal: Principal, business_id: str, venue_id: str, service_id: str, patch: ServiceChanges, now: datetime
 ) -> Service:
     require_staff(principal, business_id, MANAGERS)
     current = store.get_service(business_id, venue_id, service_id)
-    changes = {name: getattr(patch, name) for name in patch.model_fields_set}
+    changes = sent(patch)
     for name, value in changes.items():
         if value is None:
-            raise errors.InvalidInput([FieldError(f"body.{name}", "cannot be cleared")])
+            raise errors.InvalidInput([FieldError(name, "cannot be cleared")])
     if "specialist_ids" in changes:
         changes["specialist_ids"] = tuple(dict.fromkeys(changes["specialist_ids"]))
     updated = replace(current, **changes)
@@ -227,46 +298,27 @@ def delete_service(principal: Principal, business_id: str, venue_id: str, servic
 # --- specialists ---------------------------------------------------------------------
 
 
-def _wall(text: str) -> time:
-    return time(0) if text == "24:00" else time.fromisoformat(text)
-
-
-def _ranges(ranges: list[TimeRangeIn]) -> tuple[TimeRange, ...]:
-    return tuple(TimeRange(_wall(r.start), _wall(r.end)) for r in ranges)
-
-
-def working_plan(weekly: WeeklyPlan) -> WorkingPlan:
-    hours: dict[int, tuple[TimeRange, ...]] = {}
-    breaks: dict[int, tuple[TimeRange, ...]] = {}
-    for weekday, name in enumerate(WEEKDAYS):
-        day = getattr(weekly, name)
-        if day is not None and day.hours:
-            hours[weekday] = _ranges(day.hours)
-            if day.breaks:
-                breaks[weekday] = _ranges(day.breaks)
-    return WorkingPlan(hours=hours, breaks=breaks)
-
-
-def _schedule_fields(form: SpecialistCreate | SpecialistPatch, sent: set[str]) -> dict[str, Any]:
+def _schedule_fields(
+    plan: WorkingPlan | Unset | None,
+    exceptions: tuple[DateException, ...] | Unset | None,
+    time_off: tuple[TimeOff, ...] | Unset | None,
+) -> dict[str, Any]:
+    """The Specialist fields a schedule sets (UNSET or None: left as they are), in order."""
     fields: dict[str, Any] = {}
-    if "weekly" in sent and form.weekly is not None:
-        fields["plan"] = working_plan(form.weekly)
-    if "exceptions" in sent and form.exceptions is not None:
-        days = [e.date for e in form.exceptions]
+    if isinstance(plan, WorkingPlan):
+        fields["plan"] = plan
+    if isinstance(exceptions, tuple):
+        days = [e.day for e in exceptions]
         if len(days) != len(set(days)):
-            raise errors.InvalidInput([FieldError("body.exceptions", "one exception per date")])
-        fields["exceptions"] = tuple(
-            DateException(day=e.date, hours=_ranges(e.hours)) for e in sorted(form.exceptions, key=lambda e: e.date)
-        )
-    if "time_off" in sent and form.time_off is not None:
-        fields["time_off"] = tuple(
-            TimeOff(start=t.start, end=t.end) for t in sorted(form.time_off, key=lambda t: t.start)
-        )
+            raise errors.InvalidInput([FieldError("exceptions", "one exception per date")])
+        fields["exceptions"] = tuple(sorted(exceptions, key=lambda e: e.day))
+    if isinstance(time_off, tuple):
+        fields["time_off"] = tuple(sorted(time_off, key=lambda t: t.start))
     return fields
 
 
 def create_specialist(
-    principal: Principal, business_id: str, venue_id: str, form: SpecialistCreate, now: datetime
+    principal: Principal, business_id: str, venue_id: str, form: NewSpecialist, now: datetime
 ) -> Specialist:
     require_staff(principal, business_id, MANAGERS)
     specialist = Specialist(
@@ -275,7 +327,7 @@ def create_specialist(
         specialist_id=store.new_id(),
         name=form.name,
         user_id=form.user_id,
-        **_schedule_fields(form, {"weekly", "exceptions", "time_off"}),
+        **_schedule_fields(form.plan, form.exceptions, form.time_off),
     )
     created = store.create_specialist(specialist)
     _audit(principal, business_id, "specialist.create", "specialist", created.specialist_id, now)
@@ -294,19 +346,24 @@ def get_specialist(principal: Principal, business_id: str, venue_id: str, specia
 
 
 def update_specialist(
-    principal: Principal, business_id: str, venue_id: str, specialist_id: str, patch: SpecialistPatch, now: datetime
+    principal: Principal,
+    business_id: str,
+    venue_id: str,
+    specialist_id: str,
+    patch: SpecialistChanges,
+    now: datetime,
 ) -> Specialist:
     role = require_staff(principal, business_id, ANY_STAFF)
     current = store.get_specialist(business_id, venue_id, specialist_id)
-    sent = set(patch.model_fields_set)
-    if role is Role.SPECIALIST and (current.user_id != principal.user_id or sent & {"name", "user_id"}):
+    given = sent(patch)
+    if role is Role.SPECIALIST and (current.user_id != principal.user_id or given.keys() & {"name", "user_id"}):
         raise errors.Forbidden("Specialists may change only their own schedule")
-    changes = _schedule_fields(patch, sent)
+    changes = _schedule_fields(patch.plan, patch.exceptions, patch.time_off)
     for name in ("name", "user_id"):
-        if name in sent:
-            changes[name] = getattr(patch, name)
+        if name in given:
+            changes[name] = given[name]
     if "name" in changes and changes["name"] is None:
-        raise errors.InvalidInput([FieldError("body.name", "cannot be cleared")])
+        raise errors.InvalidInput([FieldError("name", "cannot be cleared")])
     updated = replace(current, **changes)
     if updated == current:
         return current

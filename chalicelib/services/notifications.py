@@ -32,7 +32,7 @@ def get_preferences(user_id: str) -> PreferencesState:
 def put_preferences(user_id: str, requested: list[tuple[Category, Channel, bool]], now: datetime) -> PreferencesState:
     """Replace the user's choices (one UpdateItem, then one GetItem for the answer)."""
     refused = [
-        errors.FieldError(f"body.choices.{i}.enabled", "account messages cannot be turned off")
+        errors.FieldError(f"choices.{i}.enabled", "account messages cannot be turned off")
         for i, (category, _, enabled) in enumerate(requested)
         if category in preferences.MANDATORY and not enabled
     ]
@@ -92,9 +92,9 @@ def _read(token: str) -> unsubscribe.UnsubscribeRequest:
     try:
         request = unsubscribe.read_token(token)
     except unsubscribe.InvalidToken:
-        raise errors.InvalidInput([errors.FieldError("query.token", "not a valid unsubscribe link")]) from None
+        raise errors.InvalidInput([errors.FieldError("token", "not a valid unsubscribe link")]) from None
     if request.category in preferences.MANDATORY:
-        raise errors.InvalidInput([errors.FieldError("query.token", "account messages cannot be unsubscribed")])
+        raise errors.InvalidInput([errors.FieldError("token", "account messages cannot be unsubscribed")])
     return request
 
 

@@ -12,7 +12,11 @@ validated and audited like real data). Sign in as the demo owner with
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chalicelib.domain.catalog import WorkingPlan
 
 DEMO = "demo-salon-v1"
 OWNER_PHONE = "+994501234567"
@@ -21,14 +25,16 @@ OWNER_PASSWORD = "demo-owner-password"  # noqa: S105 - local demo account, docum
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def _week(days: str, start: str, end: str, breaks: tuple[str, str] | None = None) -> dict[str, object]:
-    plan: dict[str, object] = {}
-    for name in days.split(","):
-        day: dict[str, object] = {"hours": [{"start": start, "end": end}]}
-        if breaks:
-            day["breaks"] = [{"start": breaks[0], "end": breaks[1]}]
-        plan[name] = day
-    return plan
+def _week(days: str, start: str, end: str, breaks: tuple[str, str] | None = None) -> WorkingPlan:
+    from chalicelib.domain.catalog import TimeRange, WorkingPlan
+
+    weekdays = [_WEEKDAYS.index(name) for name in days.split(",")]
+    hours = (TimeRange(time.fromisoformat(start), time.fromisoformat(end)),)
+    pause = () if breaks is None else (TimeRange(time.fromisoformat(breaks[0]), time.fromisoformat(breaks[1])),)
+    return WorkingPlan(
+        hours={day: hours for day in weekdays},
+        breaks={day: pause for day in weekdays} if pause else {},
+    )
 
 
 def seed(now: datetime | None = None) -> bool:
@@ -48,7 +54,6 @@ def seed(now: datetime | None = None) -> bool:
 
 def _write(now: datetime) -> None:
     from chalicelib.domain.identity import Principal
-    from chalicelib.schemas.catalog import BusinessCreate, ServiceCreate, SpecialistCreate, VenueCreate
     from chalicelib.services import accounts, businesses, catalog
     from chalicelib.services.sessions import ClientInfo
     from chalicelib.settings import get_settings
@@ -69,21 +74,21 @@ def _write(now: datetime) -> None:
     owner = Principal(user_id=issued.user_id, session_id="seed")
     business, _ = businesses.create_business(
         owner,
-        BusinessCreate(name="Studio Nizami", address="Nizami küçəsi 10, Baku", tax_number="1700123451"),
+        businesses.NewBusiness(name="Studio Nizami", address="Nizami küçəsi 10, Baku", tax_number="1700123451"),
         now,
     )
     b = business.business_id
     venue = catalog.create_venue(
         owner,
         b,
-        VenueCreate(
+        catalog.NewVenue(
             name="Studio Nizami - Sahil",
             address="Nizami küçəsi 10, Baku AZ1000",
             city="Baku",
             timezone="Asia/Baku",
             latitude=40.3725,
             longitude=49.8480,
-            categories=["hair", "nails", "massage"],
+            categories=("hair", "nails", "massage"),
             slot_interval_minutes=15,
             min_notice_minutes=60,
             horizon_days=60,
@@ -93,11 +98,13 @@ def _write(now: datetime) -> None:
     )
     v = venue.venue_id
     team = {
-        name: catalog.create_specialist(owner, b, v, SpecialistCreate.model_validate(form), now).specialist_id
-        for name, form in (
-            ("Leyla", {"name": "Leyla", "weekly": _week("mon,tue,wed,thu,fri", "10:00", "19:00", ("14:00", "15:00"))}),
-            ("Aysel", {"name": "Aysel", "weekly": _week("tue,wed,thu,fri,sat", "09:00", "18:00", ("13:00", "14:00"))}),
-            ("Rashad", {"name": "Rashad", "weekly": _week("mon,wed,fri,sat", "11:00", "20:00")}),
+        name: catalog.create_specialist(
+            owner, b, v, catalog.NewSpecialist(name=name, user_id=None, plan=plan, exceptions=(), time_off=()), now
+        ).specialist_id
+        for name, plan in (
+            ("Leyla", _week("mon,tue,wed,thu,fri", "10:00", "19:00", ("14:00", "15:00"))),
+            ("Aysel", _week("tue,wed,thu,fri,sat", "09:00", "18:00", ("13:00", "14:00"))),
+            ("Rashad", _week("mon,wed,fri,sat", "11:00", "20:00")),
         )
     }
     services = (
@@ -111,14 +118,14 @@ def _write(now: datetime) -> None:
             owner,
             b,
             v,
-            ServiceCreate(
+            catalog.NewService(
                 name=name,
                 duration_minutes=minutes,
                 price_minor=price,
                 currency="AZN",
                 buffer_before_minutes=before,
                 buffer_after_minutes=after,
-                specialist_ids=[team[person] for person in who],
+                specialist_ids=tuple(team[person] for person in who),
             ),
             now,
         )
