@@ -63,7 +63,6 @@ def _fresh_table() -> str:
     from tests.support import stack
 
     os.environ["BOOKING_TABLE_NAME"] = f"bench-{uuid.uuid4().hex[:8]}"
-    os.environ["BOOKING_IDEMPOTENCY_TABLE_NAME"] = f"bench-idem-{uuid.uuid4().hex[:8]}"
     stack.reconfigure()
     from chalicelib import resources
     from chalicelib.aws_clients import client

@@ -100,8 +100,8 @@ def _delete_delivered(records: list[dict[str, Any]]) -> None:
     """Remove what was delivered, so failing the invocation returns only the failures."""
     if not records:
         return
+    from chalicelib import queues
     from chalicelib.aws_clients import client
-    from chalicelib.notify import queues
     from chalicelib.observability import logger
 
     entries = [{"Id": str(i), "ReceiptHandle": r["receiptHandle"]} for i, r in enumerate(records)]
@@ -127,8 +127,9 @@ def handle_outbox_records(event: dict[str, Any], context: Any = None) -> dict[st
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-    from chalicelib.notify import relay
     from chalicelib.observability import logger
+    from chalicelib.services import events
+    from chalicelib.services.subscribers import SUBSCRIPTIONS
     from chalicelib.settings import get_settings
 
     records: list[dict[str, Any]] = event.get("Records", [])
@@ -139,7 +140,7 @@ def handle_outbox_records(event: dict[str, Any], context: Any = None) -> dict[st
         keys = (record.raw_event.get("dynamodb") or {}).get("Keys") or {}
         partition = (keys.get(resources.TABLE_HASH_KEY) or {}).get("S", "")
         if partition.startswith(resources.OUTBOX_KEY_PREFIX):
-            relay.relay(partition)
+            events.relay(partition, SUBSCRIPTIONS)
 
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
     with processor(records=records, handler=relay_record, lambda_context=context):

@@ -1,11 +1,11 @@
-"""One Logger and one Metrics for the whole app; personal data never reaches a log line."""
+"""One Logger for the whole app; personal data never reaches a log line."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 SERVICE = "booking"
@@ -74,4 +74,3 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
 
 
 logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
-metrics = Metrics(namespace="BookingPlatform", service=SERVICE)

@@ -59,16 +59,9 @@ OUTBOX_KEY_PREFIX = "OUTBOX#"
 OUTBOX_RELAY_FUNCTION = "outbox_relay"
 OUTBOX_RELAY_BATCH_SIZE = 25
 
-IDEMPOTENCY_HASH_KEY = "id"
-IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
-
 
 def table_name(stage: str) -> str:
     return f"{APP_NAME}-{stage}-main"
-
-
-def idempotency_table_name(stage: str) -> str:
-    return f"{APP_NAME}-{stage}-idempotency"
 
 
 def table_attribute_definitions() -> list[dict[str, str]]:
@@ -121,16 +114,6 @@ def stream_arn_placeholder(stage: str) -> str:
     return f"arn:aws:dynamodb:region:account:table/{table_name(stage)}/stream/created-at-deploy"
 
 
-def create_idempotency_table_kwargs(name: str) -> dict[str, Any]:
-    """The Powertools idempotency table: its default key schema (``id``)."""
-    return {
-        "TableName": name,
-        "AttributeDefinitions": [{"AttributeName": IDEMPOTENCY_HASH_KEY, "AttributeType": "S"}],
-        "KeySchema": [{"AttributeName": IDEMPOTENCY_HASH_KEY, "KeyType": "HASH"}],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
-
-
 # --- queues ------------------------------------------------------------------------
 
 
@@ -147,7 +130,12 @@ QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec("jobs", visibility_timeout_seconds=300, max_receive_count=3, batch_size=1),
 )
 
-DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+
+def dlq_retention_seconds() -> int:
+    """How long a dead-letter queue keeps a message: the manifest's "dead_letters" rule."""
+    from chalicelib.retention_rules import window
+
+    return int(window("dead_letters").total_seconds())
 
 
 def queue_spec(logical_name: str) -> QueueSpec:

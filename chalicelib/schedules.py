@@ -31,6 +31,7 @@ def run_reminders() -> dict[str, int]:
 
 def run_stranded_relay() -> dict[str, int]:
     from chalicelib import deps
-    from chalicelib.notify import relay
+    from chalicelib.services import events
+    from chalicelib.services.subscribers import SUBSCRIPTIONS
 
-    return {"relayed": relay.relay_stranded(deps.clock().now())}
+    return {"relayed": events.relay_stranded(deps.clock().now(), SUBSCRIPTIONS)}

@@ -33,9 +33,14 @@ class Settings(BaseModel):
     # Local stack endpoints; unset in AWS, where the SDK's defaults apply.
     dynamodb_endpoint: str | None = None
     aws_endpoint: str | None = None
+    # One DynamoDB client configuration (chalicelib/aws_clients.dynamodb_config): both the
+    # low-level client and PynamoDB's connection use it.
+    dynamodb_connect_timeout_seconds: int = Field(default=2, ge=1, le=30)
+    dynamodb_read_timeout_seconds: int = Field(default=10, ge=1, le=60)
+    dynamodb_max_attempts: int = Field(default=5, ge=1, le=10)
+    dynamodb_max_pool_connections: int = Field(default=50, ge=1, le=200)
     # Resource names are derived from the stage (chalicelib.resources) unless overridden.
     table_name: str | None = None
-    idempotency_table_name: str | None = None
 
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     log_level: str = "INFO"
@@ -82,9 +87,6 @@ class Settings(BaseModel):
 
     def resolved_table_name(self) -> str:
         return self.table_name or resources.table_name(self.stage)
-
-    def resolved_idempotency_table_name(self) -> str:
-        return self.idempotency_table_name or resources.idempotency_table_name(self.stage)
 
     def dummy_secrets(self) -> list[str]:
         """Secret fields still holding the local-only defaults."""

@@ -22,15 +22,14 @@ import argparse
 import json
 import os
 import sys
-import tomllib
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from chalicelib import resources
+from chalicelib import resources, retention_rules
 
 ROOT = Path(__file__).resolve().parents[1]
-RETENTION_FILE = ROOT / "chalicelib" / "privacy" / "manifest" / "_retention.toml"
 
 API_HANDLER = "api_handler"  # Chalice's name for the function behind every route
 API_GATEWAY_STAGE = "api"  # .chalice/config.json api_gateway_stage (a test keeps them equal)
@@ -184,9 +183,7 @@ def load_app_shape(project_dir: Path, stage: str) -> AppShape:
 
 
 def exports_expire_days() -> int:
-    from chalicelib.store import exports
-
-    return exports.KEEP.days
+    return retention_days("export")
 
 
 def unconfigured_functions(shape: AppShape, stage: str, project_dir: Path) -> list[str]:
@@ -197,8 +194,11 @@ def unconfigured_functions(shape: AppShape, stage: str, project_dir: Path) -> li
 
 
 def retention_days(rule: str) -> int:
-    rules = tomllib.loads(RETENTION_FILE.read_text())["rules"]
-    return int(rules[rule]["days"])
+    """A manifest retention window in whole days (S3 lifecycle and log retention take days)."""
+    window = retention_rules.window(rule)
+    if window % timedelta(days=1):
+        raise ValueError(f"retention rule {rule!r} is not a whole number of days: {window}")
+    return window.days
 
 
 # --- building blocks -----------------------------------------------------------------------
@@ -284,7 +284,6 @@ def tables(stage: str) -> Template:
     stream = main.pop("StreamSpecification")
     if stream.get("StreamEnabled"):
         main["StreamSpecification"] = {"StreamViewType": stream["StreamViewType"]}
-    idempotency = resources.create_idempotency_table_kwargs(resources.idempotency_table_name(stage))
     return {
         "MainTable": {
             "Type": "AWS::DynamoDB::Table",
@@ -298,18 +297,6 @@ def tables(stage: str) -> Template:
                 "TimeToLiveSpecification": {"AttributeName": resources.TTL_ATTRIBUTE, "Enabled": True},
             },
         },
-        "IdempotencyTable": {
-            "Type": "AWS::DynamoDB::Table",
-            # Only in-flight and recently completed request records: losing it is harmless.
-            "DeletionPolicy": "Delete",
-            "UpdateReplacePolicy": "Delete",
-            "Properties": {
-                **idempotency,
-                "PointInTimeRecoverySpecification": pitr,
-                "SSESpecification": encrypted,
-                "TimeToLiveSpecification": {"AttributeName": resources.IDEMPOTENCY_TTL_ATTRIBUTE, "Enabled": True},
-            },
-        },
     }
 
 
@@ -321,7 +308,7 @@ def queues(stage: str) -> Template:
             "Type": "AWS::SQS::Queue",
             "Properties": {
                 "QueueName": resources.dlq_name(stage, spec.logical_name),
-                "MessageRetentionPeriod": resources.DLQ_RETENTION_SECONDS,
+                "MessageRetentionPeriod": resources.dlq_retention_seconds(),
                 "KmsMasterKeyId": _ref("AppKey"),
                 "KmsDataKeyReusePeriodSeconds": 300,
                 # Only its own source queue may dead-letter into it.
@@ -753,7 +740,6 @@ def build(stage: str, shape: AppShape) -> Template:
         "Outputs": {
             "AlarmTopicArn": {"Value": _ref("AlarmTopic")},
             "MainTableName": {"Value": _ref("MainTable")},
-            "IdempotencyTableName": {"Value": _ref("IdempotencyTable")},
             "AppKeyArn": {"Value": _arn("AppKey")},
             "SecretName": {"Value": secret_name(stage)},
             **{

@@ -61,7 +61,6 @@ def aws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iter
             suffix = uuid.uuid4().hex[:8]
             monkeypatch.setenv("BOOKING_DYNAMODB_ENDPOINT", endpoint)
             monkeypatch.setenv("BOOKING_TABLE_NAME", f"t-{suffix}-main")
-            monkeypatch.setenv("BOOKING_IDEMPOTENCY_TABLE_NAME", f"t-{suffix}-idem")
         stack.reconfigure()
         stack.create_resources()
         try:

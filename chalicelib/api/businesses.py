@@ -1,7 +1,7 @@
 """Business side: the business (tenant), its staff, venues, services and specialists.
 
 Every route under /v1/businesses/{business_id} checks the caller's role in that business
-first; another tenant's staff get 404 and customers 403 (SEC-5, see security/authz.py).
+first; another tenant's staff get 404 and customers 403 (SEC-5, see services/authz.py).
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ def _view(profile: accounts.Profile) -> schemas.MeResponse:
         telegram_linked=user.telegram_id is not None,
         is_operator=bool(user.is_operator),
         memberships=[schemas.MembershipView(business_id=b, role=r) for b, r in profile.memberships],
-        created_at=user.created_at,
+        created_at=user.created_at.isoformat(timespec="seconds"),  # stored instants decode as UTC
     )
 
 

@@ -71,7 +71,8 @@ def put_notification_preferences(ctx: RequestContext, body: schemas.PreferencesP
 )
 def register_device(ctx: RequestContext, body: schemas.DeviceIn) -> schemas.DeviceView:
     device = notifications.register_device(ctx.principal.user_id, body.platform, body.token, deps.clock().now())
-    return schemas.DeviceView(device_id=device.device_id, platform=body.platform, registered_at=device.registered_at)
+    registered = (device.registered_at or deps.clock().now()).isoformat(timespec="seconds")
+    return schemas.DeviceView(device_id=device.device_id, platform=body.platform, registered_at=registered)
 
 
 @endpoint(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint
@@ -23,14 +24,14 @@ from chalicelib.lazy import lazy_import
 if TYPE_CHECKING:
     from chalicelib.privacy import consents, erasure, exports, requests
     from chalicelib.schemas import privacy as schemas
-    from chalicelib.security import authz
+    from chalicelib.services import authz
     from chalicelib.store.privacy_requests import RequestView
 else:  # loaded on first use: the store, the SDK and pydantic models stay out of cold start
     consents = lazy_import("chalicelib.privacy.consents")
     erasure = lazy_import("chalicelib.privacy.erasure")
     exports = lazy_import("chalicelib.privacy.exports")
     requests = lazy_import("chalicelib.privacy.requests")
-    authz = lazy_import("chalicelib.security.authz")
+    authz = lazy_import("chalicelib.services.authz")
     schemas = lazy_import("chalicelib.schemas.privacy")
 
 blueprint = Blueprint(__name__)
@@ -163,10 +164,14 @@ def _request_out(view: RequestView) -> schemas.PrivacyRequestOut:
         request_id=view.request_id,
         kind=view.kind,
         status=view.status,
-        received_at=view.received_at,
-        due_at=view.due_at,
-        completed_at=view.completed_at,
+        received_at=_utc_text(view.received_at),
+        due_at=_utc_text(view.due_at),
+        completed_at=_utc_text(view.completed_at) if view.completed_at else None,
     )
+
+
+def _utc_text(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="seconds")
 
 
 @endpoint(

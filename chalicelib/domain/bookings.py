@@ -11,12 +11,28 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from chalicelib import errors
 
 NOTES_MAX_CHARS = 500  # DATA-3: notes to the venue are length-limited free text
 IDEMPOTENCY_KEY_MAX_CHARS = 255
-IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+# IDEMPOTENCY_WINDOW: a retry with the same key within it returns the same booking, and the
+# record is kept exactly that long: the manifest's "idempotency" retention rule (24 hours).
+# Read on first use, so importing the domain (app.py does) parses no TOML.
+if TYPE_CHECKING:
+    IDEMPOTENCY_WINDOW: timedelta
+else:
+
+    def __getattr__(name: str) -> timedelta:
+        if name == "IDEMPOTENCY_WINDOW":
+            from chalicelib.retention_rules import window
+
+            globals()[name] = value = window("idempotency")
+            return value
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 Interval = tuple[datetime, datetime]
 
@@ -50,11 +66,6 @@ class SlotBusy(errors.Conflict):
 
     slug = "slot-contended"
     title = "The calendar changed while booking; try again"
-
-
-class NotBookable(errors.Conflict):
-    slug = "not-bookable"
-    title = "The time is not a bookable start"
 
 
 class InvalidTransition(errors.Conflict):

@@ -1,8 +1,8 @@
 """Domain events become notification messages: the producer API other areas call.
 
-Booking changes do not call SQS themselves: the bookings service adds ``outbox_entry(...)``
-to the change's transaction, and the outbox relay (chalicelib/notify/relay.py) calls
-``publish`` once the table stream shows the entry. ``publish`` sends one SQS message;
+Booking changes do not call SQS themselves: the bookings service records a domain event in
+the change's transaction (chalicelib/services/events.py), and the event relay runs the
+notification subscriber (services/subscribers.py), which calls ``publish``. ``publish`` sends one SQS message;
 creation and rescheduling also write the booking's reminder items (one BatchWriteItem),
 which the reminder schedule picks up when they are due (chalicelib/schedules.py).
 Notification ids are derived from the event, so a relay that runs twice sends a duplicate
@@ -97,6 +97,7 @@ BOOKING_CREATED = "booking.created"
 BOOKING_CONFIRMED = "booking.confirmed"
 BOOKING_CANCELLED = "booking.cancelled"
 BOOKING_RESCHEDULED = "booking.rescheduled"
+BOOKING_KINDS = frozenset({BOOKING_CREATED, BOOKING_CONFIRMED, BOOKING_CANCELLED, BOOKING_RESCHEDULED})
 
 
 def outbox_event_id(kind: str, event: BookingEvent) -> str:
@@ -107,24 +108,18 @@ def outbox_event_id(kind: str, event: BookingEvent) -> str:
     raise ValueError(f"not an outbox kind: {kind}")
 
 
-def outbox_entry(kind: str, event: BookingEvent, now: datetime) -> dict[str, Any]:
-    """The TransactWriteItems entry that records this event with the booking change."""
-    from chalicelib.store import outbox
-
-    return outbox.put_operation(outbox_event_id(kind, event), kind, event.to_payload(), now)
-
-
 # Created and rescheduled plan the booking's reminders. A cancelled or moved booking's
 # pending reminders need no clean-up: the schedule re-reads the booking before sending.
 PLANS_REMINDERS = frozenset({BOOKING_CREATED, BOOKING_RESCHEDULED})
 
 
-def publish(kind: str, event: BookingEvent, *, recorded_at: datetime) -> None:
-    """What the relay does with an outbox event: one SQS message (id ``outbox_event_id``),
-    plus one BatchWriteItem of reminders for created/rescheduled (``event.start`` is the new
-    start). ``recorded_at`` (the commit time) decides which reminders are still ahead, as it
-    did when this ran inside the request."""
-    producer.enqueue(_booking_message(event, kind, outbox_event_id(kind, event)))  # refuses other kinds
+def publish(kind: str, event: BookingEvent, *, recorded_at: datetime, notification_id: str | None = None) -> None:
+    """What the notification subscriber does with a booking event: one SQS message (id: the
+    domain event's id, ``outbox_event_id``), plus one BatchWriteItem of reminders for
+    created/rescheduled (``event.start`` is the new start). ``recorded_at`` (the commit time)
+    decides which reminders are still ahead, as it did when this ran inside the request."""
+    message_id = notification_id or outbox_event_id(kind, event)  # refuses other kinds
+    producer.enqueue(_booking_message(event, kind, message_id))
     if kind in PLANS_REMINDERS:
         _schedule_reminders(event, recorded_at)
 
@@ -155,22 +150,6 @@ def reminder_message(
         user_id=customer_user_id,
         partner_id=business_id,
         params=params,
-    )
-
-
-def review_request(
-    *, booking_id: str, business_id: str, customer_user_id: str, venue_name: str, service_name: str
-) -> None:
-    """Ask a verified customer (a completed booking) for a review (REV-1)."""
-    producer.enqueue(
-        NotificationMessage(
-            notification_id=f"{booking_id}:review",
-            kind="review.request",
-            category=Category.BOOKING_UPDATES,
-            user_id=customer_user_id,
-            partner_id=business_id,
-            params={"booking_id": booking_id, "venue_name": venue_name, "service_name": service_name},
-        )
     )
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from chalicelib import queues
 from chalicelib.aws_clients import client
-from chalicelib.notify import queues
 from chalicelib.notify.messages import NotificationMessage
 
 SQS_BATCH_LIMIT = 10

@@ -40,7 +40,7 @@ def send_due_reminders(now: datetime) -> ReminderRun:
         if (
             booking is None
             or booking.status not in LIVE_STATUSES
-            or booking.start.replace(microsecond=0) != reminder.booking_start
+            or booking.start.replace(microsecond=0) != reminder.booking_start.replace(microsecond=0)
             or booking.start <= now
         ):
             skipped += 1  # cancelled, moved, gone or already begun: never remind

@@ -11,7 +11,7 @@ checks the chain.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from chalicelib.observability import redact_text
 from chalicelib.privacy.audit_chain import chain_hash
@@ -21,9 +21,9 @@ PLATFORM = "platform"  # the tenant for account-level changes (no business invol
 
 
 def _retention_deadline(at: datetime) -> datetime:
-    from chalicelib.privacy.manifest import load
+    from chalicelib.privacy.manifest import window
 
-    return at + timedelta(days=load().rule("audit").days)
+    return at + window("audit")
 
 
 def record(

@@ -17,16 +17,15 @@ after a point-in-time restore. ``apply_erasure`` is idempotent, so replaying is 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from chalicelib.aws_clients import client
 from chalicelib.privacy import audit, requests, subjects
 from chalicelib.privacy.manifest import Manifest, load
+from chalicelib.store import objects
 from chalicelib.store import retention as retention_store
 from chalicelib.store import subjects as subject_store
-from chalicelib.store.subjects import RawItem
+from chalicelib.store.items import StoredItem
 
 ERASURE_LOG_BUCKET = "documents"  # logical name (chalicelib.resources.BUCKETS)
 ERASURE_LOG_PREFIX = "erasure-log/"
@@ -48,35 +47,19 @@ class ErasureResult:
     scheduled: int
 
 
-def _bucket(logical: str) -> str:
-    from chalicelib import resources
-    from chalicelib.settings import get_settings
-
-    return resources.bucket_name(get_settings().stage, logical)
-
-
 def log_erasure(user_id: str, deleted_at: datetime, request_id: str) -> None:
     """Append to the erasure log: pseudonymous id and time only (one PutObject)."""
     key = f"{ERASURE_LOG_PREFIX}{deleted_at.date().isoformat()}/{user_id}.json"
     body = {"user_id": user_id, "deleted_at": deleted_at.isoformat(), "request_id": request_id}
-    client("s3").put_object(
-        Bucket=_bucket(ERASURE_LOG_BUCKET),
-        Key=key,
-        Body=json.dumps(body).encode(),
-        ServerSideEncryption="aws:kms",
-    )
+    objects.put_json(ERASURE_LOG_BUCKET, key, body)
 
 
 def logged_erasures() -> list[tuple[str, datetime]]:
     """Every (user id, deleted at) in the erasure log, oldest first."""
-    s3 = client("s3")
     found: list[tuple[str, datetime]] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(
-        Bucket=_bucket(ERASURE_LOG_BUCKET), Prefix=ERASURE_LOG_PREFIX
-    ):
-        for entry in page.get("Contents", []):
-            body = json.loads(s3.get_object(Bucket=_bucket(ERASURE_LOG_BUCKET), Key=entry["Key"])["Body"].read())
-            found.append((body["user_id"], datetime.fromisoformat(body["deleted_at"])))
+    for key in objects.keys_under(ERASURE_LOG_BUCKET, ERASURE_LOG_PREFIX):
+        body = objects.read_json(ERASURE_LOG_BUCKET, key)
+        found.append((body["user_id"], datetime.fromisoformat(body["deleted_at"])))
     return sorted(found, key=lambda pair: pair[1])
 
 
@@ -84,26 +67,21 @@ def _rule(entity: str, manifest: Manifest) -> str:
     return manifest.entities[entity].retention if entity in manifest.entities else "entity"
 
 
-def _created(item: RawItem, fallback: datetime) -> datetime:
+def _created(item: StoredItem, fallback: datetime) -> datetime:
     for name in ("created_at", "received_at", "at"):
-        text = item.get(name, {}).get("S")
-        if text:
+        value = item.values.get(name)
+        if isinstance(value, str) and value:
             try:
-                parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+                value = datetime.fromisoformat(value.replace("Z", "+00:00"))
             except ValueError:
                 continue
-            if parsed.tzinfo is not None:
-                return parsed
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return value
     return fallback
 
 
 def _delete_exports(user_id: str) -> None:
-    s3 = client("s3")
-    bucket = _bucket(EXPORTS_BUCKET)
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"exports/{user_id}/"):
-        keys = [{"Key": entry["Key"]} for entry in page.get("Contents", [])]
-        if keys:
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+    objects.delete_under(EXPORTS_BUCKET, f"exports/{user_id}/")
 
 
 def apply_erasure(
@@ -116,7 +94,7 @@ def apply_erasure(
     manifest = manifest or load()
     items = subjects.items_of(user_id)
     profile_pk, profile_sk = subjects.profile_key(user_id)
-    profile = next((i for i in items if (i["pk"]["S"], i["sk"]["S"]) == (profile_pk, profile_sk)), None)
+    profile = next((i for i in items if i.key == (profile_pk, profile_sk)), None)
 
     subjects.revoke_all_sessions(user_id, now)
     to_delete: list[tuple[str, str]] = []
@@ -124,11 +102,11 @@ def apply_erasure(
         to_delete += subjects.contact_claim_keys(profile)
         subject_store.deactivate_user(profile_pk, profile_sk, now, subjects.CLOSED_PROFILE_DROPS)
 
-    window = timedelta(days=manifest.rule("account_after_deletion").days)
+    window = manifest.rule("account_after_deletion").window
     keep_contact_until = deleted_at
     scheduled = 0
     for item in items:
-        pk, sk, entity = item["pk"]["S"], item["sk"]["S"], item.get("entity", {}).get("S", "")
+        pk, sk, entity = item.pk, item.sk, item.entity
         rule = _rule(entity, manifest)
         if (pk, sk) == (profile_pk, profile_sk):
             continue
@@ -139,10 +117,10 @@ def apply_erasure(
             retention_store.stamp_expiry(pk, sk, due, ttl_backstop=False)
             scheduled += 1
         elif rule in KEPT_RULES:
-            days = timedelta(days=manifest.rule(rule).days)
-            trigger = deleted_at if manifest.rule(rule).trigger == "account_deactivated" else _created(item, deleted_at)
+            kept = manifest.rule(rule)
+            trigger = deleted_at if kept.trigger == "account_deactivated" else _created(item, deleted_at)
             subject_store.remove_attributes(pk, sk, MINIMISE.get(entity, ()))
-            retention_store.stamp_expiry(pk, sk, trigger + days)
+            retention_store.stamp_expiry(pk, sk, trigger + kept.window)
             scheduled += 1
         else:
             to_delete.append((pk, sk))
@@ -171,7 +149,7 @@ def erase_account(user_id: str, now: datetime) -> ErasureResult:
     return ErasureResult(
         request_id=request.request_id,
         deactivated_at=now,
-        removal_deadline=now + timedelta(days=load().rule("account_after_deletion").days),
+        removal_deadline=now + load().rule("account_after_deletion").window,
         deleted_now=deleted,
         scheduled=scheduled,
     )

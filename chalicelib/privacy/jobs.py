@@ -1,5 +1,9 @@
 """The "jobs" queue: background work of the privacy engine (big exports).
 
+chalicelib/privacy/exports.py queues an export here; the worker builds it with
+chalicelib/privacy/export_document.py (which both share), so this module never imports
+exports.py and exports.py imports this one only to enqueue.
+
 One consumer for the queue, dispatching on the message's ``type``. batch_size is 1 (see
 chalicelib.resources), so a failing job fails alone and SQS retries it, then moves it to
 the DLQ. Jobs are idempotent: a retried export rebuilds the same S3 object.
@@ -8,6 +12,7 @@ the DLQ. Jobs are idempotent: a retried export rebuilds the same S3 object.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from chalice.app import Chalice, SQSEvent
@@ -18,19 +23,30 @@ JOBS = "jobs"
 
 
 def enqueue(message: dict[str, str]) -> None:
+    from chalicelib import queues
     from chalicelib.aws_clients import client
-    from chalicelib.notify import queues
 
     client("sqs").send_message(QueueUrl=queues.queue_url(JOBS), MessageBody=json.dumps(message))
 
 
+def run_export_job(user_id: str, export_id: str, now: datetime) -> None:
+    """Worker: build the export into S3 and mark it ready (idempotent: rebuilds the same key)."""
+    from chalicelib.privacy import export_document
+    from chalicelib.store import exports as store
+    from chalicelib.store import objects
+
+    document = export_document.build(user_id, now)
+    key = export_document.object_key(user_id, export_id)
+    objects.put_json(export_document.EXPORTS_BUCKET, key, document, sort_keys=True, content_type="application/json")
+    store.mark_ready(user_id, export_id, key, now)
+
+
 def handle(message: dict[str, Any]) -> None:
     from chalicelib import deps
-    from chalicelib.privacy import exports
 
     kind = message.get("type")
     if kind == "export":
-        exports.run_export_job(str(message["user_id"]), str(message["export_id"]), deps.clock().now())
+        run_export_job(str(message["user_id"]), str(message["export_id"]), deps.clock().now())
     else:
         raise ValueError(f"unknown job type {kind!r}")
 

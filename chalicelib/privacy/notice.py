@@ -10,7 +10,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from chalicelib.privacy.manifest import Manifest, load
+from chalicelib.privacy.manifest import Manifest, RetentionRule, load
 
 NOTICE_PATH = Path(__file__).resolve().parents[2] / "docs" / "privacy-notice.md"
 
@@ -23,23 +23,35 @@ _BASIS = {
 _TRIGGER = {
     "item": "for as long as the record it belongs to",
     "created": "after it is created",
+    "updated": "after it last changes",
+    "expired": "after it expires",
+    "due": "after its removal deadline",
+    "covered_day": "after the day it covers",
     "account_deleted": "after you delete your account",
     "account_deactivated": "after your account is deactivated",
     "request_closed": "after the request is closed",
+    "booking_started": "after the booking starts",
     "booking_ended": "after the booking ends",
 }
 
 
-def _window(days: int, trigger: str) -> str:
-    if trigger == "item":
-        return _TRIGGER[trigger]
-    if days % 365 == 0 or days in (1826, 1827):
-        span = f"{round(days / 365.25)} years"
+def _plural(count: int, unit: str) -> str:
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
+def _window(rule: RetentionRule) -> str:
+    if rule.trigger == "item":
+        return _TRIGGER[rule.trigger]
+    days = rule.days
+    if rule.hours:
+        span = _plural(rule.hours, "hour")
+    elif days % 365 == 0 or days in (1826, 1827):
+        span = _plural(round(days / 365.25), "year")
     elif days % 30 == 0 and days >= 60:
         span = f"{days // 30} months"
     else:
-        span = f"{days} days"
-    return f"up to {span} {_TRIGGER.get(trigger, trigger)}"
+        span = _plural(days, "day")
+    return f"up to {span} {_TRIGGER.get(rule.trigger, rule.trigger)}"
 
 
 def render(manifest: Manifest) -> str:
@@ -72,7 +84,7 @@ def render(manifest: Manifest) -> str:
                     attr.purpose,
                     _BASIS.get(attr.legal_basis, attr.legal_basis),
                     ", ".join(attr.recipients) or "nobody else",
-                    _window(rule.days, rule.trigger),
+                    _window(rule),
                 )
             )
     for category in sorted(by_category):
@@ -86,7 +98,7 @@ def render(manifest: Manifest) -> str:
         lines.append("")
     lines += ["## How long we keep it", "", "| rule | kept | promise |", "|---|---|---|"]
     for rule in sorted(manifest.rules.values(), key=lambda r: r.name):
-        lines.append(f"| {rule.description} | {_window(rule.days, rule.trigger)} | {', '.join(rule.promises) or '-'} |")
+        lines.append(f"| {rule.description} | {_window(rule)} | {', '.join(rule.promises) or '-'} |")
     lines += [
         "",
         "## Your rights",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.store import subjects as store
-from chalicelib.store.subjects import RawItem
+from chalicelib.store.items import StoredItem
 
 # Profile attributes dropped at once when an account is closed; name and phone stay (at
 # most 30 days) only so businesses can reach the customer about bookings still active (RET-2).
@@ -31,7 +31,7 @@ def registration_record(user_id: str) -> tuple[str, str] | None:
     record = users.get_registration(user_id)
     if record is None:
         return None
-    return record.terms_version, record.accepted_at
+    return record.terms_version, record.accepted_at.isoformat(timespec="seconds")  # decoded as UTC
 
 
 def profile_key(user_id: str) -> tuple[str, str]:
@@ -40,14 +40,14 @@ def profile_key(user_id: str) -> tuple[str, str]:
     return users.user_pk(user_id), users.PROFILE
 
 
-def contact_claim_keys(profile: RawItem) -> list[tuple[str, str]]:
+def contact_claim_keys(profile: StoredItem) -> list[tuple[str, str]]:
     """The uniqueness/lookup items (keyed hashes) that point at this profile's contacts."""
     from chalicelib.store import users
 
     keys = []
     for kind, attribute in (("phone", "phone"), ("email", "email"), ("telegram", "telegram_id")):
         for name in (attribute, f"pending_{attribute}"):
-            value = profile.get(name, {}).get("S")
+            value = profile.text(name)
             if value:
                 keys.append((users.claim_key(kind, value), users.CLAIM))
     return keys
@@ -65,14 +65,11 @@ def revoke_all_sessions(user_id: str, at: datetime) -> int:
     return revoked
 
 
-def items_of(user_id: str) -> list[RawItem]:
+def items_of(user_id: str) -> list[StoredItem]:
     return store.items_of(user_id)
 
 
-def is_active_booking(item: RawItem, at: datetime) -> bool:
+def is_active_booking(item: StoredItem, at: datetime) -> bool:
     """A booking still to happen (pending or confirmed, ending after ``at``)."""
-    from chalicelib.store import bookings
-
-    status = item.get("status", {}).get("S", "")
-    end = item.get("end_at", {}).get("S")
-    return status in ("pending", "confirmed") and end is not None and bookings.parse_iso(end) > at
+    end = item.values.get("end_at")  # decoded by the booking model: a datetime
+    return item.text("status") in ("pending", "confirmed") and isinstance(end, datetime) and end > at

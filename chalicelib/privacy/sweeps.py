@@ -27,16 +27,17 @@ from chalicelib.observability import logger
 if TYPE_CHECKING:
     from chalicelib.privacy import manifest as manifests
     from chalicelib.privacy.manifest import Manifest
+    from chalicelib.store import items
     from chalicelib.store import retention as store
-    from chalicelib.store.table import TableItem
+    from chalicelib.store.items import StoredItem
 else:  # loaded when a sweep runs: registering the schedule must not load the store
     manifests = lazy_import("chalicelib.privacy.manifest")
     store = lazy_import("chalicelib.store.retention")
+    items = lazy_import("chalicelib.store.items")
 
 SWEEP_NAME = "expiry"
 # With no cursor yet (first run), look back this far for items already past due.
 FIRST_RUN_LOOKBACK_DAYS = 60
-ANONYMISED = "[erased]"
 
 
 @dataclass
@@ -54,72 +55,47 @@ class SweepReport:
         return self.removed + self.anonymised + self.archived
 
 
-def _model_for(entity: str) -> type[TableItem] | None:
-    from chalicelib.store.table import TableItem
-
-    discriminators: dict[str, type[TableItem]] = TableItem._attributes["entity"]._discriminator_map  # type: ignore[attr-defined]
-    return discriminators.get(entity)
-
-
-def _blank(attribute: Any) -> dict[str, Any]:
-    """A neutral value for a required attribute, of its DynamoDB type."""
-    kind = attribute.attr_type
-    if kind == "N":
-        return {"N": "0"}
-    if kind == "BOOL":
-        return {"BOOL": False}
-    if kind == "M":
-        return {"M": {}}
-    if kind == "L":
-        return {"L": []}
-    return {"S": ANONYMISED}
-
-
-def anonymisation_plan(entity: str, item: dict[str, Any], manifest: Manifest) -> tuple[list[str], dict[str, Any]]:
+def anonymisation_plan(entity: str, item: StoredItem, manifest: Manifest) -> tuple[list[str], dict[str, Any]]:
     """Which attributes to remove and which to blank, from the manifest's personal flags.
 
-    Index keys that embed a personal value (e.g. ``USER#<id>`` of the customer) are
-    removed too, so the anonymised item drops out of that person's index.
+    Required attributes of the entity's model are blanked (a neutral value of their type,
+    ``items.blank_for``); the others are removed. Index keys that embed a personal value
+    (e.g. ``USER#<id>`` of the customer) are removed too, so the anonymised item drops out
+    of that person's index.
     """
-    model = _model_for(entity)
     personal = manifest.entity(entity).anonymise_attributes if entity in manifest.entities else []
-    attributes = model.get_attributes() if model else {}
     remove: list[str] = []
     blank: dict[str, Any] = {}
     personal_values = set()
     for name in personal:
-        if name not in item:
+        if name not in item.values:
             continue
-        value = item[name]
-        if value.get("S"):
-            personal_values.add(value["S"])
-        attribute = attributes.get(name)
-        if attribute is not None and not attribute.null:
-            blank[name] = _blank(attribute)
+        if item.text(name):
+            personal_values.add(item.text(name))
+        neutral = items.blank_for(entity, name)
+        if neutral is not None:
+            blank[name] = neutral
         else:
             remove.append(name)
     for key in ("gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"):
-        text = item.get(key, {}).get("S", "")
+        text = item.text(key)
         if text and any(value in text for value in personal_values):
             remove += [key, key[:-2] + ("sk" if key.endswith("pk") else "pk")]
     return sorted(set(remove)), blank
 
 
-def _passive_location(item: dict[str, Any]) -> tuple[str, str]:
-    from chalicelib import resources
-    from chalicelib.settings import get_settings
-
-    bucket = resources.bucket_name(get_settings().stage, "documents")
-    return bucket, f"passive/{item['entity']['S']}/{item['pk']['S']}/{item['sk']['S']}.json"
+def _passive_location(item: StoredItem) -> tuple[str, str]:
+    """(logical bucket, object key) of an archived item."""
+    return "documents", f"passive/{item.entity}/{item.pk}/{item.sk}.json"
 
 
-def handle(item: dict[str, Any], manifest: Manifest, report: SweepReport) -> bool:
+def handle(item: StoredItem, manifest: Manifest, report: SweepReport) -> bool:
     """Apply the item's retention action; False if it was not (yet) possible."""
-    entity = item.get("entity", {}).get("S", "")
+    entity = item.entity
     if entity == "AuditRecord":
         from chalicelib.store import audit
 
-        done = audit.remove_expired(item["tenant"]["S"], int(item["seq"]["N"]), item["hash"]["S"])
+        done = audit.remove_expired(item.text("tenant"), int(item.values["seq"]), item.text("hash"))
         report.removed += int(done)
         return done
     action = manifest.rule_for(entity).action if entity in manifest.entities else "delete"

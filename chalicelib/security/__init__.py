@@ -1,1 +1,1 @@
-"""Security primitives: passwords, OTP codes, JWT, Telegram initData, lookup hashes, authn/authz."""
+"""Security primitives: passwords, OTP codes, JWT, Telegram initData, lookup hashes, contact normalisation."""

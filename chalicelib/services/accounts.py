@@ -232,6 +232,6 @@ def confirm_contact_change(user_id: str, kind: str, code: str, now: datetime) ->
 
 
 def grant_operator(user_id: str, granted_by: str, now: datetime) -> None:
-    """Operators are designated only here, by the bootstrap command (chalicelib/security/operators.py)."""
+    """Operators are designated only here, by the bootstrap command (chalicelib/cli/operators.py)."""
     user_store.set_operator(user_id, True, now)
     _record(granted_by, "account.operator_granted", user_id, now)

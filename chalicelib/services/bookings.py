@@ -5,8 +5,9 @@ account at view time: never stored on the booking, so corrections and erasure sh
 
 Every write is one conditional transaction in the store (no read-then-write races: the
 store conditions on the versions these functions read). A change the customer is told about
-puts its notification (NOTE-1) in that same transaction as an outbox event, which the
-outbox relay publishes; after the commit, one audit record (SEC-6, pseudonymous ids only).
+records a domain event in that same transaction (services/events.py); its subscribers (the
+notification, NOTE-1) run after the commit. After the commit, one audit record (SEC-6,
+pseudonymous ids only).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from chalicelib.domain.bookings import (
     Booking,
     BookingStatus,
     CustomerCard,
+    DiscountCode,
     DiscountUnavailable,
     IdempotencyKeyReused,
     Interval,
@@ -48,6 +50,7 @@ from chalicelib.domain.bookings import (
 from chalicelib.domain.catalog import Service, Specialist, Venue
 from chalicelib.domain.identity import Principal, Role
 from chalicelib.store import bookings as store
+from chalicelib.store import codec, db
 
 # Optimistic concurrency: a writer that lost a race re-reads and re-checks. Each failed
 # attempt means another writer committed, so a handful suffices under real contention.
@@ -70,7 +73,7 @@ class NewBooking:
             {
                 "venue_id": self.venue_id,
                 "service_id": self.service_id,
-                "start": store.iso(self.start),
+                "start": codec.encode(self.start),
                 "specialist_id": self.specialist_id,
                 "notes": self.notes,
                 "discount_code": normalise_code(self.discount_code) if self.discount_code else None,
@@ -142,12 +145,12 @@ def create_booking(principal: Principal, request: NewBooking, idempotency_key: s
     fingerprint = request.fingerprint()
 
     for attempt in range(MAX_ATTEMPTS):
-        locks, discount_item = store.read_locks_and_discount(
+        locks, discount = store.read_locks_and_discount(
             venue.business_id, {spec.specialist_id: days for spec in candidates}, code
         )
         discount_minor = 0
         if code is not None:
-            discount_minor = _discount(discount_item, service, now)
+            discount_minor = _discount(discount, service, now)
         try:
             chosen = _choose(venue, service, candidates, locks, days, start, now, requested=request.specialist_id)
         except SlotTaken:
@@ -189,7 +192,7 @@ def create_booking(principal: Principal, request: NewBooking, idempotency_key: s
                 [locks[(chosen.specialist_id, day)] for day in days],
                 now=now,
                 idempotency=(principal.user_id, idempotency_key, fingerprint) if idempotency_key else None,
-                outbox=_outbox_entry("booking.created", booking, venue, now),
+                tx=_with_event("booking.created", booking, venue, now),
             )
         except store.LockConflict:
             _back_off(attempt)
@@ -245,12 +248,10 @@ def _candidates(service: Service, specialists: Sequence[Specialist], requested: 
     return chosen
 
 
-def _discount(item: Mapping[str, Any] | None, service: Service, now: datetime) -> int:
-    from chalicelib.store.discounts import discount_from_item
-
-    if item is None:
+def _discount(code: DiscountCode | None, service: Service, now: datetime) -> int:
+    if code is None:
         raise errors.InvalidInput([errors.FieldError("discount_code", "unknown discount code")])
-    return discount_amount(discount_from_item(item), service.price_minor, service.currency, now)
+    return discount_amount(code, service.price_minor, service.currency, now)
 
 
 def _busy(
@@ -328,7 +329,7 @@ def get_booking(principal: Principal, booking_id: str, now: datetime) -> Booking
 
 
 def _require_staff_or_not_found(principal: Principal, business_id: str) -> None:
-    from chalicelib.security import authz
+    from chalicelib.services import authz
 
     try:
         authz.require_staff(principal, business_id, STAFF_ROLES)
@@ -338,7 +339,7 @@ def _require_staff_or_not_found(principal: Principal, business_id: str) -> None:
 
 def get_business_booking(principal: Principal, business_id: str, booking_id: str, now: datetime) -> StaffView:
     """Calls: GetItem membership + GetItem booking + audit (read) + GetItem customer card."""
-    from chalicelib.security import authz
+    from chalicelib.services import authz
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
     booking = _business_booking(business_id, booking_id)
@@ -385,7 +386,7 @@ def change_as_business(
     Calls: GetItem membership + GetItem booking + TransactWriteItems + PutItem audit
     + GetItem customer card (after the commit). Confirm and cancel put their notification
     in the transaction (outbox)."""
-    from chalicelib.security import authz
+    from chalicelib.services import authz
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
     booking = _business_booking(business_id, booking_id)
@@ -396,9 +397,9 @@ def _apply(
     principal: Principal, booking: Booking, target: BookingStatus, actor: Actor, notice: timedelta, now: datetime
 ) -> Booking:
     updated = transition(booking, target, actor, now, notice)
-    outbox = _outbox_entry(f"booking.{target.value}", updated, None, now) if target in _NOTIFIED_STATUSES else None
+    tx = _with_event(f"booking.{target.value}", updated, None, now) if target in _NOTIFIED_STATUSES else None
     try:
-        store.change_status(booking, updated, now=now, return_discount=target is BookingStatus.CANCELLED, outbox=outbox)
+        store.change_status(booking, updated, now=now, return_discount=target is BookingStatus.CANCELLED, tx=tx)
     except store.BookingChanged:
         raise errors.Conflict("The booking changed meanwhile; read it again") from None
     except store.LockConflict:
@@ -422,7 +423,7 @@ def reschedule_as_business(
 ) -> StaffView:
     """Calls: GetItem membership + GetItem booking + as ``_reschedule`` + GetItem customer card
     (after the commit)."""
-    from chalicelib.security import authz
+    from chalicelib.services import authz
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
     booking = _business_booking(business_id, booking_id)
@@ -465,7 +466,7 @@ def _reschedule(principal: Principal, booking: Booking, new_start: datetime, act
                 updated,
                 [locks[(specialist.specialist_id, day)] for day in days],
                 now=now,
-                outbox=_outbox_entry("booking.rescheduled", updated, venue, now),
+                tx=_with_event("booking.rescheduled", updated, venue, now),
             )
         except store.LockConflict:
             _back_off(attempt)
@@ -508,7 +509,7 @@ def list_for_business(
     GSI2, specialist: GSI3) over the venue's local day (or from now on); when the page is
     not empty, audit + one BatchGetItem of the page's distinct customers' cards (a page
     holds at most 100 bookings, so one call; more only for UnprocessedKeys)."""
-    from chalicelib.security import authz
+    from chalicelib.services import authz
     from chalicelib.store import catalog, users
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
@@ -556,11 +557,11 @@ def _audit(
         "status": booking.status.value,
         "venue_id": booking.venue_id,
         "specialist_id": booking.specialist_id,
-        "start": store.iso(booking.start),
+        "start": codec.encode(booking.start),
         "customer": booking.customer_user_id,
     }
     if previous_start is not None:
-        summary["previous_start"] = store.iso(previous_start)
+        summary["previous_start"] = codec.encode(previous_start)
     audit.record(
         tenant=booking.business_id,
         actor=principal.user_id,
@@ -590,9 +591,13 @@ def booking_event(booking: Booking, venue: Venue | None) -> Any:
     )
 
 
-def _outbox_entry(kind: str, booking: Booking, venue: Venue | None, now: datetime) -> dict[str, Any]:
-    """The notification, recorded in the change's own transaction (no SQS call here): it
-    exists exactly when the change committed, and the outbox relay publishes it."""
-    from chalicelib.notify import events
+def _with_event(kind: str, booking: Booking, venue: Venue | None, now: datetime) -> db.Transaction:
+    """A transaction holding the change's domain event (no SQS call here): the event exists
+    exactly when the change committed, and its subscribers run after (services/events.py)."""
+    from chalicelib.notify.events import outbox_event_id
+    from chalicelib.services import events
 
-    return events.outbox_entry(kind, booking_event(booking, venue), now)
+    payload = booking_event(booking, venue)
+    tx = db.Transaction()
+    events.record(tx, events.DomainEvent(kind, outbox_event_id(kind, payload), payload.to_payload()), now)
+    return tx

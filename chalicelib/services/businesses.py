@@ -21,9 +21,9 @@ from chalicelib.domain.changes import UNSET, Unset, sent
 from chalicelib.domain.identity import Principal, Role
 from chalicelib.errors import FieldError
 from chalicelib.privacy import audit
-from chalicelib.security.authz import ANY_STAFF, MANAGERS, OWNERS, require_staff
+from chalicelib.services.authz import ANY_STAFF, MANAGERS, OWNERS, require_staff
 from chalicelib.store import catalog as store
-from chalicelib.store import memberships
+from chalicelib.store import db, memberships
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def create_business(principal: Principal, form: NewBusiness, now: datetime) -> t
         payment_details=form.payment_details,
     )
 
-    def owner_membership(tx: Any) -> None:
+    def owner_membership(tx: db.Transaction) -> None:
         memberships.add_membership_in(tx, business.business_id, principal.user_id, Role.OWNER, now)
 
     created = store.create_business(business, now, extra=owner_membership)
@@ -134,7 +134,7 @@ def add_staff(principal: Principal, business_id: str, invite: NewStaffMember, no
         at=now,
         summary={"role": role.value},
     )
-    return StaffEntry(user_id=user_id, role=role, since=membership.created_at)
+    return StaffEntry(user_id=user_id, role=role, since=memberships.since(membership))
 
 
 def _resolve_account(invite: NewStaffMember) -> str:
@@ -160,7 +160,7 @@ def list_staff(
 ) -> tuple[list[StaffEntry], dict[str, Any] | None]:
     require_staff(principal, business_id, MANAGERS)
     items, last_key = store.list_staff(business_id, limit, after)
-    return [StaffEntry(user_id=m.user_id, role=Role(m.role), since=m.created_at) for m in items], last_key
+    return [StaffEntry(user_id=m.user_id, role=Role(m.role), since=memberships.since(m)) for m in items], last_key
 
 
 def change_staff_role(principal: Principal, business_id: str, user_id: str, role: Role, now: datetime) -> StaffEntry:
@@ -181,7 +181,7 @@ def change_staff_role(principal: Principal, business_id: str, user_id: str, role
         at=now,
         summary={"from": old_role.value, "to": role.value},
     )
-    return StaffEntry(user_id=user_id, role=role, since=item.created_at)
+    return StaffEntry(user_id=user_id, role=role, since=memberships.since(item))
 
 
 def remove_staff(principal: Principal, business_id: str, user_id: str, now: datetime) -> None:

@@ -29,7 +29,7 @@ from chalicelib.domain.changes import UNSET, Unset, sent
 from chalicelib.domain.identity import Principal, Role
 from chalicelib.errors import FieldError
 from chalicelib.privacy import audit
-from chalicelib.security.authz import ANY_STAFF, MANAGERS, require_staff
+from chalicelib.services.authz import ANY_STAFF, MANAGERS, require_staff
 from chalicelib.store import catalog as store
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -26,7 +26,7 @@ def create(
     now: datetime,
 ) -> DiscountCode:
     """Calls: GetItem membership + conditional PutItem + PutItem audit."""
-    from chalicelib.security import authz
+    from chalicelib.services import authz
 
     authz.require_staff(principal, business_id, MANAGERS)
     discount = DiscountCode(
@@ -48,7 +48,7 @@ def create(
 def list_codes(
     principal: Principal, business_id: str, limit: int, start_key: dict[str, Any] | None
 ) -> tuple[list[DiscountCode], dict[str, Any] | None]:
-    from chalicelib.security import authz
+    from chalicelib.services import authz
 
     authz.require_staff(principal, business_id, MANAGERS)
     return store.list_codes(business_id, limit=limit, start_key=start_key)
@@ -65,7 +65,7 @@ def update(
     now: datetime,
 ) -> DiscountCode:
     """Calls: GetItem membership + conditional UpdateItem + PutItem audit."""
-    from chalicelib.security import authz
+    from chalicelib.services import authz
 
     authz.require_staff(principal, business_id, MANAGERS)
     discount = store.update(

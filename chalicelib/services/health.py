@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib import errors, resources
-from chalicelib.notify import queues
+from chalicelib import errors, queues, resources
 from chalicelib.store import health as store_health
 
 

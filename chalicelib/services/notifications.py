@@ -22,8 +22,10 @@ class PreferencesState:
 def get_preferences(user_id: str) -> PreferencesState:
     """One GetItem."""
     profile = store.load(user_id)
+    opted_out = profile.sms_opted_out_at
     return PreferencesState(
-        preferences.matrix(profile.choices, get_settings().notify_default_channels), profile.sms_opted_out_at
+        preferences.matrix(profile.choices, get_settings().notify_default_channels),
+        opted_out.isoformat(timespec="seconds") if opted_out else None,
     )
 
 
@@ -58,7 +60,7 @@ def register_device(user_id: str, platform: str, token: str, now: datetime) -> s
         device_id=device_id_for(platform, token),
         platform=platform,
         endpoint_arn=endpoint_arn,
-        registered_at=now.isoformat(timespec="seconds"),
+        registered_at=now,
     )
     try:
         store.add_device(user_id, device, now)

@@ -86,7 +86,7 @@ def refresh(refresh_token: str, via_cookie: bool, now: datetime) -> IssuedSessio
         session_store.revoke(session_id, now, "account_closed")
         raise errors.Unauthenticated("This account is closed")
     access_token, expires_in = tokens.issue_access_token(user.user_id, session_id, bool(user.is_operator), now)
-    remaining = datetime.fromisoformat(rotated.expires_at) - now
+    remaining = rotated.expires_at - now
     return IssuedSession(
         user_id=user.user_id,
         session_id=session_id,
@@ -107,7 +107,7 @@ def _on_failed_rotation(session_id: str, now: datetime) -> None:
     existing = session_store.get(session_id)
     if existing is None or existing.revoked_at is not None:
         return
-    if existing.expires_at <= now.isoformat(timespec="seconds"):
+    if existing.expires_at <= now:
         return
     session_store.revoke(session_id, now, "refresh_reuse")
     logger.warning("refresh token reuse; session family revoked", extra={"operation": "refresh"})

@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from chalicelib import errors
-from chalicelib.store import retention
+from chalicelib.store import db, retention
+from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.table import TableItem
 
 HEAD = "HEAD"
@@ -49,7 +48,7 @@ class AuditRecord(TableItem, discriminator="AuditRecord"):
     action = UnicodeAttribute()
     target_entity = UnicodeAttribute()
     target_id = UnicodeAttribute()
-    at = UnicodeAttribute()
+    at = InstantAttribute()
     summary = MapAttribute[str, str](default=dict)
     prev_hash = UnicodeAttribute()
     hash = UnicodeAttribute()
@@ -63,7 +62,9 @@ class AuditRecord(TableItem, discriminator="AuditRecord"):
             "action": self.action,
             "target_entity": self.target_entity,
             "target_id": self.target_id,
-            "at": self.at,
+            # The hashed text of ``at`` is fixed by the records already chained (ISO 8601 with
+            # microseconds and "+00:00"), whatever the stored format: do not change it.
+            "at": self.at.astimezone(UTC).isoformat(timespec="microseconds"),
             "summary": dict(self.summary.as_dict() if isinstance(self.summary, MapAttribute) else self.summary),
         }
 
@@ -90,10 +91,7 @@ class NewRecord:
 
 
 def _get_pointer(tenant: str, sk: str) -> AuditChainHead | None:
-    try:
-        return AuditChainHead.get(_pk(tenant), sk, consistent_read=True)
-    except AuditChainHead.DoesNotExist:
-        return None
+    return db.get(AuditChainHead, _pk(tenant), sk, consistent=True)
 
 
 def append(new: NewRecord, hasher: Callable[[dict[str, object], str], str]) -> AuditRecord:
@@ -112,7 +110,7 @@ def append(new: NewRecord, hasher: Callable[[dict[str, object], str], str]) -> A
             action=new.action,
             target_entity=new.entity,
             target_id=new.entity_id,
-            at=new.at.astimezone(UTC).isoformat(timespec="microseconds"),
+            at=new.at,
             summary=new.summary,
             prev_hash=prev_hash,
             hash="",
@@ -123,11 +121,12 @@ def append(new: NewRecord, hasher: Callable[[dict[str, object], str], str]) -> A
             retention.set_expiry(entry, new.expires_at, ttl_backstop=False)
         new_head = AuditChainHead(pk=_pk(new.tenant), sk=HEAD, tenant=new.tenant, seq=seq, hash=entry.hash)
         head_condition = AuditChainHead.seq == int(head.seq) if head is not None else AuditChainHead.pk.does_not_exist()
+        tx = db.Transaction()
+        tx.put(entry, role="record", condition=AuditRecord.pk.does_not_exist())
+        tx.put(new_head, role="head", condition=head_condition)
         try:
-            with TransactWrite(connection=AuditRecord._get_connection().connection) as transaction:
-                transaction.save(entry, condition=AuditRecord.pk.does_not_exist())
-                transaction.save(new_head, condition=head_condition)
-        except TransactWriteError as exc:
+            tx.commit()
+        except db.TransactionCancelled as exc:
             if _lost_race(exc):
                 continue
             raise errors.DependencyUnavailable("The audit log could not be written") from exc
@@ -135,27 +134,25 @@ def append(new: NewRecord, hasher: Callable[[dict[str, object], str], str]) -> A
     raise errors.DependencyUnavailable("The audit log is too busy; try again")
 
 
-def _lost_race(exc: TransactWriteError) -> bool:
-    reasons = getattr(exc, "cancellation_reasons", None) or []
-    codes = {getattr(reason, "code", None) for reason in reasons if reason is not None}
-    return bool(codes & {"ConditionalCheckFailed", "TransactionConflict"}) or exc.cause_response_code in (
-        "TransactionConflictException",
-    )
+def _lost_race(exc: db.TransactionCancelled) -> bool:
+    """Another writer moved the head (or touched these items) first: re-read and retry."""
+    return bool(exc.failed) or exc.conflict
 
 
 def records(tenant: str, after_seq: int = 0, page_size: int = 500) -> Iterator[AuditRecord]:
     """The tenant's records in chain order (Query, paginated)."""
-    yield from AuditRecord.query(
+    yield from db.query(
+        AuditRecord,
         _pk(tenant),
         AuditRecord.sk > record_sk(after_seq),
-        consistent_read=True,
+        consistent=True,
         page_size=page_size,
     )
 
 
 def list_records(tenant: str, limit: int = 100) -> list[AuditRecord]:
     """The oldest ``limit`` records still held, in chain order."""
-    return list(AuditRecord.query(_pk(tenant), AuditRecord.sk.startswith(RECORD_PREFIX), limit=limit))
+    return list(db.query(AuditRecord, _pk(tenant), AuditRecord.sk.startswith(RECORD_PREFIX), limit=limit))
 
 
 def head(tenant: str) -> AuditChainHead | None:
@@ -178,13 +175,12 @@ def remove_expired(tenant: str, seq: int, record_hash: str) -> bool:
         return False
     new_anchor = AuditChainHead(pk=_pk(tenant), sk=ANCHOR, tenant=tenant, seq=seq, hash=record_hash)
     condition = AuditChainHead.seq == expected_prev if current else AuditChainHead.pk.does_not_exist()
+    tx = db.Transaction()
+    tx.delete(AuditRecord(pk=_pk(tenant), sk=record_sk(seq)), role="record", condition=AuditRecord.hash == record_hash)
+    tx.put(new_anchor, role="anchor", condition=condition)
     try:
-        with TransactWrite(connection=AuditRecord._get_connection().connection) as transaction:
-            transaction.delete(
-                AuditRecord(pk=_pk(tenant), sk=record_sk(seq)), condition=AuditRecord.hash == record_hash
-            )
-            transaction.save(new_anchor, condition=condition)
-    except TransactWriteError as exc:
+        tx.commit()
+    except db.TransactionCancelled as exc:
         if _lost_race(exc):
             return False
         raise

@@ -19,10 +19,12 @@ for a new lock) and bump the version, in one transaction with the booking itself
 writers that both saw a free slot cannot both commit. Writes that only REMOVE occupancy
 (cancel, attended, no-show) need no version check: removing never creates an overlap.
 
-The low-level client is used on purpose: exact condition expressions, the cancellation
-reasons of a transaction, and no per-attribute deserialisation cost on the hot read
-(``busy_intervals`` feeds availability over thousands of bookings). The PynamoDB models
-below still define every item's attributes (privacy manifest, exports, erasure).
+Every write is a ``db.Transaction`` built from the models below (the caller may pass one
+that already holds its events). Reads on the hot path go through the store's raw helpers
+(``db.get_raw``, ``db.batch_get_raw``, ``db.query_raw`` and ``db.decoder``): no model
+instance per item, so ``busy_intervals`` stays cheap over thousands of bookings. Lock
+intervals are ``<start>/<end>`` in the store's one time codec (fixed width, so a string
+comparison is a time comparison).
 """
 
 from __future__ import annotations
@@ -31,27 +33,28 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 
-from chalicelib.aws_clients import client
 from chalicelib.domain.bookings import (
     IDEMPOTENCY_WINDOW,
     Actor,
     Booking,
     BookingStatus,
+    DiscountCode,
     Interval,
     lock_days,
 )
-from chalicelib.settings import get_settings
+from chalicelib.retention_rules import window
+from chalicelib.store import codec, db
+from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.table import TableItem
 
 # A lock outlives its day so late status changes (attended, no-show) can still release it;
 # release is skipped for intervals that ended longer ago than RELEASE_HORIZON.
-LOCK_TTL_AFTER_DAY = timedelta(days=45)
+LOCK_TTL_AFTER_DAY = window("day_lock")
 RELEASE_HORIZON = timedelta(days=30)
-BATCH_GET_LIMIT = 100
 
 
 # --- item shapes ----------------------------------------------------------------------------
@@ -66,10 +69,10 @@ class BookingRecord(TableItem, discriminator="BookingRecord"):
     service_id = UnicodeAttribute()
     customer_user_id = UnicodeAttribute()
     status = UnicodeAttribute()
-    start_at = UnicodeAttribute()
-    end_at = UnicodeAttribute()
-    occupied_start = UnicodeAttribute()
-    occupied_end = UnicodeAttribute()
+    start_at = InstantAttribute()
+    end_at = InstantAttribute()
+    occupied_start = InstantAttribute()
+    occupied_end = InstantAttribute()
     timezone = UnicodeAttribute()
     notes = UnicodeAttribute(null=True)
     discount_code = UnicodeAttribute(null=True)
@@ -81,8 +84,8 @@ class BookingRecord(TableItem, discriminator="BookingRecord"):
     service_name = UnicodeAttribute()
     specialist_name = UnicodeAttribute()
     cancelled_by = UnicodeAttribute(null=True)
-    created_at = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
+    created_at = InstantAttribute()
+    updated_at = InstantAttribute()
     version = NumberAttribute()
 
 
@@ -90,7 +93,7 @@ class SpecialistDayLock(TableItem, discriminator="SpecialistDayLock"):
     business_id = UnicodeAttribute()
     specialist_id = UnicodeAttribute()
     day = UnicodeAttribute()
-    # booking id -> "<start epoch>/<end epoch>": live bookings touching this UTC day.
+    # booking id -> "<start>/<end>" (codec instants): live bookings touching this UTC day.
     occupied = MapAttribute[str, str](default=dict)
     version = NumberAttribute()
 
@@ -99,7 +102,8 @@ class BookingIdempotencyRecord(TableItem, discriminator="BookingIdempotencyRecor
     user_id = UnicodeAttribute()
     request_hash = UnicodeAttribute()
     booking_id = UnicodeAttribute()
-    created_at = UnicodeAttribute()
+    created_at = InstantAttribute()
+    expires_at = InstantAttribute(null=True)
 
 
 # --- errors the service reacts to (never leave the service layer) ---------------------------
@@ -121,47 +125,26 @@ class IdempotencyRace(Exception):
     """Another request with the same Idempotency-Key committed first."""
 
 
-# --- encoding ---------------------------------------------------------------------------------
+# --- keys and encoding ------------------------------------------------------------------------
 
-_TS = "%Y-%m-%dT%H:%M:%SZ"
-
-
-def iso(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime(_TS)
+BOOKING_SK = "BOOKING"
 
 
-def parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text)  # C-speed; "Z" is understood since Python 3.11
+def booking_pk(booking_id: str) -> str:
+    return f"BKG#{booking_id}"
 
 
-def _encode_interval(interval: Interval) -> str:
-    return f"{int(interval[0].timestamp())}/{int(interval[1].timestamp())}"
+def lock_pk(business_id: str, specialist_id: str) -> str:
+    return f"BIZ#{business_id}#SPEC#{specialist_id}"
 
 
-def _decode_interval(text: str) -> Interval:
-    start, _, end = text.partition("/")
-    return datetime.fromtimestamp(int(start), UTC), datetime.fromtimestamp(int(end), UTC)
+def lock_sk(day: date) -> str:
+    return f"DAY#{codec.day(day)}"
 
 
-def _table() -> str:
-    return get_settings().resolved_table_name()
-
-
-def booking_key(booking_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"BKG#{booking_id}"}, "sk": {"S": "BOOKING"}}
-
-
-def lock_key(business_id: str, specialist_id: str, day: date) -> dict[str, Any]:
-    return {"pk": {"S": f"BIZ#{business_id}#SPEC#{specialist_id}"}, "sk": {"S": f"DAY#{day.isoformat()}"}}
-
-
-def idempotency_key(user_id: str, key: str) -> dict[str, Any]:
+def idempotency_keys(user_id: str, key: str) -> tuple[str, str]:
     digest = hashlib.sha256(key.encode()).hexdigest()
-    return {"pk": {"S": f"IDEM#{user_id}"}, "sk": {"S": f"KEY#{digest}"}}
-
-
-def _sort_key(booking: Booking) -> str:
-    return f"{iso(booking.start)}#{booking.booking_id}"
+    return f"IDEM#{user_id}", f"KEY#{digest}"
 
 
 def customer_index_key(user_id: str) -> str:
@@ -176,12 +159,30 @@ def specialist_index_key(business_id: str, specialist_id: str) -> str:
     return f"BIZ#{business_id}#SPEC#{specialist_id}#BKG"
 
 
-def booking_item(booking: Booking) -> dict[str, Any]:
-    """The booking as a DynamoDB item (serialised through its PynamoDB model)."""
+def _sort_key(booking: Booking) -> str:
+    return f"{codec.encode(booking.start)}#{booking.booking_id}"
+
+
+def sort_bound(instant: datetime) -> str:
+    """A GSI sort-key bound at an instant: every ``<start>#<id>`` at or after ``instant`` is >= it."""
+    return codec.encode(instant)
+
+
+def _encode_interval(interval: Interval) -> str:
+    return f"{codec.encode(interval[0])}/{codec.encode(interval[1])}"
+
+
+def _decode_interval(text: str) -> Interval:
+    start, _, end = text.partition("/")
+    return codec.decode(start), codec.decode(end)
+
+
+def booking_record(booking: Booking) -> BookingRecord:
+    """The booking as its item (keys and index attributes included)."""
     sort_key = _sort_key(booking)
-    record = BookingRecord(
-        pk=f"BKG#{booking.booking_id}",
-        sk="BOOKING",
+    return BookingRecord(
+        booking_pk(booking.booking_id),
+        BOOKING_SK,
         gsi1pk=customer_index_key(booking.customer_user_id),
         gsi1sk=sort_key,
         gsi2pk=venue_index_key(booking.business_id, booking.venue_id),
@@ -196,10 +197,10 @@ def booking_item(booking: Booking) -> dict[str, Any]:
         service_id=booking.service_id,
         customer_user_id=booking.customer_user_id,
         status=booking.status.value,
-        start_at=iso(booking.start),
-        end_at=iso(booking.end),
-        occupied_start=iso(booking.occupied_start),
-        occupied_end=iso(booking.occupied_end),
+        start_at=booking.start,
+        end_at=booking.end,
+        occupied_start=booking.occupied_start,
+        occupied_end=booking.occupied_end,
         timezone=booking.timezone,
         notes=booking.notes,
         discount_code=booking.discount_code,
@@ -211,56 +212,42 @@ def booking_item(booking: Booking) -> dict[str, Any]:
         service_name=booking.service_name,
         specialist_name=booking.specialist_name,
         cancelled_by=booking.cancelled_by.value if booking.cancelled_by else None,
-        created_at=iso(booking.created_at),
-        updated_at=iso(booking.updated_at),
+        created_at=booking.created_at,
+        updated_at=booking.updated_at,
         version=booking.version,
     )
-    return record.serialize()
-
-
-def _s(item: Mapping[str, Any], name: str) -> str:
-    return str(item[name]["S"])
-
-
-def _opt_s(item: Mapping[str, Any], name: str) -> str | None:
-    value = item.get(name)
-    return None if value is None or "NULL" in value else str(value["S"])
-
-
-def _n(item: Mapping[str, Any], name: str, default: int = 0) -> int:
-    value = item.get(name)
-    return default if value is None else int(value["N"])
 
 
 def booking_from_item(item: Mapping[str, Any]) -> Booking:
-    cancelled_by = _opt_s(item, "cancelled_by")
+    """A raw booking item (hot read path) to the domain object, decoded through the model."""
+    v = db.decoder(BookingRecord)(item)
     return Booking(
-        booking_id=_s(item, "booking_id"),
-        business_id=_s(item, "business_id"),
-        venue_id=_s(item, "venue_id"),
-        specialist_id=_s(item, "specialist_id"),
-        specialist_requested=bool(item.get("specialist_requested", {}).get("BOOL", False)),
-        service_id=_s(item, "service_id"),
-        customer_user_id=_s(item, "customer_user_id"),
-        status=BookingStatus(_s(item, "status")),
-        start=parse_iso(_s(item, "start_at")),
-        end=parse_iso(_s(item, "end_at")),
-        occupied_start=parse_iso(_s(item, "occupied_start")),
-        occupied_end=parse_iso(_s(item, "occupied_end")),
-        timezone=_s(item, "timezone"),
-        notes=_opt_s(item, "notes"),
-        discount_code=_opt_s(item, "discount_code"),
-        price_minor=_n(item, "price_minor"),
-        discount_minor=_n(item, "discount_minor"),
-        currency=_s(item, "currency"),
-        venue_name=_s(item, "venue_name"),
-        venue_address=_s(item, "venue_address"),
-        service_name=_s(item, "service_name"),
-        specialist_name=_s(item, "specialist_name"),
-        cancelled_by=Actor(cancelled_by) if cancelled_by else None,
-        created_at=parse_iso(_s(item, "created_at")),
-        updated_at=parse_iso(_s(item, "updated_at")),
-        version=_n(item, "version", 1),
+        booking_id=v["booking_id"],
+        business_id=v["business_id"],
+        venue_id=v["venue_id"],
+        specialist_id=v["specialist_id"],
+        specialist_requested=bool(v["specialist_requested"]),
+        service_id=v["service_id"],
+        customer_user_id=v["customer_user_id"],
+        status=BookingStatus(v["status"]),
+        start=v["start_at"],
+        end=v["end_at"],
+        occupied_start=v["occupied_start"],
+        occupied_end=v["occupied_end"],
+        timezone=v["timezone"],
+        notes=v["notes"],
+        discount_code=v["discount_code"],
+        price_minor=int(v["price_minor"]),
+        discount_minor=int(v["discount_minor"]),
+        currency=v["currency"],
+        venue_name=v["venue_name"],
+        venue_address=v["venue_address"],
+        service_name=v["service_name"],
+        specialist_name=v["specialist_name"],
+        cancelled_by=Actor(v["cancelled_by"]) if v["cancelled_by"] else None,
+        created_at=v["created_at"],
+        updated_at=v["updated_at"],
+        version=int(v["version"] if v["version"] is not None else 1),
     )
 
 
@@ -269,8 +256,7 @@ def booking_from_item(item: Mapping[str, Any]) -> Booking:
 
 def get_booking(booking_id: str) -> Booking | None:
     """One GetItem (strongly consistent: callers act on its version)."""
-    answer = client("dynamodb").get_item(TableName=_table(), Key=booking_key(booking_id), ConsistentRead=True)
-    item = answer.get("Item")
+    item = db.get_raw(booking_pk(booking_id), BOOKING_SK)
     return booking_from_item(item) if item else None
 
 
@@ -287,12 +273,12 @@ class DayLock:
 def _lock_from_item(specialist_id: str, day: date, item: Mapping[str, Any] | None) -> DayLock:
     if not item:
         return DayLock(specialist_id, day)
-    raw = item.get("occupied", {}).get("M", {})
+    values = db.decoder(SpecialistDayLock)(item)
     return DayLock(
         specialist_id,
         day,
-        version=_n(item, "version"),
-        occupied={booking_id: _decode_interval(value["S"]) for booking_id, value in raw.items()},
+        version=int(values["version"]),
+        occupied={booking_id: _decode_interval(text) for booking_id, text in values["occupied"].items()},
     )
 
 
@@ -302,51 +288,34 @@ class IdempotencyEntry:
     booking_id: str
 
 
-def _batch_get(keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """BatchGetItem (consistent), following UnprocessedKeys; ceil(len/100) calls or more."""
-    dynamodb = client("dynamodb")
-    table = _table()
-    found: list[dict[str, Any]] = []
-    for offset in range(0, len(keys), BATCH_GET_LIMIT):
-        request: dict[str, Any] = {table: {"Keys": keys[offset : offset + BATCH_GET_LIMIT], "ConsistentRead": True}}
-        while request:
-            answer = dynamodb.batch_get_item(RequestItems=request)
-            found += answer.get("Responses", {}).get(table, [])
-            request = answer.get("UnprocessedKeys") or {}
-    return found
-
-
 def read_locks_and_discount(
     business_id: str,
     specialist_days: Mapping[str, Sequence[date]],
     discount_code: str | None,
-) -> tuple[dict[tuple[str, date], DayLock], dict[str, Any] | None]:
-    """The day locks of each candidate specialist and the discount code item: one BatchGetItem."""
-    from chalicelib.store.discounts import discount_key
+) -> tuple[dict[tuple[str, date], DayLock], DiscountCode | None]:
+    """The day locks of each candidate specialist and the discount code: one BatchGetItem."""
+    from chalicelib.store import discounts
 
-    keys = [lock_key(business_id, spec, day) for spec, days in specialist_days.items() for day in days]
-    wanted_discount = discount_key(business_id, discount_code) if discount_code else None
+    keys = [(lock_pk(business_id, spec), lock_sk(day)) for spec, days in specialist_days.items() for day in days]
+    wanted_discount = discounts.discount_keys(business_id, discount_code) if discount_code else None
     if wanted_discount:
         keys.append(wanted_discount)
-    items = {(item["pk"]["S"], item["sk"]["S"]): item for item in _batch_get(keys)}
-    locks = {}
-    for spec, days in specialist_days.items():
-        for day in days:
-            key = lock_key(business_id, spec, day)
-            locks[(spec, day)] = _lock_from_item(spec, day, items.get((key["pk"]["S"], key["sk"]["S"])))
-    discount = None
-    if wanted_discount:
-        discount = items.get((wanted_discount["pk"]["S"], wanted_discount["sk"]["S"]))
-    return locks, discount
+    items = db.batch_get_raw(keys)
+    locks = {
+        (spec, day): _lock_from_item(spec, day, items.get((lock_pk(business_id, spec), lock_sk(day))))
+        for spec, days in specialist_days.items()
+        for day in days
+    }
+    found = items.get(wanted_discount) if wanted_discount else None
+    return locks, discounts.discount_from_item(found) if found else None
 
 
 def get_idempotency(user_id: str, key: str, now: datetime) -> IdempotencyEntry | None:
     """One GetItem. An expired record counts as absent (DynamoDB Local never expires TTL items)."""
-    answer = client("dynamodb").get_item(TableName=_table(), Key=idempotency_key(user_id, key), ConsistentRead=True)
-    item = answer.get("Item")
-    if not item or _n(item, "ttl") <= int(now.timestamp()):
+    record = db.get(BookingIdempotencyRecord, *idempotency_keys(user_id, key))
+    if record is None or record.expires_at is None or record.expires_at <= now:
         return None
-    return IdempotencyEntry(request_hash=_s(item, "request_hash"), booking_id=_s(item, "booking_id"))
+    return IdempotencyEntry(request_hash=record.request_hash, booking_id=record.booking_id)
 
 
 def busy_intervals(
@@ -361,164 +330,94 @@ def busy_intervals(
 
     ``venue_id`` is accepted for symmetry with the catalog; a specialist belongs to one venue."""
     del venue_id
-    dynamodb = client("dynamodb")
-    table = _table()
-    first_day = (start.astimezone(UTC) - timedelta(days=1)).date().isoformat()  # intervals cross midnight
-    last_day = (end.astimezone(UTC) - timedelta(microseconds=1)).date().isoformat()
-    lo, hi = int(start.timestamp()), int(end.timestamp())
+    first_day = lock_sk((start.astimezone(UTC) - timedelta(days=1)).date())  # intervals cross midnight
+    last_day = lock_sk((end.astimezone(UTC) - timedelta(microseconds=1)).date())
+    lo, hi = codec.encode(start), codec.encode(end)  # fixed width: text order is time order
     result: dict[str, list[Interval]] = {}
     for spec in specialist_ids:
-        seen: dict[str, tuple[int, int]] = {}
-        kwargs: dict[str, Any] = {
-            "TableName": table,
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": f"BIZ#{business_id}#SPEC#{spec}"},
-                ":lo": {"S": f"DAY#{first_day}"},
-                ":hi": {"S": f"DAY#{last_day}"},
-            },
-            "ProjectionExpression": "occupied",
-        }
-        while True:
-            answer = dynamodb.query(**kwargs)
-            for item in answer.get("Items", []):
-                for booking_id, value in item.get("occupied", {}).get("M", {}).items():
-                    s_text, _, e_text = value["S"].partition("/")
-                    s, e = int(s_text), int(e_text)
-                    if s < hi and lo < e:
-                        seen[booking_id] = (s, e)
-            if "LastEvaluatedKey" not in answer:
-                break
-            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-        result[spec] = [
-            (datetime.fromtimestamp(s, UTC), datetime.fromtimestamp(e, UTC)) for s, e in sorted(seen.values())
-        ]
+        seen: dict[str, tuple[str, str]] = {}
+        condition = (TableItem.pk == lock_pk(business_id, spec)) & TableItem.sk.between(first_day, last_day)
+        for item in db.query_raw_all(condition, projection=["occupied"]):
+            for booking_id, value in item.get("occupied", {}).get("M", {}).items():
+                s, _, e = value["S"].partition("/")
+                if s < hi and lo < e:
+                    seen[booking_id] = (s, e)
+        result[spec] = [(codec.decode(s), codec.decode(e)) for s, e in sorted(seen.values())]
     return result
 
 
 # --- transactional writes -----------------------------------------------------------------------
 
 
-def _claim_lock(business_id: str, lock: DayLock, booking_id: str, interval: Interval) -> dict[str, Any]:
+def _occupied_entry(booking_id: str) -> Any:
+    """The lock map's entry for one booking, as a PynamoDB path (its stubs type it as the value)."""
+    return cast(Any, SpecialistDayLock.occupied)[booking_id]
+
+
+def _claim_lock(tx: db.Transaction, business_id: str, lock: DayLock, booking_id: str, interval: Interval) -> None:
     """Add ``interval`` to a lock, conditional on the version read (or on absence)."""
-    key = lock_key(business_id, lock.specialist_id, lock.day)
-    encoded = {"S": _encode_interval(interval)}
+    encoded = _encode_interval(interval)
+    item = SpecialistDayLock(lock_pk(business_id, lock.specialist_id), lock_sk(lock.day))
     if lock.version == 0:
-        ttl = datetime.combine(lock.day, datetime.min.time(), UTC) + LOCK_TTL_AFTER_DAY
-        return {
-            "Update": {
-                "TableName": _table(),
-                "Key": key,
-                "UpdateExpression": (
-                    "SET occupied = :occ, version = :one, entity = :entity, business_id = :biz,"
-                    " specialist_id = :spec, #day = :day, #ttl = :ttl"
-                ),
-                "ConditionExpression": "attribute_not_exists(pk)",
-                "ExpressionAttributeNames": {"#day": "day", "#ttl": "ttl"},
-                "ExpressionAttributeValues": {
-                    ":occ": {"M": {booking_id: encoded}},
-                    ":one": {"N": "1"},
-                    ":entity": {"S": "SpecialistDayLock"},
-                    ":biz": {"S": business_id},
-                    ":spec": {"S": lock.specialist_id},
-                    ":day": {"S": lock.day.isoformat()},
-                    ":ttl": {"N": str(int(ttl.timestamp()))},
-                },
-            }
-        }
-    return {
-        "Update": {
-            "TableName": _table(),
-            "Key": key,
-            "UpdateExpression": "SET occupied.#booking = :interval, version = :next",
-            "ConditionExpression": "version = :read",
-            "ExpressionAttributeNames": {"#booking": booking_id},
-            "ExpressionAttributeValues": {
-                ":interval": encoded,
-                ":read": {"N": str(lock.version)},
-                ":next": {"N": str(lock.version + 1)},
-            },
-        }
-    }
+        item.business_id = business_id
+        item.specialist_id = lock.specialist_id
+        item.day = codec.day(lock.day)
+        item.occupied = {booking_id: encoded}
+        item.version = 1
+        item.ttl = datetime.combine(lock.day, datetime.min.time(), UTC) + LOCK_TTL_AFTER_DAY
+        tx.put(item, role="lock", condition=SpecialistDayLock.pk.does_not_exist())
+        return
+    tx.update(
+        item,
+        [_occupied_entry(booking_id).set(encoded), SpecialistDayLock.version.set(lock.version + 1)],
+        role="lock",
+        condition=SpecialistDayLock.version == lock.version,
+    )
 
 
-def _release_lock(business_id: str, specialist_id: str, day: date, booking_id: str) -> dict[str, Any]:
+def _release_lock(tx: db.Transaction, business_id: str, specialist_id: str, day: date, booking_id: str) -> None:
     """Remove a booking's interval from a lock. No version check: removal cannot create an overlap."""
-    return {
-        "Update": {
-            "TableName": _table(),
-            "Key": lock_key(business_id, specialist_id, day),
-            "UpdateExpression": "REMOVE occupied.#booking",
-            "ConditionExpression": "attribute_exists(pk)",
-            "ExpressionAttributeNames": {"#booking": booking_id},
-        }
-    }
+    item = SpecialistDayLock(lock_pk(business_id, specialist_id), lock_sk(day))
+    tx.update(item, [_occupied_entry(booking_id).remove()], role="release", condition=SpecialistDayLock.pk.exists())
 
 
-def _transact(items: list[dict[str, Any]]) -> list[str | None]:
-    """TransactWriteItems; returns None on success, else the per-item cancellation codes."""
-    from botocore.exceptions import ClientError
-
+def _commit(tx: db.Transaction) -> None:
+    """Commit, turning a cancellation into the exception of the most meaningful failed item."""
     try:
-        client("dynamodb").transact_write_items(TransactItems=items)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-            if exc.response.get("Error", {}).get("Code") == "TransactionConflictException":
-                return ["TransactionConflict"] * len(items)
-            raise
-        reasons = exc.response.get("CancellationReasons") or []
-        codes: list[str | None] = [(reason or {}).get("Code") for reason in reasons]
-        codes = [None if code in (None, "None") else code for code in codes]
-        if not any(codes):
-            # Emulators do not always itemise the reasons: treat it as a concurrent writer.
-            return ["TransactionConflict"] * len(items)
-        return codes
-    return []
+        tx.commit()
+    except db.TransactionCancelled as cancelled:
+        if "idempotency" in cancelled.failed:
+            raise IdempotencyRace() from None
+        if "booking" in cancelled.failed:
+            raise BookingChanged() from None
+        if "discount" in cancelled.failed:
+            raise DiscountRejected() from None
+        raise LockConflict() from None
 
 
-def _raise_for(codes: list[str | None], roles: list[str]) -> None:
-    """Turn cancellation codes into the exception of the most meaningful failing item."""
-    failed = {role for code, role in zip(codes, roles, strict=False) if code}
-    conditional = {role for code, role in zip(codes, roles, strict=False) if code == "ConditionalCheckFailed"}
-    if "idempotency" in conditional:
-        raise IdempotencyRace()
-    if "booking" in conditional:
-        raise BookingChanged()
-    if "discount" in conditional:
-        raise DiscountRejected()
-    if failed:
-        raise LockConflict()
+def _discount_use(tx: db.Transaction, business_id: str, code: str, now: datetime) -> None:
+    from chalicelib.store.discounts import DiscountCodeRecord, discount_keys
+
+    record = DiscountCodeRecord
+    tx.update(
+        record(*discount_keys(business_id, code)),
+        [record.uses.add(1)],
+        role="discount",
+        condition=(record.active == True)  # noqa: E712 - a PynamoDB condition, not a comparison
+        & (record.valid_from <= now)
+        & (record.valid_until > now)
+        & (record.max_uses.does_not_exist() | (record.uses < record.max_uses)),
+    )
 
 
-def _discount_use(business_id: str, code: str, now: datetime) -> dict[str, Any]:
-    from chalicelib.store.discounts import discount_key
+def _discount_return(tx: db.Transaction, business_id: str, code: str) -> None:
+    from chalicelib.store.discounts import DiscountCodeRecord, discount_keys
 
-    return {
-        "Update": {
-            "TableName": _table(),
-            "Key": discount_key(business_id, code),
-            "UpdateExpression": "SET uses = uses + :one",
-            "ConditionExpression": (
-                "active = :true AND valid_from <= :now AND valid_until > :now"
-                " AND (attribute_not_exists(max_uses) OR uses < max_uses)"
-            ),
-            "ExpressionAttributeValues": {":one": {"N": "1"}, ":true": {"BOOL": True}, ":now": {"S": iso(now)}},
-        }
-    }
-
-
-def _discount_return(business_id: str, code: str) -> dict[str, Any]:
-    from chalicelib.store.discounts import discount_key
-
-    return {
-        "Update": {
-            "TableName": _table(),
-            "Key": discount_key(business_id, code),
-            "UpdateExpression": "SET uses = uses - :one",
-            "ConditionExpression": "uses > :zero",
-            "ExpressionAttributeValues": {":one": {"N": "1"}, ":zero": {"N": "0"}},
-        }
-    }
+    record = DiscountCodeRecord
+    tx.update(
+        record(*discount_keys(business_id, code)), [record.uses.add(-1)], role="discount-return",
+        condition=record.uses > 0,
+    )  # fmt: skip
 
 
 def create_booking(
@@ -527,156 +426,113 @@ def create_booking(
     *,
     now: datetime,
     idempotency: tuple[str, str, str] | None = None,
-    outbox: dict[str, Any] | None = None,
+    tx: db.Transaction | None = None,
 ) -> None:
     """One TransactWriteItems: the booking, every touched lock, the discount use, the
-    idempotency record (``(user_id, key, request_hash)``) and the outbox event (a
-    store.outbox.put_operation). Raises LockConflict, DiscountRejected or IdempotencyRace
-    when a condition fails."""
-    items: list[dict[str, Any]] = [
-        {
-            "Put": {
-                "TableName": _table(),
-                "Item": booking_item(booking),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
-    ]
-    roles = ["booking"]
+    idempotency record (``(user_id, key, request_hash)``) and whatever the caller's ``tx``
+    already holds (its domain events). Raises LockConflict, DiscountRejected or
+    IdempotencyRace when a condition fails."""
+    from chalicelib.store import retention
+
+    tx = tx if tx is not None else db.Transaction()
+    tx.put(booking_record(booking), role="booking", condition=BookingRecord.pk.does_not_exist())
     for lock in locks:
-        items.append(_claim_lock(booking.business_id, lock, booking.booking_id, booking.occupied))
-        roles.append("lock")
+        _claim_lock(tx, booking.business_id, lock, booking.booking_id, booking.occupied)
     if booking.discount_code:
-        items.append(_discount_use(booking.business_id, booking.discount_code, now))
-        roles.append("discount")
+        _discount_use(tx, booking.business_id, booking.discount_code, now)
     if idempotency is not None:
         user_id, key, request_hash = idempotency
         expires = now + IDEMPOTENCY_WINDOW
-        items.append(
-            {
-                "Put": {
-                    "TableName": _table(),
-                    "Item": {
-                        **idempotency_key(user_id, key),
-                        "entity": {"S": "BookingIdempotencyRecord"},
-                        "user_id": {"S": user_id},
-                        "request_hash": {"S": request_hash},
-                        "booking_id": {"S": booking.booking_id},
-                        "created_at": {"S": iso(now)},
-                        "ttl": {"N": str(int(expires.timestamp()))},
-                        "exp_pk": {"S": f"EXPIRES#{expires.date().isoformat()}"},
-                        "exp_sk": {"S": f"{iso(expires)}#IDEM#{user_id}"},
-                    },
-                    # A stale record (past its TTL, not yet deleted) may be replaced.
-                    "ConditionExpression": "attribute_not_exists(pk) OR #ttl <= :now",
-                    "ExpressionAttributeNames": {"#ttl": "ttl"},
-                    "ExpressionAttributeValues": {":now": {"N": str(int(now.timestamp()))}},
-                }
-            }
+        record = BookingIdempotencyRecord(
+            *idempotency_keys(user_id, key),
+            user_id=user_id,
+            request_hash=request_hash,
+            booking_id=booking.booking_id,
+            created_at=now,
+            expires_at=expires,
         )
-        roles.append("idempotency")
-    _add_outbox(items, roles, outbox)
-    codes = _transact(items)
-    if codes:
-        _raise_for(codes, roles)
+        retention.set_expiry(record, expires)
+        # A stale record (past its window, not yet swept) may be replaced.
+        stale = BookingIdempotencyRecord.expires_at <= now
+        tx.put(record, role="idempotency", condition=BookingIdempotencyRecord.pk.does_not_exist() | stale)
+    _commit(tx)
 
 
-def _booking_update(old: Booking, new: Booking) -> dict[str, Any]:
+def _booking_update(tx: db.Transaction, old: Booking, new: Booking) -> None:
     """Rewrite the booking's mutable attributes, conditional on the version read."""
+    r = BookingRecord
     sort_key = _sort_key(new)
-    values: dict[str, Any] = {
-        ":status": {"S": new.status.value},
-        ":start": {"S": iso(new.start)},
-        ":end": {"S": iso(new.end)},
-        ":ostart": {"S": iso(new.occupied_start)},
-        ":oend": {"S": iso(new.occupied_end)},
-        ":spec": {"S": new.specialist_id},
-        ":specname": {"S": new.specialist_name},
-        ":updated": {"S": iso(new.updated_at)},
-        ":sort": {"S": sort_key},
-        ":g3": {"S": specialist_index_key(new.business_id, new.specialist_id)},
-        ":read": {"N": str(old.version)},
-        ":next": {"N": str(new.version)},
-    }
-    expression = (
-        "SET #status = :status, start_at = :start, end_at = :end, occupied_start = :ostart,"
-        " occupied_end = :oend, specialist_id = :spec, specialist_name = :specname, updated_at = :updated,"
-        " gsi1sk = :sort, gsi2sk = :sort, gsi3pk = :g3, gsi3sk = :sort, version = :next"
-    )
-    if new.cancelled_by is not None:
-        expression += ", cancelled_by = :by"
-        values[":by"] = {"S": new.cancelled_by.value}
-    return {
-        "Update": {
-            "TableName": _table(),
-            "Key": booking_key(new.booking_id),
-            "UpdateExpression": expression,
-            "ConditionExpression": "version = :read",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": values,
-        }
-    }
-
-
-def _releases(booking: Booking, now: datetime, keep: set[tuple[str, date]] | None = None) -> list[dict[str, Any]]:
-    if booking.occupied_end < now - RELEASE_HORIZON:
-        return []  # the lock may have expired; an interval that far back blocks nothing
-    return [
-        _release_lock(booking.business_id, booking.specialist_id, day, booking.booking_id)
-        for day in lock_days(booking.occupied)
-        if not keep or (booking.specialist_id, day) not in keep
+    actions = [
+        r.status.set(new.status.value),
+        r.start_at.set(new.start),
+        r.end_at.set(new.end),
+        r.occupied_start.set(new.occupied_start),
+        r.occupied_end.set(new.occupied_end),
+        r.specialist_id.set(new.specialist_id),
+        r.specialist_name.set(new.specialist_name),
+        r.updated_at.set(new.updated_at),
+        r.gsi1sk.set(sort_key),
+        r.gsi2sk.set(sort_key),
+        r.gsi3pk.set(specialist_index_key(new.business_id, new.specialist_id)),
+        r.gsi3sk.set(sort_key),
+        r.version.set(new.version),
     ]
+    if new.cancelled_by is not None:
+        actions.append(r.cancelled_by.set(new.cancelled_by.value))
+    tx.update(
+        BookingRecord(booking_pk(new.booking_id), BOOKING_SK),
+        actions,
+        role="booking",
+        condition=r.version == old.version,
+    )
 
 
-def _add_outbox(items: list[dict[str, Any]], roles: list[str], outbox: dict[str, Any] | None) -> None:
-    if outbox is not None:
-        items.append(outbox)
-        roles.append("outbox")
+def _releases(tx: db.Transaction, booking: Booking, now: datetime, keep: set[tuple[str, date]] | None = None) -> None:
+    if booking.occupied_end < now - RELEASE_HORIZON:
+        return  # the lock may have expired; an interval that far back blocks nothing
+    for day in lock_days(booking.occupied):
+        if not keep or (booking.specialist_id, day) not in keep:
+            _release_lock(tx, booking.business_id, booking.specialist_id, day, booking.booking_id)
 
 
 def change_status(
-    old: Booking, new: Booking, *, now: datetime, return_discount: bool, outbox: dict[str, Any] | None = None
+    old: Booking, new: Booking, *, now: datetime, return_discount: bool, tx: db.Transaction | None = None
 ) -> None:
     """One TransactWriteItems: the booking's new state and, when it stops being live, the
-    release of its intervals (and of its discount use on cancellation), and the outbox event."""
-    items = [_booking_update(old, new)]
-    roles = ["booking"]
+    release of its intervals (and of its discount use on cancellation), with the caller's
+    ``tx`` (its domain events)."""
+    tx = tx if tx is not None else db.Transaction()
+    _booking_update(tx, old, new)
     if old.live and not new.live:
-        releases = _releases(old, now)
-        items += releases
-        roles += ["release"] * len(releases)
+        _releases(tx, old, now)
         if return_discount and old.discount_code:
-            items.append(_discount_return(old.business_id, old.discount_code))
-            roles.append("discount-return")
-    _add_outbox(items, roles, outbox)
-    codes = _transact(items)
-    if codes:
-        _raise_for(codes, roles)
+            _discount_return(tx, old.business_id, old.discount_code)
+    _commit(tx)
 
 
 def reschedule(
-    old: Booking, new: Booking, new_locks: Sequence[DayLock], *, now: datetime, outbox: dict[str, Any] | None = None
+    old: Booking, new: Booking, new_locks: Sequence[DayLock], *, now: datetime, tx: db.Transaction | None = None
 ) -> None:
     """One TransactWriteItems: the booking moves, the new interval is claimed in every lock
     it touches (version-checked), the old interval is released from locks the new one
-    does not touch, and the outbox event is recorded. All or nothing: the old slot is freed
-    only if the new one is taken."""
-    items = [_booking_update(old, new)]
-    roles = ["booking"]
+    does not touch, with the caller's ``tx`` (its domain events). All or nothing: the old
+    slot is freed only if the new one is taken."""
+    tx = tx if tx is not None else db.Transaction()
+    _booking_update(tx, old, new)
     for lock in new_locks:
-        items.append(_claim_lock(new.business_id, lock, new.booking_id, new.occupied))
-        roles.append("lock")
+        _claim_lock(tx, new.business_id, lock, new.booking_id, new.occupied)
     # A lock in both sets is overwritten by the claim above (same map entry): no release there.
-    releases = _releases(old, now, keep={(lock.specialist_id, lock.day) for lock in new_locks})
-    items += releases
-    roles += ["release"] * len(releases)
-    _add_outbox(items, roles, outbox)
-    codes = _transact(items)
-    if codes:
-        _raise_for(codes, roles)
+    _releases(tx, old, now, keep={(lock.specialist_id, lock.day) for lock in new_locks})
+    _commit(tx)
 
 
 # --- lists --------------------------------------------------------------------------------------
+
+_INDEX_KEYS = {
+    "GSI1": (TableItem.gsi1pk, TableItem.gsi1sk),
+    "GSI2": (TableItem.gsi2pk, TableItem.gsi2sk),
+    "GSI3": (TableItem.gsi3pk, TableItem.gsi3sk),
+}
 
 
 def query_bookings(
@@ -689,35 +545,14 @@ def query_bookings(
     limit: int = 20,
     start_key: dict[str, Any] | None = None,
 ) -> tuple[list[Booking], dict[str, Any] | None]:
-    """One Query on a booking GSI (sort key ``<start>#<id>``), bounded by [lower, upper)."""
-    names = {"GSI1": ("gsi1pk", "gsi1sk"), "GSI2": ("gsi2pk", "gsi2sk"), "GSI3": ("gsi3pk", "gsi3sk")}
-    pk_name, sk_name = names[index]
-    condition = f"{pk_name} = :pk"
-    values: dict[str, Any] = {":pk": {"S": partition}}
+    """One Query on a booking GSI (sort key ``<start>#<id>``), bounded by [lower, upper]."""
+    hash_attr, sort_attr = _INDEX_KEYS[index]
+    condition = hash_attr == partition
     if lower is not None and upper is not None:
-        condition += f" AND {sk_name} BETWEEN :lo AND :hi"
-        values[":lo"], values[":hi"] = {"S": lower}, {"S": upper}
+        condition &= sort_attr.between(lower, upper)
     elif lower is not None:
-        condition += f" AND {sk_name} >= :lo"
-        values[":lo"] = {"S": lower}
+        condition &= sort_attr >= lower
     elif upper is not None:
-        condition += f" AND {sk_name} <= :hi"
-        values[":hi"] = {"S": upper}
-    kwargs: dict[str, Any] = {
-        "TableName": _table(),
-        "IndexName": index,
-        "KeyConditionExpression": condition,
-        "ExpressionAttributeValues": values,
-        "ScanIndexForward": ascending,
-        "Limit": limit,
-    }
-    if start_key:
-        kwargs["ExclusiveStartKey"] = start_key
-    answer = client("dynamodb").query(**kwargs)
-    bookings = [booking_from_item(item) for item in answer.get("Items", [])]
-    return bookings, answer.get("LastEvaluatedKey")
-
-
-def sort_bound(instant: datetime) -> str:
-    """A GSI sort-key bound at an instant: every ``<start>#<id>`` at or after ``instant`` is >= it."""
-    return iso(instant)
+        condition &= sort_attr <= upper
+    items, last = db.query_raw(condition, index=index, ascending=ascending, limit=limit, start_key=start_key)
+    return [booking_from_item(item) for item in items], last

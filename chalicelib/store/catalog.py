@@ -24,14 +24,11 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime, time
+from datetime import datetime, time
 from typing import Any, cast
 
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.connection import Connection
-from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
 from chalicelib import errors
 from chalicelib.domain.catalog import (
@@ -46,14 +43,12 @@ from chalicelib.domain.catalog import (
     WorkingPlan,
 )
 from chalicelib.domain.identity import Role
+from chalicelib.store import codec, db
+from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.memberships import Membership, membership_item
 from chalicelib.store.table import TableItem
 
 ANY_CATEGORY = "*"
-
-
-def new_transaction() -> TransactWrite:
-    return TransactWrite(connection=Connection(region=TableItem.Meta.region, host=TableItem.Meta.host))
 
 
 def new_id() -> str:
@@ -81,7 +76,7 @@ class BusinessItem(TableItem, discriminator="Business"):
     address = UnicodeAttribute(default="")
     tax_number = UnicodeAttribute(null=True)
     payment_details = UnicodeAttribute(null=True)  # JSON: account holder, IBAN, BIC
-    created_at = UnicodeAttribute()
+    created_at = InstantAttribute()
     revision = NumberAttribute(default=0)
 
 
@@ -100,7 +95,7 @@ class VenueItem(TableItem, discriminator="Venue"):
     horizon_days = NumberAttribute()
     cancellation_notice_minutes = NumberAttribute()
     reminder_offsets_minutes = ListAttribute[NumberAttribute](of=NumberAttribute, default=list)
-    created_at = UnicodeAttribute()
+    created_at = InstantAttribute()
     revision = NumberAttribute(default=0)
 
 
@@ -167,8 +162,8 @@ def schedule_json(specialist: Specialist) -> str:
         {
             "hours": {str(day): _ranges_json(r) for day, r in sorted(plan.hours.items())},
             "breaks": {str(day): _ranges_json(r) for day, r in sorted(plan.breaks.items())},
-            "exceptions": [{"day": e.day.isoformat(), "hours": _ranges_json(e.hours)} for e in specialist.exceptions],
-            "time_off": [{"start": t.start.isoformat(), "end": t.end.isoformat()} for t in specialist.time_off],
+            "exceptions": [{"day": codec.day(e.day), "hours": _ranges_json(e.hours)} for e in specialist.exceptions],
+            "time_off": [{"start": codec.encode(t.start), "end": codec.encode(t.end)} for t in specialist.time_off],
         },
         separators=(",", ":"),
     )
@@ -181,11 +176,10 @@ def _schedule(raw: str) -> tuple[WorkingPlan, tuple[DateException, ...], tuple[T
         breaks={int(day): _ranges(r) for day, r in data.get("breaks", {}).items()},
     )
     exceptions = tuple(
-        DateException(day=date.fromisoformat(e["day"]), hours=_ranges(e["hours"])) for e in data.get("exceptions", [])
+        DateException(day=codec.parse_day(e["day"]), hours=_ranges(e["hours"])) for e in data.get("exceptions", [])
     )
     time_off = tuple(
-        TimeOff(start=datetime.fromisoformat(t["start"]), end=datetime.fromisoformat(t["end"]))
-        for t in data.get("time_off", [])
+        TimeOff(start=codec.decode(t["start"]), end=codec.decode(t["end"])) for t in data.get("time_off", [])
     )
     return plan, exceptions, time_off
 
@@ -210,17 +204,53 @@ def _business(item: BusinessItem) -> Business:
     )
 
 
+# A venue's public summary is the same fields on the VenueItem and on each VenueListing:
+# one mapping each way, shared by both items (and by the venue's update actions).
+
+
+def _summary_fields(venue: Venue) -> dict[str, Any]:
+    return {
+        "business_id": venue.business_id,
+        "venue_id": venue.venue_id,
+        "name": venue.name,
+        "address": venue.address,
+        "city": venue.city,
+        "timezone": venue.timezone,
+        "latitude": venue.latitude,
+        "longitude": venue.longitude,
+        "categories": list(venue.categories),
+    }
+
+
+def _venue_fields(venue: Venue) -> dict[str, Any]:
+    return {
+        **_summary_fields(venue),
+        "slot_interval_minutes": venue.slot_interval_minutes,
+        "min_notice_minutes": venue.min_notice_minutes,
+        "horizon_days": venue.horizon_days,
+        "cancellation_notice_minutes": venue.cancellation_notice_minutes,
+        "reminder_offsets_minutes": list(venue.reminder_offsets_minutes),
+        "revision": venue.revision,
+    }
+
+
+def _summary(item: VenueItem | VenueListing) -> dict[str, Any]:
+    return {
+        "business_id": item.business_id,
+        "venue_id": item.venue_id,
+        "name": item.name,
+        "address": item.address,
+        "city": item.city,
+        "timezone": item.timezone,
+        "latitude": None if item.latitude is None else float(item.latitude),
+        "longitude": None if item.longitude is None else float(item.longitude),
+        "categories": _strings(item.categories),
+    }
+
+
 def _venue(item: VenueItem) -> Venue:
     return Venue(
-        business_id=item.business_id,
-        venue_id=item.venue_id,
-        name=item.name,
-        address=item.address,
-        city=item.city,
-        timezone=item.timezone,
-        latitude=None if item.latitude is None else float(item.latitude),
-        longitude=None if item.longitude is None else float(item.longitude),
-        categories=_strings(item.categories),
+        **_summary(item),
         slot_interval_minutes=int(item.slot_interval_minutes),
         min_notice_minutes=int(item.min_notice_minutes),
         horizon_days=int(item.horizon_days),
@@ -231,17 +261,7 @@ def _venue(item: VenueItem) -> Venue:
 
 
 def _listing_venue(item: VenueListing) -> Venue:
-    return Venue(
-        business_id=item.business_id,
-        venue_id=item.venue_id,
-        name=item.name,
-        address=item.address,
-        city=item.city,
-        timezone=item.timezone,
-        latitude=None if item.latitude is None else float(item.latitude),
-        longitude=None if item.longitude is None else float(item.longitude),
-        categories=_strings(item.categories),
-    )
+    return Venue(**_summary(item))
 
 
 def _service(item: ServiceItem) -> Service:
@@ -275,7 +295,8 @@ def _specialist(item: SpecialistItem) -> Specialist:
     )
 
 
-def _business_item(business: Business, created_at: str) -> BusinessItem:
+def _business_item(business: Business, created_at: datetime | None = None) -> BusinessItem:
+    """The item (``created_at`` only for an insert: updates and deletes address the key)."""
     payment = business.payment_details
     return BusinessItem(
         pk=business_pk(business.business_id),
@@ -292,7 +313,8 @@ def _business_item(business: Business, created_at: str) -> BusinessItem:
     )
 
 
-def _venue_item(venue: Venue, created_at: str) -> VenueItem:
+def _venue_item(venue: Venue, created_at: datetime | None = None) -> VenueItem:
+    """The item (``created_at`` only for an insert: updates and deletes address the key)."""
     return VenueItem(
         pk=business_pk(venue.business_id),
         sk=f"VENUE#{venue.venue_id}",
@@ -300,22 +322,8 @@ def _venue_item(venue: Venue, created_at: str) -> VenueItem:
         gsi1sk="META",
         gsi3pk=f"BIZ#{venue.business_id}#VENUES",
         gsi3sk=f"VENUE#{venue.venue_id}",
-        business_id=venue.business_id,
-        venue_id=venue.venue_id,
-        name=venue.name,
-        address=venue.address,
-        city=venue.city,
-        timezone=venue.timezone,
-        latitude=venue.latitude,
-        longitude=venue.longitude,
-        categories=list(venue.categories),
-        slot_interval_minutes=venue.slot_interval_minutes,
-        min_notice_minutes=venue.min_notice_minutes,
-        horizon_days=venue.horizon_days,
-        cancellation_notice_minutes=venue.cancellation_notice_minutes,
-        reminder_offsets_minutes=list(venue.reminder_offsets_minutes),
         created_at=created_at,
-        revision=venue.revision,
+        **_venue_fields(venue),
     )
 
 
@@ -328,15 +336,7 @@ def _listings(venue: Venue) -> list[VenueListing]:
             sk=f"LISTING#{venue.venue_id}#{category}",
             gsi2pk=f"DISCOVER#{city}#{category}",
             gsi2sk=f"{venue.name.casefold()}#{venue.venue_id}",
-            business_id=venue.business_id,
-            venue_id=venue.venue_id,
-            name=venue.name,
-            address=venue.address,
-            city=venue.city,
-            timezone=venue.timezone,
-            latitude=venue.latitude,
-            longitude=venue.longitude,
-            categories=list(venue.categories),
+            **_summary_fields(venue),
         )
         for category in keys
     ]
@@ -374,51 +374,39 @@ def _specialist_item(specialist: Specialist) -> SpecialistItem:
     )
 
 
-def _iso(now: datetime) -> str:
-    return now.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _cancelled_for_condition(exc: TransactWriteError) -> bool:
-    return exc.cause_response_code == "TransactionCanceledException" and any(
-        reason is not None and reason.code == "ConditionalCheckFailed" for reason in exc.cancellation_reasons or ()
-    )
-
-
-def _conditional_failed(exc: PutError | UpdateError | DeleteError) -> bool:
-    return exc.cause_response_code == "ConditionalCheckFailedException"
-
-
 # --- businesses --------------------------------------------------------------------
 
-ExtraWrites = Callable[[TransactWrite], None]
+ExtraWrites = Callable[[db.Transaction], None]
+BUSINESS = "business"  # the role of the business insert in create_business's transaction
 
 
 def create_business(business: Business, now: datetime, extra: ExtraWrites | None = None) -> Business:
     """Insert a new business; ``extra`` adds writes to the same transaction (the owner's membership)."""
-    item = _business_item(replace(business, revision=1), _iso(now))
+    item = _business_item(replace(business, revision=1), now)
+    tx = db.Transaction()
+    tx.put(item, role=BUSINESS, condition=BusinessItem.pk.does_not_exist())
+    if extra is not None:
+        extra(tx)
     try:
-        with new_transaction() as tx:
-            tx.save(item, condition=BusinessItem.pk.does_not_exist())
-            if extra is not None:
-                extra(tx)
-    except TransactWriteError as exc:
-        if _cancelled_for_condition(exc):
+        tx.commit()
+    except db.TransactionCancelled as exc:
+        if exc.failed:
             raise errors.Conflict("The business already exists") from exc
         raise
     return _business(item)
 
 
 def get_business(business_id: str) -> Business:
-    try:
-        return _business(BusinessItem.get(business_pk(business_id), "META"))
-    except BusinessItem.DoesNotExist:
-        raise errors.NotFound("No such business") from None
+    item = db.get(BusinessItem, business_pk(business_id), "META", consistent=False)
+    if item is None:
+        raise errors.NotFound("No such business")
+    return _business(item)
 
 
 def save_business(business: Business) -> Business:
     """Store a changed business; fails with Conflict if it changed since it was read."""
     stored = replace(business, revision=business.revision + 1)
-    item = _business_item(stored, created_at="")
+    item = _business_item(stored)
     actions: list[Action] = [
         BusinessItem.name.set(item.name),
         BusinessItem.address.set(item.address),
@@ -430,11 +418,9 @@ def save_business(business: Business) -> Business:
     ):
         actions.append(attribute.remove() if value is None else attribute.set(value))
     try:
-        item.update(actions=actions, condition=BusinessItem.revision == business.revision)
-    except UpdateError as exc:
-        if _conditional_failed(exc):
-            raise errors.Conflict("The business changed meanwhile; read it again") from exc
-        raise
+        db.update(item, actions, condition=BusinessItem.revision == business.revision)
+    except db.ConditionFailed as exc:
+        raise errors.Conflict("The business changed meanwhile; read it again") from exc
     return stored
 
 
@@ -444,30 +430,30 @@ def save_business(business: Business) -> Business:
 def create_venue(venue: Venue, now: datetime) -> Venue:
     """Insert a venue and its discovery listings; the business must exist. One TransactWriteItems."""
     venue = replace(venue, revision=1)
-    item = _venue_item(venue, _iso(now))
+    tx = db.Transaction()
+    tx.check(BusinessItem(business_pk(venue.business_id), "META"), BusinessItem.pk.exists(), role="business")
+    tx.put(_venue_item(venue, now), role="venue", condition=VenueItem.pk.does_not_exist())
+    for listing in _listings(venue):
+        tx.put(listing, role="listing")
     try:
-        with new_transaction() as tx:
-            tx.condition_check(BusinessItem, business_pk(venue.business_id), "META", BusinessItem.pk.exists())
-            tx.save(item, condition=VenueItem.pk.does_not_exist())
-            for listing in _listings(venue):
-                tx.save(listing)
-    except TransactWriteError as exc:
-        if _cancelled_for_condition(exc):
+        tx.commit()
+    except db.TransactionCancelled as exc:
+        if exc.failed:
             raise errors.NotFound("No such business") from exc
         raise
     return venue
 
 
 def get_venue(business_id: str, venue_id: str) -> Venue:
-    try:
-        return _venue(VenueItem.get(business_pk(business_id), f"VENUE#{venue_id}"))
-    except VenueItem.DoesNotExist:
-        raise errors.NotFound("No such venue") from None
+    item = db.get(VenueItem, business_pk(business_id), f"VENUE#{venue_id}", consistent=False)
+    if item is None:
+        raise errors.NotFound("No such venue")
+    return _venue(item)
 
 
 def find_venue(venue_id: str) -> Venue:
     """A venue by its id alone (public routes): one GSI1 Query."""
-    for item in VenueItem.gsi1.query(f"VENUE#{venue_id}", VenueItem.gsi1sk == "META", limit=1):
+    for item in db.query(VenueItem, f"VENUE#{venue_id}", VenueItem.gsi1sk == "META", index="GSI1", limit=1):
         if isinstance(item, VenueItem):
             return _venue(item)
     raise errors.NotFound("No such venue")
@@ -477,51 +463,43 @@ def list_venues(
     business_id: str, limit: int, after: dict[str, Any] | None
 ) -> tuple[list[Venue], dict[str, Any] | None]:
     """A page of the tenant's venues (GSI3 Query) and the key to continue after."""
-    results = VenueItem.gsi3.query(f"BIZ#{business_id}#VENUES", limit=limit, last_evaluated_key=after)
-    venues = [_venue(item) for item in results if isinstance(item, VenueItem)]
+    with db.sdk_errors():
+        results = VenueItem.gsi3.query(f"BIZ#{business_id}#VENUES", limit=limit, last_evaluated_key=after)
+        venues = [_venue(item) for item in results if isinstance(item, VenueItem)]
     return venues, results.last_evaluated_key
 
 
 def save_venue(old: Venue, new: Venue) -> Venue:
     """Store a changed venue and rewrite its listings, if nobody changed it since ``old`` was read."""
     stored = replace(new, revision=old.revision + 1)
-    item = _venue_item(stored, created_at="")
+    tx = db.Transaction()
+    tx.update(
+        _venue_item(stored), _venue_update_actions(stored), role="venue", condition=VenueItem.revision == old.revision
+    )
+    new_keys = {listing.sk for listing in _listings(stored)}
+    for listing in _listings(old):
+        if listing.sk not in new_keys:
+            tx.delete(listing, role="listing")
+    for listing in _listings(stored):
+        tx.put(listing, role="listing")
     try:
-        with new_transaction() as tx:
-            tx.update(
-                item,
-                actions=_venue_update_actions(stored),
-                condition=VenueItem.revision == old.revision,
-            )
-            new_keys = {listing.sk for listing in _listings(stored)}
-            for listing in _listings(old):
-                if listing.sk not in new_keys:
-                    tx.delete(listing)
-            for listing in _listings(stored):
-                tx.save(listing)
-    except TransactWriteError as exc:
-        if _cancelled_for_condition(exc):
+        tx.commit()
+    except db.TransactionCancelled as exc:
+        if exc.failed:
             raise errors.Conflict("The venue changed meanwhile; read it again") from exc
         raise
     return stored
 
 
-def _venue_update_actions(venue: Venue) -> list[Any]:
-    fields: dict[str, Any] = {
-        "name": venue.name,
-        "address": venue.address,
-        "city": venue.city,
-        "timezone": venue.timezone,
-        "categories": list(venue.categories),
-        "slot_interval_minutes": venue.slot_interval_minutes,
-        "min_notice_minutes": venue.min_notice_minutes,
-        "horizon_days": venue.horizon_days,
-        "cancellation_notice_minutes": venue.cancellation_notice_minutes,
-        "reminder_offsets_minutes": list(venue.reminder_offsets_minutes),
-        "revision": venue.revision,
-    }
-    actions: list[Action] = [getattr(VenueItem, name).set(value) for name, value in fields.items()]
-    for name, value in (("latitude", venue.latitude), ("longitude", venue.longitude)):
+# The item's identity (key and ids) never changes; every other field is set, or removed when None.
+_VENUE_IDENTITY = frozenset({"business_id", "venue_id"})
+
+
+def _venue_update_actions(venue: Venue) -> list[Action]:
+    actions: list[Action] = []
+    for name, value in _venue_fields(venue).items():
+        if name in _VENUE_IDENTITY:
+            continue
         attribute = getattr(VenueItem, name)
         actions.append(attribute.remove() if value is None else attribute.set(value))
     return actions
@@ -529,13 +507,14 @@ def _venue_update_actions(venue: Venue) -> list[Any]:
 
 def delete_venue(venue: Venue) -> None:
     """Remove a venue and its listings (its services and specialists stay, unreachable)."""
+    tx = db.Transaction()
+    tx.delete(_venue_item(venue), role="venue", condition=VenueItem.revision == venue.revision)
+    for listing in _listings(venue):
+        tx.delete(listing, role="listing")
     try:
-        with new_transaction() as tx:
-            tx.delete(_venue_item(venue, ""), condition=VenueItem.revision == venue.revision)
-            for listing in _listings(venue):
-                tx.delete(listing)
-    except TransactWriteError as exc:
-        if _cancelled_for_condition(exc):
+        tx.commit()
+    except db.TransactionCancelled as exc:
+        if exc.failed:
             raise errors.Conflict("The venue changed meanwhile; read it again") from exc
         raise
 
@@ -544,7 +523,7 @@ def venue_catalog(business_id: str, venue_id: str) -> tuple[list[Service], list[
     """The venue's services and specialists: one Query on the tenant's partition."""
     services: list[Service] = []
     specialists: list[Specialist] = []
-    for item in TableItem.query(business_pk(business_id), TableItem.sk.startswith(f"VENUE#{venue_id}#")):
+    for item in db.query(TableItem, business_pk(business_id), TableItem.sk.startswith(f"VENUE#{venue_id}#")):
         if isinstance(item, ServiceItem):
             services.append(_service(item))
         elif isinstance(item, SpecialistItem):
@@ -560,8 +539,9 @@ def discover(
 ) -> tuple[list[Venue], dict[str, Any] | None]:
     """Venues listed in a city (and category), by name: one GSI2 Query per page."""
     key = f"DISCOVER#{normalise_city(city)}#{normalise_category(category) if category else ANY_CATEGORY}"
-    results = VenueListing.gsi2.query(key, limit=limit, last_evaluated_key=after)
-    venues = [_listing_venue(item) for item in results if isinstance(item, VenueListing)]
+    with db.sdk_errors():
+        results = VenueListing.gsi2.query(key, limit=limit, last_evaluated_key=after)
+        venues = [_listing_venue(item) for item in results if isinstance(item, VenueListing)]
     return venues, results.last_evaluated_key
 
 
@@ -575,12 +555,13 @@ VenueChild = ServiceItem | SpecialistItem
 
 def _create_under_venue(item: VenueChild, business_id: str, venue_id: str) -> None:
     """Insert ``item``; NotFound unless the venue exists (one TransactWriteItems)."""
+    tx = db.Transaction()
+    tx.check(VenueItem(business_pk(business_id), f"VENUE#{venue_id}"), VenueItem.pk.exists(), role="venue")
+    tx.put(item, role="child", condition=type(item).pk.does_not_exist())
     try:
-        with new_transaction() as tx:
-            tx.condition_check(VenueItem, business_pk(business_id), f"VENUE#{venue_id}", VenueItem.pk.exists())
-            tx.save(item, condition=type(item).pk.does_not_exist())
-    except TransactWriteError as exc:
-        if _cancelled_for_condition(exc):
+        tx.commit()
+    except db.TransactionCancelled as exc:
+        if exc.failed:
             raise errors.NotFound("No such venue") from exc
         raise
 
@@ -588,21 +569,17 @@ def _create_under_venue(item: VenueChild, business_id: str, venue_id: str) -> No
 def _save_at_revision(item: VenueChild, read_revision: int, what: str) -> None:
     """Put ``item`` if the stored one is still at ``read_revision`` (one PutItem)."""
     try:
-        item.save(condition=type(item).revision == read_revision)
-    except PutError as exc:
-        if _conditional_failed(exc):
-            raise errors.Conflict(f"The {what} changed meanwhile; read it again") from exc
-        raise
+        db.put(item, condition=type(item).revision == read_revision)
+    except db.ConditionFailed as exc:
+        raise errors.Conflict(f"The {what} changed meanwhile; read it again") from exc
 
 
 def _delete_at_revision(item: VenueChild, what: str) -> None:
     """Delete ``item`` if it is still at its revision (one DeleteItem)."""
     try:
-        item.delete(condition=type(item).revision == item.revision)
-    except DeleteError as exc:
-        if _conditional_failed(exc):
-            raise errors.Conflict(f"The {what} changed meanwhile; read it again") from exc
-        raise
+        db.delete(item, condition=type(item).revision == item.revision)
+    except db.ConditionFailed as exc:
+        raise errors.Conflict(f"The {what} changed meanwhile; read it again") from exc
 
 
 def create_service(service: Service) -> Service:
@@ -612,10 +589,10 @@ def create_service(service: Service) -> Service:
 
 
 def get_service(business_id: str, venue_id: str, service_id: str) -> Service:
-    try:
-        return _service(ServiceItem.get(business_pk(business_id), f"VENUE#{venue_id}#SVC#{service_id}"))
-    except ServiceItem.DoesNotExist:
-        raise errors.NotFound("No such service") from None
+    item = db.get(ServiceItem, business_pk(business_id), f"VENUE#{venue_id}#SVC#{service_id}", consistent=False)
+    if item is None:
+        raise errors.NotFound("No such service")
+    return _service(item)
 
 
 def save_service(service: Service) -> Service:
@@ -635,10 +612,10 @@ def create_specialist(specialist: Specialist) -> Specialist:
 
 
 def get_specialist(business_id: str, venue_id: str, specialist_id: str) -> Specialist:
-    try:
-        return _specialist(SpecialistItem.get(business_pk(business_id), f"VENUE#{venue_id}#SPEC#{specialist_id}"))
-    except SpecialistItem.DoesNotExist:
-        raise errors.NotFound("No such specialist") from None
+    item = db.get(SpecialistItem, business_pk(business_id), f"VENUE#{venue_id}#SPEC#{specialist_id}", consistent=False)
+    if item is None:
+        raise errors.NotFound("No such specialist")
+    return _specialist(item)
 
 
 def get_specialists(business_id: str, venue_id: str, specialist_ids: Sequence[str] | None) -> list[Specialist]:
@@ -649,8 +626,8 @@ def get_specialists(business_id: str, venue_id: str, specialist_ids: Sequence[st
     if specialist_ids is None:
         return [
             _specialist(item)
-            for item in SpecialistItem.query(
-                business_pk(business_id), SpecialistItem.sk.startswith(f"VENUE#{venue_id}#SPEC#")
+            for item in db.query(
+                SpecialistItem, business_pk(business_id), SpecialistItem.sk.startswith(f"VENUE#{venue_id}#SPEC#")
             )
             if isinstance(item, SpecialistItem)
         ]
@@ -658,7 +635,8 @@ def get_specialists(business_id: str, venue_id: str, specialist_ids: Sequence[st
     if not wanted:
         return []
     keys = [(business_pk(business_id), f"VENUE#{venue_id}#SPEC#{sid}") for sid in wanted]
-    found = {item.specialist_id: _specialist(item) for item in SpecialistItem.batch_get(keys)}
+    with db.sdk_errors():
+        found = {item.specialist_id: _specialist(item) for item in SpecialistItem.batch_get(keys)}
     missing = [sid for sid in wanted if sid not in found]
     if missing:
         raise errors.NotFound("No such specialist")
@@ -679,7 +657,8 @@ def venues_by_keys(keys: Sequence[tuple[str, str]]) -> dict[str, Venue]:
     """Venues by (business id, venue id), missing ones left out: one BatchGetItem per 100."""
     if not keys:
         return {}
-    items = VenueItem.batch_get([(business_pk(b), f"VENUE#{v}") for b, v in dict.fromkeys(keys)])
+    with db.sdk_errors():
+        items = list(VenueItem.batch_get([(business_pk(b), f"VENUE#{v}") for b, v in dict.fromkeys(keys)]))
     return {item.venue_id: _venue(item) for item in items}
 
 
@@ -690,36 +669,34 @@ def list_staff(
     business_id: str, limit: int, after: dict[str, Any] | None
 ) -> tuple[list[Membership], dict[str, Any] | None]:
     """A page of the business's memberships: one Query on its partition (``STAFF#`` items)."""
-    results = Membership.query(
-        business_pk(business_id), Membership.sk.startswith("STAFF#"), limit=limit, last_evaluated_key=after
-    )
-    return [item for item in results if isinstance(item, Membership)], results.last_evaluated_key
+    with db.sdk_errors():
+        results = Membership.query(
+            business_pk(business_id), Membership.sk.startswith("STAFF#"), limit=limit, last_evaluated_key=after
+        )
+        staff = [item for item in results if isinstance(item, Membership)]
+    return staff, results.last_evaluated_key
 
 
 def change_role(business_id: str, user_id: str, old_role: Role, new_role: Role) -> Membership:
     """Set a member's role if it is still ``old_role`` (one conditional UpdateItem)."""
     item = membership_item(business_id, user_id, new_role)
     try:
-        item.update(
-            actions=[Membership.role.set(new_role.value)],
+        db.update(
+            item,
+            [Membership.role.set(new_role.value)],
             condition=Membership.pk.exists() & (Membership.role == old_role.value),
         )
-    except UpdateError as exc:
-        if _conditional_failed(exc):
-            raise errors.Conflict("The membership changed meanwhile; read it again") from exc
-        raise
+    except db.ConditionFailed as exc:
+        raise errors.Conflict("The membership changed meanwhile; read it again") from exc
     return item
 
 
 def remove_member(business_id: str, user_id: str, role: Role) -> None:
     """Delete a membership if it still has ``role`` (one conditional DeleteItem)."""
-    item = membership_item(business_id, user_id, role)
     try:
-        item.delete(condition=Membership.role == role.value)
-    except DeleteError as exc:
-        if _conditional_failed(exc):
-            raise errors.Conflict("The membership changed meanwhile; read it again") from exc
-        raise
+        db.delete(membership_item(business_id, user_id, role), condition=Membership.role == role.value)
+    except db.ConditionFailed as exc:
+        raise errors.Conflict("The membership changed meanwhile; read it again") from exc
 
 
 # --- demo data marker (infra/local/seed.py) -----------------------------------------
@@ -727,22 +704,21 @@ def remove_member(business_id: str, user_id: str, role: Role) -> None:
 
 class SeedMarker(TableItem, discriminator="SeedMarker"):
     name = UnicodeAttribute()
-    created_at = UnicodeAttribute()
+    created_at = InstantAttribute()
 
 
 def claim_seed(name: str, now: datetime) -> bool:
     """True for the one caller that gets to write the named demo data (a conditional PutItem)."""
     try:
-        SeedMarker(pk=f"SEED#{name}", sk="META", name=name, created_at=_iso(now)).save(
-            condition=SeedMarker.pk.does_not_exist()
+        db.put(
+            SeedMarker(pk=f"SEED#{name}", sk="META", name=name, created_at=now),
+            condition=SeedMarker.pk.does_not_exist(),
         )
-    except PutError as exc:
-        if _conditional_failed(exc):
-            return False
-        raise
+    except db.ConditionFailed:
+        return False
     return True
 
 
 def release_seed(name: str) -> None:
     """Forget a claim whose data could not be written, so the next start tries again."""
-    SeedMarker(pk=f"SEED#{name}", sk="META").delete()
+    db.delete(SeedMarker(pk=f"SEED#{name}", sk="META"))

@@ -16,8 +16,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
-from pynamodb.exceptions import PynamoDBException
-from pynamodb.transactions import TransactWrite
 
 from chalicelib import errors
 
@@ -26,6 +24,8 @@ from chalicelib.domain.consents import (
     ConsentChange,
     ConsentView,
 )
+from chalicelib.store import codec, db
+from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.table import TableItem
 
 # One transaction holds at most 100 actions; each change is two (state + history).
@@ -40,7 +40,9 @@ def _state_sk(kind: str, scope: str) -> str:
     return f"CONSENT#{kind}#{scope}"
 
 
-def _instant(at: datetime) -> str:
+def _shown(at: datetime) -> str:
+    """How a consent's instant is shown (ConsentView.at): ISO 8601 with microseconds and "+00:00",
+    as the API has always answered; the stored form is the codec's."""
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
@@ -49,7 +51,7 @@ class ConsentState(TableItem, discriminator="ConsentState"):
     kind = UnicodeAttribute()
     scope = UnicodeAttribute()
     granted = BooleanAttribute()
-    updated_at = UnicodeAttribute()
+    updated_at = InstantAttribute()
 
 
 class ConsentEvent(TableItem, discriminator="ConsentEvent"):
@@ -57,7 +59,7 @@ class ConsentEvent(TableItem, discriminator="ConsentEvent"):
     kind = UnicodeAttribute()
     scope = UnicodeAttribute()
     granted = BooleanAttribute()
-    at = UnicodeAttribute()
+    at = InstantAttribute()
     source = UnicodeAttribute()  # "settings" (the user), "erasure", "unsubscribe-link" ...
 
 
@@ -70,42 +72,44 @@ def apply_changes(user_id: str, changes: Iterable[ConsentChange], at: datetime, 
         raise errors.InvalidInput(
             [errors.FieldError("body", f"at most {MAX_CHANGES_PER_WRITE} changes at once")],
         )
-    instant = _instant(at)
+    tx = db.Transaction()
+    for change in changes:
+        tx.put(
+            ConsentState(
+                pk=_user_pk(user_id),
+                sk=_state_sk(change.kind, change.scope),
+                user_id=user_id,
+                kind=change.kind,
+                scope=change.scope,
+                granted=change.granted,
+                updated_at=at,
+            ),
+            role="state",
+        )
+        tx.put(
+            ConsentEvent(
+                pk=_user_pk(user_id),
+                sk=f"CONSENTLOG#{codec.encode(at)}#{uuid.uuid4().hex}",
+                user_id=user_id,
+                kind=change.kind,
+                scope=change.scope,
+                granted=change.granted,
+                at=at,
+                source=source,
+            ),
+            role="history",
+        )
     try:
-        with TransactWrite(connection=ConsentState._get_connection().connection) as transaction:
-            for change in changes:
-                transaction.save(
-                    ConsentState(
-                        pk=_user_pk(user_id),
-                        sk=_state_sk(change.kind, change.scope),
-                        user_id=user_id,
-                        kind=change.kind,
-                        scope=change.scope,
-                        granted=change.granted,
-                        updated_at=instant,
-                    )
-                )
-                transaction.save(
-                    ConsentEvent(
-                        pk=_user_pk(user_id),
-                        sk=f"CONSENTLOG#{instant}#{uuid.uuid4().hex}",
-                        user_id=user_id,
-                        kind=change.kind,
-                        scope=change.scope,
-                        granted=change.granted,
-                        at=instant,
-                        source=source,
-                    )
-                )
-    except PynamoDBException as exc:
+        tx.commit()
+    except db.TransactionCancelled as exc:
         raise errors.DependencyUnavailable("Consents could not be saved") from exc
 
 
 def current(user_id: str) -> list[ConsentView]:
     """Every current consent state of the user (one Query, strongly consistent)."""
     return [
-        ConsentView(kind=s.kind, scope=s.scope, granted=s.granted, at=s.updated_at)
-        for s in ConsentState.query(_user_pk(user_id), ConsentState.sk.startswith("CONSENT#"), consistent_read=True)
+        ConsentView(kind=s.kind, scope=s.scope, granted=s.granted, at=_shown(s.updated_at))
+        for s in db.query(ConsentState, _user_pk(user_id), ConsentState.sk.startswith("CONSENT#"), consistent=True)
         if isinstance(s, ConsentState)
     ]
 
@@ -113,9 +117,9 @@ def current(user_id: str) -> list[ConsentView]:
 def history(user_id: str, limit: int = 200) -> list[ConsentView]:
     """The change history, newest first (one Query)."""
     return [
-        ConsentView(kind=e.kind, scope=e.scope, granted=e.granted, at=e.at, source=e.source)
-        for e in ConsentEvent.query(
-            _user_pk(user_id), ConsentEvent.sk.startswith("CONSENTLOG#"), scan_index_forward=False, limit=limit
+        ConsentView(kind=e.kind, scope=e.scope, granted=e.granted, at=_shown(e.at), source=e.source)
+        for e in db.query(
+            ConsentEvent, _user_pk(user_id), ConsentEvent.sk.startswith("CONSENTLOG#"), ascending=False, limit=limit
         )
         if isinstance(e, ConsentEvent)
     ]
@@ -125,7 +129,8 @@ def states(user_id: str, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str
     """The named (kind, scope) states that exist, by one strongly consistent BatchGetItem."""
     wanted = [(_user_pk(user_id), _state_sk(kind, scope)) for kind, scope in keys]
     found: dict[tuple[str, str], bool] = {}
-    for item in ConsentState.batch_get(wanted, consistent_read=True):
-        if isinstance(item, ConsentState):
-            found[(item.kind, item.scope)] = item.granted
+    with db.sdk_errors():
+        for item in ConsentState.batch_get(wanted, consistent_read=True):
+            if isinstance(item, ConsentState):
+                found[(item.kind, item.scope)] = item.granted
     return found

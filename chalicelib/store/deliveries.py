@@ -28,22 +28,21 @@ from typing import Any
 
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 
-from chalicelib.aws_clients import client
-from chalicelib.settings import get_settings
+from chalicelib.retention_rules import window
+from chalicelib.store import codec, db
 from chalicelib.store.table import TableItem
 
 PK_PREFIX = "DELIVERY#"
 SK = "DELIVERY"
 # Long enough to outlive every redelivery: SQS keeps messages and DLQs up to 14 days.
-RECORD_LIFETIME = timedelta(days=15)
-_BATCH_WRITE_LIMIT = 25
+RECORD_LIFETIME = window("delivery_record")
 
 
 class DeliveryRecord(TableItem, discriminator="DeliveryRecord"):
-    """Declared for the privacy manifest and readers; written with conditional low-level calls."""
+    """One notification's delivery progress; written with conditional updates and batch puts."""
 
     status = UnicodeAttribute()
-    lease = NumberAttribute(null=True)
+    lease = NumberAttribute(null=True)  # codec.epoch seconds: compared with "now" in the claim condition
     channels = ListAttribute[str](null=True)  # channel names and "push:<device id>"
     attempts = NumberAttribute(null=True)
 
@@ -59,101 +58,56 @@ class Claim:
     attempt: int
 
 
-def _table() -> str:
-    return get_settings().resolved_table_name()
-
-
-def _key(notification_id: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": PK_PREFIX + notification_id}, "sk": {"S": SK}}
-
-
-def _epoch(at: datetime) -> int:
-    return int(at.timestamp())
-
-
-def _channels(item: dict[str, Any]) -> frozenset[str]:
-    return frozenset(value["S"] for value in item.get("channels", {}).get("L", []))
+def _record(notification_id: str, **values: Any) -> DeliveryRecord:
+    return DeliveryRecord(PK_PREFIX + notification_id, SK, **values)
 
 
 def claim(notification_id: str, now: datetime, lease: timedelta) -> Claim | None:
     """Take the notification for delivery; None when it was already delivered."""
-    from botocore.exceptions import ClientError
-
-    dynamodb = client("dynamodb")
-    key = _key(notification_id)
+    record = DeliveryRecord
+    actions = [
+        record.entity.set(DeliveryRecord),
+        record.status.set("claimed"),
+        record.lease.set(codec.epoch(now + lease)),
+        record.ttl.set(now + RECORD_LIFETIME),
+        record.attempts.add(1),
+    ]
+    condition = (
+        record.pk.does_not_exist()
+        | (record.status == "released")
+        | ((record.status == "claimed") & (record.lease < codec.epoch(now)))
+    )
+    decode = db.decoder(DeliveryRecord)
+    pk = PK_PREFIX + notification_id
     try:
-        answer = dynamodb.update_item(
-            TableName=_table(),
-            Key=key,
-            UpdateExpression="SET entity = :entity, #st = :claimed, lease = :lease, #ttl = :exp ADD attempts :one",
-            ConditionExpression="attribute_not_exists(pk) OR #st = :released OR (#st = :claimed AND lease < :now)",
-            ExpressionAttributeNames={"#st": "status", "#ttl": "ttl"},
-            ExpressionAttributeValues={
-                ":entity": {"S": "DeliveryRecord"},
-                ":claimed": {"S": "claimed"},
-                ":released": {"S": "released"},
-                ":lease": {"N": str(_epoch(now + lease))},
-                ":now": {"N": str(_epoch(now))},
-                ":exp": {"N": str(_epoch(now + RECORD_LIFETIME))},
-                ":one": {"N": "1"},
-            },
-            ReturnValues="ALL_NEW",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+        item = db.update_raw(pk, SK, actions, condition=condition, return_values="ALL_NEW", old_on_failure=True)
+    except db.ConditionFailed as failed:
         # The old item comes with the failure; an emulator that omits it costs one read.
-        old: dict[str, Any] = dict(exc.response.get("Item") or {})  # type: ignore[call-overload]
-        if not old:
-            old = dynamodb.get_item(TableName=_table(), Key=key, ConsistentRead=True).get("Item", {})
-        if old.get("status", {}).get("S") == "done":
+        old = failed.item or db.get_raw(pk, SK) or {}
+        if decode(old)["status"] == "done":
             return None
         raise Busy(notification_id) from None
-    item = answer["Attributes"]
-    return Claim(notification_id, _channels(item), int(item["attempts"]["N"]))
+    values = decode(item or {})
+    return Claim(notification_id, frozenset(values["channels"] or ()), int(values["attempts"]))
 
 
 def release(notification_id: str, channels_done: Iterable[str], now: datetime) -> None:
     """After a failure: keep the channels already delivered, let the next attempt claim at once."""
-    client("dynamodb").update_item(
-        TableName=_table(),
-        Key=_key(notification_id),
-        UpdateExpression="SET #st = :released, channels = :channels, #ttl = :exp REMOVE lease",
-        ExpressionAttributeNames={"#st": "status", "#ttl": "ttl"},
-        ExpressionAttributeValues={
-            ":released": {"S": "released"},
-            ":channels": {"L": [{"S": c} for c in sorted(channels_done)]},
-            ":exp": {"N": str(_epoch(now + RECORD_LIFETIME))},
-        },
+    db.update(
+        _record(notification_id),
+        [
+            DeliveryRecord.status.set("released"),
+            DeliveryRecord.channels.set(sorted(channels_done)),
+            DeliveryRecord.ttl.set(now + RECORD_LIFETIME),
+            DeliveryRecord.lease.remove(),
+        ],
     )
 
 
 def complete_many(done: Sequence[tuple[str, Iterable[str]]], now: datetime) -> None:
     """Mark delivered notifications done: BatchWriteItem, 25 per call, unprocessed retried."""
-    expiration = {"N": str(_epoch(now + RECORD_LIFETIME))}
-    requests = [
-        {
-            "PutRequest": {
-                "Item": {
-                    **_key(notification_id),
-                    "entity": {"S": "DeliveryRecord"},
-                    "status": {"S": "done"},
-                    "channels": {"L": [{"S": c} for c in sorted(channels)]},
-                    "ttl": expiration,
-                }
-            }
-        }
+    records = [
+        _record(notification_id, status="done", channels=sorted(channels), ttl=now + RECORD_LIFETIME)
         for notification_id, channels in done
     ]
-    dynamodb = client("dynamodb")
-    table = _table()
-    for start in range(0, len(requests), _BATCH_WRITE_LIMIT):
-        pending: list[dict[str, Any]] = requests[start : start + _BATCH_WRITE_LIMIT]
-        for _ in range(5):
-            answer = dynamodb.batch_write_item(RequestItems={table: pending})
-            pending = answer.get("UnprocessedItems", {}).get(table, [])
-            if not pending:
-                break
-        else:
-            raise RuntimeError(f"{len(pending)} delivery records were not written")
+    db.batch_write(puts=records)

@@ -13,9 +13,9 @@ from typing import Any
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib import errors
-from chalicelib.aws_clients import client
 from chalicelib.domain.bookings import DiscountCode, DiscountKind
-from chalicelib.settings import get_settings
+from chalicelib.store import db
+from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.table import TableItem
 
 
@@ -25,80 +25,74 @@ class DiscountCodeRecord(TableItem, discriminator="DiscountCodeRecord"):
     kind = UnicodeAttribute()
     value = NumberAttribute()
     currency = UnicodeAttribute(null=True)
-    valid_from = UnicodeAttribute()
-    valid_until = UnicodeAttribute()
+    valid_from = InstantAttribute()
+    valid_until = InstantAttribute()
     max_uses = NumberAttribute(null=True)  # absent = unlimited
     uses = NumberAttribute(default=0)
     active = BooleanAttribute(default=True)
-    created_at = UnicodeAttribute()
+    created_at = InstantAttribute()
 
 
-def _table() -> str:
-    return get_settings().resolved_table_name()
+PREFIX = "DISCOUNT#"
 
 
-def discount_key(business_id: str, code: str) -> dict[str, Any]:
-    return {"pk": {"S": f"BIZ#{business_id}"}, "sk": {"S": f"DISCOUNT#{code}"}}
+def discount_keys(business_id: str, code: str) -> tuple[str, str]:
+    return f"BIZ#{business_id}", f"{PREFIX}{code}"
 
 
-def _item(code: DiscountCode) -> dict[str, Any]:
-    from chalicelib.store.bookings import iso
-
+def _record(code: DiscountCode) -> DiscountCodeRecord:
     return DiscountCodeRecord(
-        pk=f"BIZ#{code.business_id}",
-        sk=f"DISCOUNT#{code.code}",
+        *discount_keys(code.business_id, code.code),
         business_id=code.business_id,
         code=code.code,
         kind=code.kind.value,
         value=code.value,
         currency=code.currency,
-        valid_from=iso(code.valid_from),
-        valid_until=iso(code.valid_until),
+        valid_from=code.valid_from,
+        valid_until=code.valid_until,
         max_uses=code.max_uses,
         uses=code.uses,
         active=code.active,
-        created_at=iso(code.created_at),
-    ).serialize()
+        created_at=code.created_at,
+    )
+
+
+def _domain(values: Mapping[str, Any]) -> DiscountCode:
+    return DiscountCode(
+        business_id=values["business_id"],
+        code=values["code"],
+        kind=DiscountKind(values["kind"]),
+        value=int(values["value"]),
+        currency=values["currency"],
+        valid_from=values["valid_from"],
+        valid_until=values["valid_until"],
+        max_uses=int(values["max_uses"]) if values["max_uses"] is not None else None,
+        uses=int(values["uses"] or 0),
+        active=bool(values["active"]),
+        created_at=values["created_at"],
+    )
 
 
 def discount_from_item(item: Mapping[str, Any]) -> DiscountCode:
-    from chalicelib.store.bookings import parse_iso
+    """A raw item (read with the booking's locks in one BatchGetItem) to the domain object."""
+    return _domain(db.decoder(DiscountCodeRecord)(item))
 
-    max_uses = item.get("max_uses")
-    currency = item.get("currency")
-    return DiscountCode(
-        business_id=item["business_id"]["S"],
-        code=item["code"]["S"],
-        kind=DiscountKind(item["kind"]["S"]),
-        value=int(item["value"]["N"]),
-        currency=currency["S"] if currency and "S" in currency else None,
-        valid_from=parse_iso(item["valid_from"]["S"]),
-        valid_until=parse_iso(item["valid_until"]["S"]),
-        max_uses=int(max_uses["N"]) if max_uses and "N" in max_uses else None,
-        uses=int(item.get("uses", {}).get("N", "0")),
-        active=bool(item.get("active", {}).get("BOOL", True)),
-        created_at=parse_iso(item["created_at"]["S"]),
-    )
+
+def _from_record(record: DiscountCodeRecord) -> DiscountCode:
+    return _domain({name: getattr(record, name) for name in DiscountCodeRecord.get_attributes()})
 
 
 def create(code: DiscountCode) -> None:
     """One conditional PutItem: a code is unique within its business."""
-    from botocore.exceptions import ClientError
-
     try:
-        client("dynamodb").put_item(
-            TableName=_table(), Item=_item(code), ConditionExpression="attribute_not_exists(pk)"
-        )
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-            raise errors.Conflict(f"The code {code.code} already exists") from None
-        raise
+        db.put(_record(code), condition=DiscountCodeRecord.pk.does_not_exist())
+    except db.ConditionFailed:
+        raise errors.Conflict(f"The code {code.code} already exists") from None
 
 
 def get(business_id: str, code: str) -> DiscountCode | None:
-    answer = client("dynamodb").get_item(TableName=_table(), Key=discount_key(business_id, code), ConsistentRead=True)
-    item = answer.get("Item")
-    return discount_from_item(item) if item else None
+    record = db.get(DiscountCodeRecord, *discount_keys(business_id, code))
+    return _from_record(record) if record else None
 
 
 def update(
@@ -113,63 +107,34 @@ def update(
     """One conditional UpdateItem (ALL_NEW); NotFound when the code does not exist.
 
     Lowering ``max_uses`` below the uses already counted is allowed: no further use succeeds."""
-    from botocore.exceptions import ClientError
-
-    from chalicelib.store.bookings import iso
-
-    sets: list[str] = []
-    removes: list[str] = []
-    values: dict[str, Any] = {}
+    r = DiscountCodeRecord
+    actions: list[Any] = []
     if active is not None:
-        sets.append("active = :active")
-        values[":active"] = {"BOOL": active}
+        actions.append(r.active.set(active))
     if valid_until is not None:
-        sets.append("valid_until = :until")
-        values[":until"] = {"S": iso(valid_until)}
+        actions.append(r.valid_until.set(valid_until))
     if max_uses is not None:
-        sets.append("max_uses = :max")
-        values[":max"] = {"N": str(max_uses)}
+        actions.append(r.max_uses.set(max_uses))
     elif clear_max_uses:
-        removes.append("max_uses")
-    expression = " ".join(
-        part
-        for part in (("SET " + ", ".join(sets)) if sets else "", ("REMOVE " + ", ".join(removes)) if removes else "")
-        if part
-    )
-    if not expression:
+        actions.append(r.max_uses.remove())
+    if not actions:
         found = get(business_id, code)
         if found is None:
             raise errors.NotFound("No such discount code")
         return found
-    kwargs: dict[str, Any] = {
-        "TableName": _table(),
-        "Key": discount_key(business_id, code),
-        "UpdateExpression": expression,
-        "ConditionExpression": "attribute_exists(pk)",
-        "ReturnValues": "ALL_NEW",
-    }
-    if values:
-        kwargs["ExpressionAttributeValues"] = values
+    record = DiscountCodeRecord(*discount_keys(business_id, code))
     try:
-        answer = client("dynamodb").update_item(**kwargs)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-            raise errors.NotFound("No such discount code") from None
-        raise
-    return discount_from_item(answer["Attributes"])
+        db.update(record, actions, condition=r.pk.exists())
+    except db.ConditionFailed:
+        raise errors.NotFound("No such discount code") from None
+    return _from_record(record)
 
 
 def list_codes(
     business_id: str, *, limit: int, start_key: dict[str, Any] | None = None
 ) -> tuple[list[DiscountCode], dict[str, Any] | None]:
     """One Query on the business partition, codes in alphabetical order."""
-    kwargs: dict[str, Any] = {
-        "TableName": _table(),
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-        "ExpressionAttributeValues": {":pk": {"S": f"BIZ#{business_id}"}, ":prefix": {"S": "DISCOUNT#"}},
-        "Limit": limit,
-    }
-    if start_key:
-        kwargs["ExclusiveStartKey"] = start_key
-    answer = client("dynamodb").query(**kwargs)
-    return [discount_from_item(item) for item in answer.get("Items", [])], answer.get("LastEvaluatedKey")
+    pk, _ = discount_keys(business_id, "")
+    condition = (TableItem.pk == pk) & TableItem.sk.startswith(PREFIX)
+    items, last = db.query_raw(condition, limit=limit, start_key=start_key)
+    return [discount_from_item(item) for item in items], last

@@ -9,19 +9,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError
-from pynamodb.transactions import TransactWrite
 
 from chalicelib import deps, errors
 from chalicelib.domain.identity import Role
+from chalicelib.store import db
+from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.table import TableItem
+
+MEMBERSHIP = "membership"  # the role of the membership put in a caller's transaction
 
 
 class Membership(TableItem, discriminator="Membership"):
     business_id = UnicodeAttribute()
     user_id = UnicodeAttribute()
     role = UnicodeAttribute()
-    created_at = UnicodeAttribute()
+    created_at = InstantAttribute()
 
 
 def _key(business_id: str, user_id: str) -> tuple[str, str]:
@@ -30,7 +32,6 @@ def _key(business_id: str, user_id: str) -> tuple[str, str]:
 
 def membership_item(business_id: str, user_id: str, role: Role, at: datetime | None = None) -> Membership:
     pk, sk = _key(business_id, user_id)
-    created = (at or deps.clock().now()).astimezone(UTC).isoformat(timespec="seconds")
     return Membership(
         pk=pk,
         sk=sk,
@@ -39,57 +40,52 @@ def membership_item(business_id: str, user_id: str, role: Role, at: datetime | N
         business_id=business_id,
         user_id=user_id,
         role=role.value,
-        created_at=created,
+        created_at=at or deps.clock().now(),
     )
 
 
-def transaction() -> TransactWrite:
-    """A TransactWrite bound to the table (for callers that add the membership to their own writes)."""
-    from chalicelib.store.users import new_transaction
-
-    return new_transaction()
+def since(membership: Membership) -> str:
+    """When the membership began, as shown (ISO 8601 to the second, "+00:00")."""
+    return membership.created_at.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def add_membership_in(
-    transaction: TransactWrite, business_id: str, user_id: str, role: Role, at: datetime | None = None
+    transaction: db.Transaction, business_id: str, user_id: str, role: Role, at: datetime | None = None
 ) -> None:
-    """Add the membership put to a caller's TransactWrite (e.g. business + owner atomically).
+    """Add the membership put to a caller's transaction (e.g. business + owner atomically).
 
-    The put fails the transaction when this user is already a member of the business.
+    The put (role ``MEMBERSHIP``) fails the transaction when this user is already a member.
     """
-    transaction.save(membership_item(business_id, user_id, role, at), condition=Membership.pk.does_not_exist())
+    transaction.put(
+        membership_item(business_id, user_id, role, at), role=MEMBERSHIP, condition=Membership.pk.does_not_exist()
+    )
 
 
 def add_membership(business_id: str, user_id: str, role: Role, at: datetime | None = None) -> Membership:
     item = membership_item(business_id, user_id, role, at)
     try:
-        item.save(condition=Membership.pk.does_not_exist())
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise errors.Conflict("This user is already a member of the business") from None
-        raise errors.DependencyUnavailable("Could not add the membership") from exc
+        db.put(item, condition=Membership.pk.does_not_exist())
+    except db.ConditionFailed:
+        raise errors.Conflict("This user is already a member of the business") from None
     return item
 
 
 def get_role(business_id: str, user_id: str) -> Role | None:
     """One GetItem (strongly consistent: a removed member loses access at once)."""
-    try:
-        item = Membership.get(*_key(business_id, user_id), consistent_read=True)
-    except DoesNotExist:
-        return None
-    return Role(item.role)
+    item = db.get(Membership, *_key(business_id, user_id), consistent=True)
+    return None if item is None else Role(item.role)
 
 
 def list_memberships(user_id: str, limit: int = 100) -> list[Membership]:
     """One Query on GSI1."""
-    found = Membership.gsi1.query(f"USER#{user_id}", Membership.gsi1sk.startswith("BIZ#"), limit=limit)
+    found = db.query(Membership, f"USER#{user_id}", Membership.gsi1sk.startswith("BIZ#"), index="GSI1", limit=limit)
     return [item for item in found if isinstance(item, Membership)]
 
 
 def has_any_membership(user_id: str) -> bool:
-    return bool(list(Membership.gsi1.query(f"USER#{user_id}", Membership.gsi1sk.startswith("BIZ#"), limit=1)))
+    return any(db.query(Membership, f"USER#{user_id}", Membership.gsi1sk.startswith("BIZ#"), index="GSI1", limit=1))
 
 
 def remove_membership(business_id: str, user_id: str) -> None:
     pk, sk = _key(business_id, user_id)
-    Membership(pk=pk, sk=sk).delete()
+    db.delete(Membership(pk=pk, sk=sk))

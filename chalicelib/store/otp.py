@@ -9,13 +9,14 @@ DeleteItem on that hash, so a code works once even under concurrency.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DeleteError, UpdateError
 
-from chalicelib import errors
+from chalicelib.retention_rules import window
 from chalicelib.security.lookup import lookup_hash
+from chalicelib.store import db
+from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.table import TableItem
 
 
@@ -23,8 +24,8 @@ class OtpChallenge(TableItem, discriminator="OtpChallenge"):
     purpose = UnicodeAttribute()
     code_hash = UnicodeAttribute()
     attempts = NumberAttribute(default=0)
-    expires_at = NumberAttribute()  # epoch seconds
-    created_at = UnicodeAttribute()
+    expires_at = InstantAttribute()
+    created_at = InstantAttribute()
 
 
 def _key(address: str, purpose: str) -> tuple[str, str]:
@@ -34,16 +35,18 @@ def _key(address: str, purpose: str) -> tuple[str, str]:
 def put(address: str, purpose: str, code_hash: str, at: datetime, lifetime: timedelta) -> None:
     pk, sk = _key(address, purpose)
     expires = at + lifetime
-    OtpChallenge(
-        pk=pk,
-        sk=sk,
-        purpose=purpose,
-        code_hash=code_hash,
-        attempts=0,
-        expires_at=int(expires.timestamp()),
-        created_at=at.astimezone(UTC).isoformat(timespec="seconds"),
-        ttl=expires + timedelta(hours=1),
-    ).save()
+    db.put(
+        OtpChallenge(
+            pk=pk,
+            sk=sk,
+            purpose=purpose,
+            code_hash=code_hash,
+            attempts=0,
+            expires_at=expires,
+            created_at=at,
+            ttl=expires + window("otp_challenge"),
+        )
+    )
 
 
 def spend_attempt(address: str, purpose: str, at: datetime, max_attempts: int) -> str | None:
@@ -51,18 +54,15 @@ def spend_attempt(address: str, purpose: str, at: datetime, max_attempts: int) -
     pk, sk = _key(address, purpose)
     item = OtpChallenge(pk=pk, sk=sk)
     try:
-        item.update(
-            actions=[OtpChallenge.attempts.add(1)],
+        db.update(
+            item,
+            [OtpChallenge.attempts.add(1)],
             condition=(
-                OtpChallenge.pk.exists()
-                & (OtpChallenge.attempts < max_attempts)
-                & (OtpChallenge.expires_at > int(at.timestamp()))
+                OtpChallenge.pk.exists() & (OtpChallenge.attempts < max_attempts) & (OtpChallenge.expires_at > at)
             ),
         )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return None
-        raise errors.DependencyUnavailable("Could not check the code") from exc
+    except db.ConditionFailed:
+        return None
     return item.code_hash
 
 
@@ -70,14 +70,12 @@ def consume(address: str, purpose: str, code_hash: str) -> bool:
     """Delete the challenge if it still holds this code; False if another request consumed it first."""
     pk, sk = _key(address, purpose)
     try:
-        OtpChallenge(pk=pk, sk=sk).delete(condition=OtpChallenge.code_hash == code_hash)
-    except DeleteError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise errors.DependencyUnavailable("Could not use the code") from exc
+        db.delete(OtpChallenge(pk=pk, sk=sk), condition=OtpChallenge.code_hash == code_hash)
+    except db.ConditionFailed:
+        return False
     return True
 
 
 def discard(address: str, purpose: str) -> None:
     pk, sk = _key(address, purpose)
-    OtpChallenge(pk=pk, sk=sk).delete()
+    db.delete(OtpChallenge(pk=pk, sk=sk))

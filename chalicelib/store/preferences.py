@@ -5,42 +5,36 @@
 One item per user, so the consumer loads the profiles of a whole SQS batch with one
 BatchGetItem. ``choices`` maps ``<category>.<channel>`` to on/off and holds only what the
 user changed (defaults live in chalicelib/notify/preferences.py). ``devices`` maps a device
-id to its SNS endpoint; the raw push token is never stored (SNS keeps it).
+id to its SNS endpoint and registration instant (codec text); the raw push token is never
+stored (SNS keeps it). Every write is one conditional UpdateItem through store/db.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import MapAttribute, UnicodeAttribute
+from pynamodb.expressions.condition import size
+from pynamodb.expressions.operand import Path
 
 from chalicelib import errors
-from chalicelib.aws_clients import client
-from chalicelib.settings import get_settings
+from chalicelib.store import codec, db
+from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.table import TableItem
 
 SK = "NOTIFY"
 MAX_DEVICES = 10
-_BATCH_GET_LIMIT = 100
-
-
-def _key(user_id: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": f"USER#{user_id}"}, "sk": {"S": SK}}
-
-
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="seconds")
 
 
 class NotificationProfile(TableItem, discriminator="NotificationProfile"):
     user_id = UnicodeAttribute()
     choices = MapAttribute[str, bool](default=dict)
-    devices = MapAttribute[str, Any](default=dict)
-    sms_opted_out_at = UnicodeAttribute(null=True)
-    updated_at = UnicodeAttribute(null=True)
+    devices = MapAttribute[str, Any](default=dict)  # device id -> {platform, endpoint_arn, registered_at}
+    sms_opted_out_at = InstantAttribute(null=True)
+    updated_at = InstantAttribute(null=True)
 
 
 @dataclass(frozen=True)
@@ -48,7 +42,7 @@ class Device:
     device_id: str
     platform: str
     endpoint_arn: str
-    registered_at: str
+    registered_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -56,67 +50,78 @@ class Profile:
     user_id: str
     choices: dict[str, bool] = field(default_factory=dict)
     devices: tuple[Device, ...] = ()
-    sms_opted_out_at: str | None = None
+    sms_opted_out_at: datetime | None = None
+
+
+def _pk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def _device(device_id: str, value: Mapping[str, Any]) -> Device:
+    registered = value.get("registered_at")
+    return Device(
+        device_id=str(device_id),
+        platform=str(value.get("platform", "")),
+        endpoint_arn=str(value.get("endpoint_arn", "")),
+        registered_at=codec.decode(str(registered)) if registered else None,
+    )
 
 
 def _to_profile(item: NotificationProfile) -> Profile:
-    devices = tuple(
-        Device(
-            device_id=str(device_id),
-            platform=str(value["platform"]),
-            endpoint_arn=str(value["endpoint_arn"]),
-            registered_at=str(value.get("registered_at", "")),
-        )
-        for device_id, value in sorted(item.devices.as_dict().items())
-    )
+    devices = tuple(_device(device_id, value) for device_id, value in sorted(_plain(item.devices).items()))
     return Profile(
         user_id=item.user_id,
-        choices={str(k): bool(v) for k, v in item.choices.as_dict().items()},
+        choices={str(k): bool(v) for k, v in _plain(item.choices).items()},
         devices=devices,
         sms_opted_out_at=item.sms_opted_out_at,
     )
 
 
+def _plain(value: Any) -> dict[str, Any]:
+    return dict(value.as_dict() if isinstance(value, MapAttribute) else value or {})
+
+
 def load(user_id: str) -> Profile:
     """One GetItem; a user who never changed anything has the defaults."""
-    try:
-        return _to_profile(NotificationProfile.get(f"USER#{user_id}", SK))
-    except NotificationProfile.DoesNotExist:
-        return Profile(user_id=user_id)
+    item = db.get(NotificationProfile, _pk(user_id), SK, consistent=False)
+    return _to_profile(item) if item is not None else Profile(user_id=user_id)
 
 
 def load_many(user_ids: Iterable[str]) -> dict[str, Profile]:
-    """Profiles of many users: one BatchGetItem per 100 users (PynamoDB retries unprocessed keys)."""
+    """Profiles of many users: one BatchGetItem per 100 users (unprocessed keys followed)."""
     wanted = sorted(set(user_ids))
     found = {user_id: Profile(user_id=user_id) for user_id in wanted}
-    for start in range(0, len(wanted), _BATCH_GET_LIMIT):
-        keys = [(f"USER#{u}", SK) for u in wanted[start : start + _BATCH_GET_LIMIT]]
-        for item in NotificationProfile.batch_get(keys):
-            found[item.user_id] = _to_profile(item)
+    decode = db.decoder(NotificationProfile)
+    raw = db.batch_get_raw([(_pk(u), SK) for u in wanted], consistent=False)
+    for item in raw.values():
+        values = decode(item)
+        devices = tuple(_device(d, v) for d, v in sorted((values["devices"] or {}).items()))
+        found[values["user_id"]] = Profile(
+            user_id=values["user_id"],
+            choices={str(k): bool(v) for k, v in (values["choices"] or {}).items()},
+            devices=devices,
+            sms_opted_out_at=values["sms_opted_out_at"],
+        )
     return found
 
 
-def _update(user_id: str, expression: str, values: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    if values:
-        extra["ExpressionAttributeValues"] = values
-    answer: dict[str, Any] = client("dynamodb").update_item(
-        TableName=get_settings().resolved_table_name(), Key=_key(user_id), UpdateExpression=expression, **extra
-    )
-    return answer
+def _update(user_id: str, actions: list[Any], condition: Any = None, **options: Any) -> dict[str, Any] | None:
+    """One UpdateItem that also (re)writes the profile's identity and ``updated_at``."""
+    return db.update_raw(_pk(user_id), SK, actions, condition=condition, **options)
 
 
-def _base_values(user_id: str, at: datetime) -> dict[str, Any]:
-    return {":entity": {"S": "NotificationProfile"}, ":user": {"S": user_id}, ":at": {"S": _iso(at)}}
-
-
-_BASE_SET = "entity = :entity, user_id = :user, updated_at = :at"
+def _base(user_id: str, at: datetime) -> list[Any]:
+    return [
+        NotificationProfile.entity.set(NotificationProfile),
+        NotificationProfile.user_id.set(user_id),
+        NotificationProfile.updated_at.set(at),
+    ]
 
 
 def replace_choices(user_id: str, choices: Mapping[str, bool], at: datetime) -> None:
     """PUT semantics: the given choices replace the stored ones (one UpdateItem)."""
-    values = _base_values(user_id, at)
-    values[":choices"] = {"M": {key: {"BOOL": bool(on)} for key, on in choices.items()}}
-    _update(user_id, f"SET {_BASE_SET}, choices = :choices", values)
+    stored = {key: bool(on) for key, on in choices.items()}
+    _update(user_id, [*_base(user_id, at), NotificationProfile.choices.set(stored)])
 
 
 def add_device(user_id: str, device: Device, at: datetime) -> None:
@@ -124,42 +129,26 @@ def add_device(user_id: str, device: Device, at: datetime) -> None:
 
     The limit is a condition on the write, not a read before it. The first device creates
     the map (a nested SET needs the map to exist), racing writers retry the other form."""
-    from botocore.exceptions import ClientError
-
     entry = {
-        "M": {
-            "platform": {"S": device.platform},
-            "endpoint_arn": {"S": device.endpoint_arn},
-            "registered_at": {"S": device.registered_at},
-        }
+        "platform": device.platform,
+        "endpoint_arn": device.endpoint_arn,
+        "registered_at": codec.encode(device.registered_at or at),
     }
-    values = _base_values(user_id, at)
+    devices = NotificationProfile.devices
     for _ in range(3):
         try:
             _update(
                 user_id,
-                f"SET {_BASE_SET}, devices.#d = :device",
-                {**values, ":device": entry, ":max": {"N": str(MAX_DEVICES)}},
-                ExpressionAttributeNames={"#d": device.device_id},
-                ConditionExpression=(
-                    "attribute_exists(devices) AND (size(devices) < :max OR attribute_exists(devices.#d))"
-                ),
+                [*_base(user_id, at), devices[device.device_id].set(entry)],
+                devices.exists() & ((size(devices) < MAX_DEVICES) | devices[device.device_id].exists()),
             )
             return
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        except db.ConditionFailed:
+            pass
         try:
-            _update(
-                user_id,
-                f"SET {_BASE_SET}, devices = :devices",
-                {**values, ":devices": {"M": {device.device_id: entry}}},
-                ConditionExpression="attribute_not_exists(devices)",
-            )
+            _update(user_id, [*_base(user_id, at), devices.set({device.device_id: entry})], devices.does_not_exist())
             return
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        except db.ConditionFailed:
             # The map exists: either the limit is reached or another writer created it.
             if len(load(user_id).devices) >= MAX_DEVICES:
                 raise errors.Conflict(f"At most {MAX_DEVICES} devices per account; remove one first") from None
@@ -168,62 +157,32 @@ def add_device(user_id: str, device: Device, at: datetime) -> None:
 
 def remove_device(user_id: str, device_id: str) -> Device | None:
     """Remove a device (one UpdateItem); returns what was removed, None if it was not there."""
-    from botocore.exceptions import ClientError
-
+    devices = NotificationProfile.devices
     try:
-        answer = _update(
-            user_id,
-            "REMOVE devices.#d",
-            {},
-            ExpressionAttributeNames={"#d": device_id},
-            ConditionExpression="attribute_exists(devices.#d)",
-            ReturnValues="UPDATED_OLD",
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return None
-        raise
-    old = answer.get("Attributes", {}).get("devices", {}).get("M", {}).get(device_id, {}).get("M", {})
-    return Device(
-        device_id=device_id,
-        platform=old.get("platform", {}).get("S", ""),
-        endpoint_arn=old.get("endpoint_arn", {}).get("S", ""),
-        registered_at=old.get("registered_at", {}).get("S", ""),
-    )
+        old = _update(user_id, [devices[device_id].remove()], devices[device_id].exists(), return_values="UPDATED_OLD")
+    except db.ConditionFailed:
+        return None
+    removed = (db.decoder(NotificationProfile)(old or {})["devices"] or {}).get(device_id, {})
+    return _device(device_id, removed)
 
 
 def record_sms_opt_out(user_id: str, at: datetime) -> None:
     """SNS said the user's number replied STOP: remember when (shown in preferences)."""
-    _update(user_id, f"SET {_BASE_SET}, sms_opted_out_at = :at", _base_values(user_id, at))
+    _update(user_id, [*_base(user_id, at), NotificationProfile.sms_opted_out_at.set(at)])
 
 
 def set_choice(user_id: str, key: str, enabled: bool, at: datetime) -> None:
     """Change one choice, keeping the others (unsubscribe link). Conditional writes, no read."""
-    from botocore.exceptions import ClientError
-
-    values = {**_base_values(user_id, at), ":on": {"BOOL": enabled}}
+    choices = NotificationProfile.choices
     for _ in range(3):
         try:
-            _update(
-                user_id,
-                f"SET {_BASE_SET}, choices.#k = :on",
-                values,
-                ExpressionAttributeNames={"#k": key},
-                ConditionExpression="attribute_exists(choices)",
-            )
+            _update(user_id, [*_base(user_id, at), Path(choices)[key].set(enabled)], choices.exists())
             return
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        except db.ConditionFailed:
+            pass
         try:
-            _update(
-                user_id,
-                f"SET {_BASE_SET}, choices = :choices",
-                {**_base_values(user_id, at), ":choices": {"M": {key: {"BOOL": enabled}}}},
-                ConditionExpression="attribute_not_exists(choices)",
-            )
+            _update(user_id, [*_base(user_id, at), choices.set({key: enabled})], choices.does_not_exist())
             return
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        except db.ConditionFailed:
+            pass
     raise errors.Conflict("The preferences changed meanwhile; try again")

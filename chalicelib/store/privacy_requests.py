@@ -10,19 +10,15 @@ A status change moves the item between operator queues in the same UpdateItem.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.exceptions import UpdateError
 
 from chalicelib import errors
-from chalicelib.store import retention
+from chalicelib.store import codec, db, retention
+from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.table import TableItem
-
-
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="seconds")
 
 
 class PrivacyRequest(TableItem, discriminator="PrivacyRequest"):
@@ -31,9 +27,9 @@ class PrivacyRequest(TableItem, discriminator="PrivacyRequest"):
     kind = UnicodeAttribute()
     details = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
-    received_at = UnicodeAttribute()
-    due_at = UnicodeAttribute()
-    completed_at = UnicodeAttribute(null=True)
+    received_at = InstantAttribute()
+    due_at = InstantAttribute()
+    completed_at = InstantAttribute(null=True)
 
 
 @dataclass(frozen=True)
@@ -42,9 +38,9 @@ class RequestView:
     user_id: str
     kind: str
     status: str
-    received_at: str
-    due_at: str
-    completed_at: str | None
+    received_at: datetime
+    due_at: datetime
+    completed_at: datetime | None
     details: str | None
 
 
@@ -76,27 +72,32 @@ def create(
         pk=f"PRIVREQ#{request_id}",
         sk="META",
         gsi1pk=f"USER#{user_id}",
-        gsi1sk=f"PRIVREQ#{_iso(received_at)}#{request_id}",
+        gsi1sk=f"PRIVREQ#{codec.encode(received_at)}#{request_id}",
         gsi2pk=f"PRIVREQS#{status}",
-        gsi2sk=f"{_iso(due_at)}#{request_id}",
+        gsi2sk=f"{codec.encode(due_at)}#{request_id}",
         request_id=request_id,
         user_id=user_id,
         kind=kind,
         details=details,
         status=status,
-        received_at=_iso(received_at),
-        due_at=_iso(due_at),
-        completed_at=_iso(received_at) if completed else None,
+        received_at=received_at,
+        due_at=due_at,
+        completed_at=received_at if completed else None,
     )
-    item.save(condition=PrivacyRequest.pk.does_not_exist())
+    db.put(item, condition=PrivacyRequest.pk.does_not_exist())
     return _view(item)
 
 
 def for_user(user_id: str, now: datetime, limit: int = 100) -> list[RequestView]:
     return [
         _view(item)
-        for item in PrivacyRequest.gsi1.query(
-            f"USER#{user_id}", PrivacyRequest.gsi1sk.startswith("PRIVREQ#"), scan_index_forward=False, limit=limit
+        for item in db.query(
+            PrivacyRequest,
+            f"USER#{user_id}",
+            PrivacyRequest.gsi1sk.startswith("PRIVREQ#"),
+            index="GSI1",
+            ascending=False,
+            limit=limit,
         )
         if isinstance(item, PrivacyRequest) and not retention.is_expired(item, now)
     ]
@@ -106,10 +107,11 @@ def by_status(
     status: str, limit: int, after: dict[str, Any] | None, now: datetime
 ) -> tuple[list[RequestView], dict[str, Any] | None]:
     """One page of the operators' queue, earliest due first (one Query on GSI2)."""
-    results = PrivacyRequest.gsi2.query(f"PRIVREQS#{status}", limit=limit, last_evaluated_key=after)
-    items = [
-        _view(item) for item in results if isinstance(item, PrivacyRequest) and not retention.is_expired(item, now)
-    ]
+    with db.sdk_errors():
+        results = PrivacyRequest.gsi2.query(f"PRIVREQS#{status}", limit=limit, last_evaluated_key=after)
+        items = [
+            _view(item) for item in results if isinstance(item, PrivacyRequest) and not retention.is_expired(item, now)
+        ]
     return items, results.last_evaluated_key
 
 
@@ -117,16 +119,15 @@ def close(request_id: str, status: str, at: datetime) -> RequestView:
     """Complete or reject an open request (conditional: only an open one)."""
     item = PrivacyRequest(pk=f"PRIVREQ#{request_id}", sk="META")
     try:
-        item.update(
-            actions=[
+        db.update(
+            item,
+            [
                 PrivacyRequest.status.set(status),
-                PrivacyRequest.completed_at.set(_iso(at)),
+                PrivacyRequest.completed_at.set(at),
                 PrivacyRequest.gsi2pk.set(f"PRIVREQS#{status}"),
             ],
             condition=PrivacyRequest.status == "open",
         )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise errors.Conflict("This request is not open (or does not exist)") from None
-        raise
+    except db.ConditionFailed:
+        raise errors.Conflict("This request is not open (or does not exist)") from None
     return _view(item)

@@ -1,8 +1,8 @@
 """Fixed-window counters for rate limits.
 
 Key: ``RL#<scope>#<h>`` / ``W#<window start>`` (h: keyed hash of the subject, e.g. a phone or
-an IP). One UpdateItem per hit: ``ADD hits 1`` only while ``hits < limit``; a refused
-condition means the limit is reached. TTL removes old windows.
+an IP; the window start in the codec's format). One UpdateItem per hit: ``ADD hits 1`` only
+while ``hits < limit``; a refused condition means the limit is reached. TTL removes old windows.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from pynamodb.attributes import NumberAttribute
-from pynamodb.exceptions import UpdateError
 
 from chalicelib import errors
+from chalicelib.retention_rules import window
 from chalicelib.security.lookup import lookup_hash
+from chalicelib.store import codec, db
 from chalicelib.store.table import TableItem
 
 
@@ -26,17 +27,17 @@ def hit(scope: str, subject: str, limit: int, window_seconds: int, at: datetime)
     now = int(at.timestamp())
     window_start = now - now % window_seconds
     window_end = window_start + window_seconds
-    item = RateCounter(pk=f"RL#{scope}#{lookup_hash('rl:' + scope, subject)}", sk=f"W#{window_start}")
+    start = datetime.fromtimestamp(window_start, UTC)
+    item = RateCounter(pk=f"RL#{scope}#{lookup_hash('rl:' + scope, subject)}", sk=f"W#{codec.encode(start)}")
     try:
-        item.update(
-            actions=[
+        db.update(
+            item,
+            [
                 RateCounter.hits.add(1),
                 RateCounter.entity.set(RateCounter),  # a first hit creates the item: tag its type
-                RateCounter.ttl.set(datetime.fromtimestamp(window_end, UTC) + timedelta(hours=1)),
+                RateCounter.ttl.set(start + timedelta(seconds=window_seconds) + window("rate_counter")),
             ],
             condition=RateCounter.hits.does_not_exist() | (RateCounter.hits < limit),
         )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise errors.RateLimited(window_end - now, "Too many attempts; try again later") from None
-        raise errors.DependencyUnavailable("Could not check the rate limit") from exc
+    except db.ConditionFailed:
+        raise errors.RateLimited(window_end - now, "Too many attempts; try again later") from None

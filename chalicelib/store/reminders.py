@@ -1,7 +1,8 @@
 """Booking reminders, keyed by the five-minute bucket they fall due in.
 
-    ReminderItem    PK ``REMIND#<yyyy-mm-ddThh:mm>Z`` (due time floored to 5 min)
-                    SK ``<due iso>#<booking id>#<offset minutes>``
+    ReminderItem    PK ``REMIND#<yyyy-mm-ddThh:mm>Z`` (due time floored to 5 min: the codec's
+                    text of the bucket start, cut after the minutes)
+                    SK ``<due instant, codec>#<booking id>#<offset minutes>``
     ReminderCursor  PK ``REMIND#CURSOR``  SK ``CURSOR`` (the last instant the schedule finished)
 
 The schedule queries only the buckets between its cursor and now (normally one or two),
@@ -17,12 +18,15 @@ from datetime import UTC, datetime, timedelta
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 
+from chalicelib.retention_rules import window
+from chalicelib.store import codec, db
+from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.table import TableItem
 
 BUCKET_MINUTES = 5
 CURSOR_KEY = ("REMIND#CURSOR", "CURSOR")
 # Kept this long after the booking's start in case nothing deleted them (TTL backstop).
-TTL_AFTER_START = timedelta(days=2)
+TTL_AFTER_START = window("reminder")
 
 
 def bucket_of(instant: datetime) -> datetime:
@@ -31,11 +35,8 @@ def bucket_of(instant: datetime) -> datetime:
 
 
 def _bucket_pk(bucket: datetime) -> str:
-    return f"REMIND#{bucket.strftime('%Y-%m-%dT%H:%M')}Z"
-
-
-def _iso(instant: datetime) -> str:
-    return instant.astimezone(UTC).isoformat(timespec="seconds")
+    # "yyyy-mm-ddThh:mm" is the first 16 characters of the codec's fixed-width text.
+    return f"REMIND#{codec.encode(bucket)[:16]}Z"
 
 
 class ReminderItem(TableItem, discriminator="ReminderItem"):
@@ -43,13 +44,13 @@ class ReminderItem(TableItem, discriminator="ReminderItem"):
     business_id = UnicodeAttribute()
     customer_user_id = UnicodeAttribute()
     offset_minutes = NumberAttribute()
-    due_at = UnicodeAttribute()
-    booking_start = UnicodeAttribute()
+    due_at = InstantAttribute()
+    booking_start = InstantAttribute()
     params = MapAttribute[str, str](default=dict)
 
 
 class ReminderCursor(TableItem, discriminator="ReminderCursor"):
-    processed_until = UnicodeAttribute()
+    processed_until = InstantAttribute()
 
 
 @dataclass(frozen=True)
@@ -86,19 +87,19 @@ def schedule(
         items.append(
             ReminderItem(
                 pk=_bucket_pk(bucket_of(due)),
-                sk=f"{_iso(due)}#{booking_id}#{offset}",
+                sk=f"{codec.encode(due)}#{booking_id}#{offset}",
                 booking_id=booking_id,
                 business_id=business_id,
                 customer_user_id=customer_user_id,
                 offset_minutes=offset,
-                due_at=_iso(due),
-                booking_start=_iso(start),
+                due_at=due,
+                booking_start=start,
                 params=dict(params),
                 ttl=start + TTL_AFTER_START,
             )
         )
     if items:
-        with ReminderItem.batch_write() as batch:
+        with db.sdk_errors(), ReminderItem.batch_write() as batch:
             for item in items:
                 batch.save(item)
     return len(items)
@@ -109,16 +110,16 @@ def due(since: datetime, until: datetime) -> Iterator[DueReminder]:
     one Query per bucket (the sort key starts with the due instant)."""
     bucket = bucket_of(since)
     last = bucket_of(until)
-    limit = _iso(until) + "~"  # "~" sorts after "#": includes everything due at ``until``
+    limit = codec.encode(until) + "~"  # "~" sorts after "#": includes everything due at ``until``
     while bucket <= last:
-        for item in ReminderItem.query(_bucket_pk(bucket), ReminderItem.sk <= limit):
+        for item in db.query(ReminderItem, _bucket_pk(bucket), ReminderItem.sk <= limit):
             yield DueReminder(
                 booking_id=item.booking_id,
                 business_id=item.business_id,
                 customer_user_id=item.customer_user_id,
                 offset_minutes=int(item.offset_minutes),
-                due_at=datetime.fromisoformat(item.due_at),
-                booking_start=datetime.fromisoformat(item.booking_start),
+                due_at=item.due_at,
+                booking_start=item.booking_start,
                 params={str(k): str(v) for k, v in item.params.as_dict().items()},
                 key=(item.pk, item.sk),
             )
@@ -129,18 +130,15 @@ def remove(keys: Sequence[tuple[str, str]]) -> None:
     """Delete handled reminders (BatchWriteItem, 25 per call)."""
     if not keys:
         return
-    with ReminderItem.batch_write() as batch:
+    with db.sdk_errors(), ReminderItem.batch_write() as batch:
         for pk, sk in keys:
             batch.delete(ReminderItem(pk=pk, sk=sk))
 
 
 def processed_until() -> datetime | None:
-    try:
-        cursor = ReminderCursor.get(*CURSOR_KEY)
-    except ReminderCursor.DoesNotExist:
-        return None
-    return datetime.fromisoformat(cursor.processed_until)
+    cursor = db.get(ReminderCursor, *CURSOR_KEY, consistent=False)
+    return None if cursor is None else cursor.processed_until
 
 
 def set_processed_until(instant: datetime) -> None:
-    ReminderCursor(pk=CURSOR_KEY[0], sk=CURSOR_KEY[1], processed_until=_iso(instant)).save()
+    db.put(ReminderCursor(pk=CURSOR_KEY[0], sk=CURSOR_KEY[1], processed_until=instant))

@@ -14,29 +14,34 @@ may not have run yet, and DynamoDB Local never runs TTL on tables with a GSI.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from contextlib import suppress
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
-from chalicelib.aws_clients import client
-from chalicelib.settings import get_settings
+from chalicelib.retention_rules import window
+from chalicelib.store import codec, db, items, objects
+from chalicelib.store.codec import DayAttribute, InstantAttribute
+from chalicelib.store.items import StoredItem
 from chalicelib.store.table import TableItem
 
 EXPIRES_PREFIX = "EXPIRES#"
-TTL_BACKSTOP = timedelta(days=3)
+TTL_BACKSTOP = window("ttl_backstop")
 
 
 def instant(at: datetime) -> str:
-    """Fixed-width UTC ISO instant: sorts as it should as a string."""
-    if at.tzinfo is None:
-        raise ValueError("retention instants must be timezone-aware")
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The stored form of an instant (store/codec.py): fixed width, sorts as time does."""
+    return codec.encode(at)
 
 
 def expiry_keys(pk: str, sk: str, at: datetime) -> tuple[str, str]:
     """(exp_pk, exp_sk) for an item with key (pk, sk) due at ``at``."""
-    return f"{EXPIRES_PREFIX}{at.astimezone(UTC).date().isoformat()}", f"{instant(at)}#{pk}#{sk}"
+    return _day_key(at.astimezone(UTC).date()), f"{codec.encode(at)}#{pk}#{sk}"
+
+
+def _day_key(day: date) -> str:
+    return f"{EXPIRES_PREFIX}{codec.day(day)}"
 
 
 def set_expiry(item: TableItem, at: datetime, *, ttl_backstop: bool = True) -> None:
@@ -55,16 +60,18 @@ def clear_expiry(item: TableItem) -> None:
     item.ttl = None
 
 
-def due_at(item: Any) -> datetime | None:
-    """The instant an item (model or raw dict of plain values) is due, if it has one."""
-    exp_sk = item.get("exp_sk") if isinstance(item, dict) else getattr(item, "exp_sk", None)
-    if isinstance(exp_sk, dict):  # a raw DynamoDB attribute value
-        exp_sk = exp_sk.get("S")
+def due_at(item: TableItem | StoredItem | dict[str, Any]) -> datetime | None:
+    """The instant an item (model, StoredItem or dict of Python values) is due, if it has one."""
+    if isinstance(item, StoredItem):
+        values: Any = item.values
+    elif isinstance(item, dict):
+        values = item
+    else:
+        values = {"exp_sk": item.exp_sk, "ttl": item.ttl}
+    exp_sk = values.get("exp_sk")
     if exp_sk:
-        return datetime.strptime(str(exp_sk).split("#", 1)[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-    ttl = item.get("ttl") if isinstance(item, dict) else getattr(item, "ttl", None)
-    if isinstance(ttl, dict):
-        ttl = ttl.get("N")
+        return codec.decode(str(exp_sk).split("#", 1)[0])
+    ttl = values.get("ttl")
     if isinstance(ttl, datetime):
         return ttl
     if ttl is not None:
@@ -72,7 +79,7 @@ def due_at(item: Any) -> datetime | None:
     return None
 
 
-def is_expired(item: Any, now: datetime) -> bool:
+def is_expired(item: TableItem | StoredItem | dict[str, Any], now: datetime) -> bool:
     """True when the item's retention deadline has passed: readers must treat it as gone."""
     deadline = due_at(item)
     return deadline is not None and deadline <= now
@@ -83,162 +90,78 @@ def stamp_expiry(pk: str, sk: str, at: datetime, *, ttl_backstop: bool = True) -
 
     An earlier deadline already on the item is kept (never extend retention by accident).
     """
-    from botocore.exceptions import ClientError
-
     exp_pk, exp_sk = expiry_keys(pk, sk, at)
-    names = {"#ep": "exp_pk", "#es": "exp_sk"}
-    values: dict[str, Any] = {":ep": {"S": exp_pk}, ":es": {"S": exp_sk}}
-    update = "SET #ep = :ep, #es = :es"
+    actions = [TableItem.exp_pk.set(exp_pk), TableItem.exp_sk.set(exp_sk)]
     if ttl_backstop:
-        names["#ttl"] = "ttl"
-        values[":ttl"] = {"N": str(int((at + TTL_BACKSTOP).timestamp()))}
-        update += ", #ttl = :ttl"
+        actions.append(TableItem.ttl.set(at + TTL_BACKSTOP))
+    condition = TableItem.pk.exists() & (TableItem.exp_sk.does_not_exist() | (TableItem.exp_sk > exp_sk))
     try:
-        client("dynamodb").update_item(
-            TableName=get_settings().resolved_table_name(),
-            Key={"pk": {"S": pk}, "sk": {"S": sk}},
-            UpdateExpression=update,
-            ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(#es) OR #es > :es)",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
+        db.update_raw(pk, sk, actions, condition=condition)
+    except db.ConditionFailed:
+        return False
     return True
 
 
 # --- sweeps ------------------------------------------------------------------------
 
 
-def due_on(day: date, until: datetime, page_size: int = 100) -> Iterator[dict[str, Any]]:
-    """Raw items due on ``day`` at or before ``until``, in due order (Query on ByExpiry)."""
-    paginator = client("dynamodb").get_paginator("query")
-    pages = paginator.paginate(
-        TableName=get_settings().resolved_table_name(),
-        IndexName="ByExpiry",
-        KeyConditionExpression="exp_pk = :day AND exp_sk <= :until",
-        ExpressionAttributeValues={
-            ":day": {"S": f"{EXPIRES_PREFIX}{day.isoformat()}"},
-            ":until": {"S": f"{instant(until)}#\uffff"},
-        },
-        PaginationConfig={"PageSize": page_size},
-    )
-    for page in pages:
-        yield from page.get("Items", [])
+def due_on(day: date, until: datetime, page_size: int = 100) -> Iterator[StoredItem]:
+    """Items due on ``day`` at or before ``until``, in due order (Query on ByExpiry)."""
+    due = (TableItem.exp_pk == _day_key(day)) & (TableItem.exp_sk <= f"{codec.encode(until)}#\uffff")
+    for raw in db.query_raw_all(due, index="ByExpiry", limit=page_size):
+        yield items.decode(raw)
 
 
 class SweepCursor(TableItem, discriminator="SweepCursor"):
     """The last day a sweep finished completely: the next run resumes after it."""
 
     sweep = UnicodeAttribute()
-    last_complete_day = UnicodeAttribute()
+    last_complete_day = DayAttribute()
     removed_total = NumberAttribute(default=0)
-    updated_at = UnicodeAttribute()
+    updated_at = InstantAttribute()
+
+
+def _cursor_key(sweep: str) -> tuple[str, str]:
+    return "SWEEP", f"CURSOR#{sweep}"
 
 
 def get_cursor(sweep: str) -> date | None:
-    try:
-        cursor = SweepCursor.get("SWEEP", f"CURSOR#{sweep}", consistent_read=True)
-    except SweepCursor.DoesNotExist:
-        return None
-    return date.fromisoformat(cursor.last_complete_day)
+    cursor = db.get(SweepCursor, *_cursor_key(sweep))
+    return cursor.last_complete_day if cursor is not None else None
 
 
 def save_cursor(sweep: str, day: date, removed: int, now: datetime) -> None:
     """Advance the cursor (never backwards: a slower concurrent run cannot rewind it)."""
-    from pynamodb.exceptions import PutError
-
-    cursor = SweepCursor(
-        pk="SWEEP",
-        sk=f"CURSOR#{sweep}",
-        sweep=sweep,
-        last_complete_day=day.isoformat(),
-        removed_total=removed,
-        updated_at=instant(now),
-    )
-    try:
-        cursor.save(condition=SweepCursor.pk.does_not_exist() | (SweepCursor.last_complete_day <= day.isoformat()))
-    except PutError as exc:
-        if not exc.cause_response_code == "ConditionalCheckFailedException":
-            raise
+    pk, sk = _cursor_key(sweep)
+    cursor = SweepCursor(pk=pk, sk=sk, sweep=sweep, last_complete_day=day, removed_total=removed, updated_at=now)
+    with suppress(db.ConditionFailed):
+        db.put(cursor, condition=SweepCursor.pk.does_not_exist() | (SweepCursor.last_complete_day <= day))
 
 
 # --- what a sweep does to one due item (each call conditional on the deadline it read) ---
 
 
-def _key(item: dict[str, Any]) -> dict[str, Any]:
-    return {"pk": item["pk"], "sk": item["sk"]}
-
-
-def _still_due(item: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def _still_due(item: StoredItem) -> Any:
     # The item must still carry the deadline the sweep read: if its owner moved or
     # cleared the deadline in the meantime, the sweep leaves it alone.
-    return "#es = :es", {":es": item["exp_sk"]}
+    return TableItem.exp_sk == item.values.get("exp_sk")
 
 
-def delete_due(item: dict[str, Any]) -> bool:
+def delete_due(item: StoredItem) -> bool:
     """DeleteItem on condition the deadline is unchanged; False if it changed or is gone."""
-    from botocore.exceptions import ClientError
-
-    condition, values = _still_due(item)
-    try:
-        client("dynamodb").delete_item(
-            TableName=get_settings().resolved_table_name(),
-            Key=_key(item),
-            ConditionExpression=condition,
-            ExpressionAttributeNames={"#es": "exp_sk"},
-            ExpressionAttributeValues=values,
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return items.delete(item.pk, item.sk, condition=_still_due(item))
 
 
-def anonymise_due(item: dict[str, Any], remove: list[str], blank: dict[str, dict[str, Any]]) -> bool:
+def anonymise_due(item: StoredItem, remove: list[str], blank: dict[str, Any]) -> bool:
     """Remove (or blank, for required attributes) the named attributes and the deadline,
     in one UpdateItem on condition the deadline is unchanged. The item leaves the index."""
-    from botocore.exceptions import ClientError
-
-    condition, values = _still_due(item)
-    names = {"#es": "exp_sk", "#ep": "exp_pk", "#ttl": "ttl"}
-    removals = ["#ep", "#es", "#ttl"]
-    for index, name in enumerate(sorted(set(remove) - set(blank))):
-        names[f"#r{index}"] = name
-        removals.append(f"#r{index}")
-    sets = []
-    for index, (name, value) in enumerate(sorted(blank.items())):
-        names[f"#b{index}"] = name
-        values[f":b{index}"] = value
-        sets.append(f"#b{index} = :b{index}")
-    expression = (f"SET {', '.join(sets)} " if sets else "") + f"REMOVE {', '.join(removals)}"
-    try:
-        client("dynamodb").update_item(
-            TableName=get_settings().resolved_table_name(),
-            Key=_key(item),
-            UpdateExpression=expression,
-            ConditionExpression=condition,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    removals = {"exp_pk", "exp_sk", "ttl", *remove}
+    return items.update(item.pk, item.sk, set_values=blank, remove=removals, condition=_still_due(item))
 
 
-def archive_due(item: dict[str, Any], bucket: str, object_key: str) -> bool:
-    """Copy the item to passive storage (S3), then delete it from the table."""
-    import json
-
-    client("s3").put_object(
-        Bucket=bucket,
-        Key=object_key,
-        Body=json.dumps(item, sort_keys=True).encode(),
-        ServerSideEncryption="aws:kms",
-    )
+def archive_due(item: StoredItem, bucket: str, object_key: str) -> bool:
+    """Copy the item (as plain JSON, store/items.json_value) to passive storage: the S3
+    bucket of logical name ``bucket``; then delete it from the table."""
+    document = {"pk": item.pk, "sk": item.sk, "entity": item.entity, "values": items.json_value(item.values)}
+    objects.put_json(bucket, object_key, document, sort_keys=True)
     return delete_due(item)

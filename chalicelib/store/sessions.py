@@ -8,13 +8,15 @@ live family, so two uses of one token cannot both rotate.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib import errors
+from chalicelib.retention_rules import window
+from chalicelib.store import codec, db
+from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.table import TableItem
 
 META = "META"
@@ -27,9 +29,9 @@ class Session(TableItem, discriminator="Session"):
     generation = NumberAttribute(default=0)
     via_cookie = BooleanAttribute(default=False)
     method = UnicodeAttribute()  # password | otp | telegram | register
-    created_at = UnicodeAttribute()
-    expires_at = UnicodeAttribute()
-    revoked_at = UnicodeAttribute(null=True)
+    created_at = InstantAttribute()
+    expires_at = InstantAttribute()
+    revoked_at = InstantAttribute(null=True)
     revoke_reason = UnicodeAttribute(null=True)
     ip = UnicodeAttribute()  # DATA-4: security only
     user_agent = UnicodeAttribute()
@@ -37,10 +39,6 @@ class Session(TableItem, discriminator="Session"):
 
 def _pk(session_id: str) -> str:
     return f"SESSION#{session_id}"
-
-
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -62,60 +60,54 @@ def create(new: NewSession) -> Session:
         pk=_pk(new.session_id),
         sk=META,
         gsi1pk=f"USER#{new.user_id}",
-        gsi1sk=f"SESSION#{_iso(new.at)}#{new.session_id}",
+        gsi1sk=f"SESSION#{codec.encode(new.at)}#{new.session_id}",
         session_id=new.session_id,
         user_id=new.user_id,
         refresh_hash=new.refresh_hash,
         via_cookie=new.via_cookie,
         method=new.method,
-        created_at=_iso(new.at),
-        expires_at=_iso(expires),
+        created_at=new.at,
+        expires_at=expires,
         ip=new.ip[:64],
         user_agent=new.user_agent[:256],
-        ttl=expires + timedelta(days=1),
+        ttl=expires + window("session"),
     )
-    item.save(condition=Session.pk.does_not_exist())
+    db.put(item, condition=Session.pk.does_not_exist())
     return item
 
 
 def get(session_id: str) -> Session | None:
-    try:
-        return Session.get(_pk(session_id), META, consistent_read=True)
-    except DoesNotExist:
-        return None
+    return db.get(Session, _pk(session_id), META, consistent=True)
 
 
 def rotate(session_id: str, presented_hash: str, new_hash: str, at: datetime) -> Session | None:
     """Swap the refresh hash if ``presented_hash`` is current and the family is live; else None."""
     item = Session(pk=_pk(session_id), sk=META)
     try:
-        item.update(
-            actions=[Session.refresh_hash.set(new_hash), Session.generation.add(1)],
+        db.update(
+            item,
+            [Session.refresh_hash.set(new_hash), Session.generation.add(1)],
             condition=(
                 (Session.refresh_hash == presented_hash)
                 & Session.revoked_at.does_not_exist()
-                & (Session.expires_at > _iso(at))
+                & (Session.expires_at > at)
             ),
         )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return None
-        raise errors.DependencyUnavailable("Could not refresh the session") from exc
+    except db.ConditionFailed:
+        return None
     return item
 
 
 def revoke(session_id: str, at: datetime, reason: str) -> None:
     """Idempotent: the first revocation's time and reason are kept."""
-    try:
-        Session(pk=_pk(session_id), sk=META).update(
-            actions=[Session.revoked_at.set(_iso(at)), Session.revoke_reason.set(reason)],
+    with suppress(db.ConditionFailed):  # already revoked (or gone): the first revocation stands
+        db.update(
+            Session(pk=_pk(session_id), sk=META),
+            [Session.revoked_at.set(at), Session.revoke_reason.set(reason)],
             condition=Session.pk.exists() & Session.revoked_at.does_not_exist(),
         )
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise errors.DependencyUnavailable("Could not revoke the session") from exc
 
 
 def list_for_user(user_id: str, limit: int = 200) -> list[Session]:
-    found = Session.gsi1.query(f"USER#{user_id}", Session.gsi1sk.startswith("SESSION#"), limit=limit)
+    found = db.query(Session, f"USER#{user_id}", Session.gsi1sk.startswith("SESSION#"), index="GSI1", limit=limit)
     return [item for item in found if isinstance(item, Session)]

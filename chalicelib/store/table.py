@@ -78,13 +78,38 @@ def _all_models(root: type[Model]) -> list[type[Model]]:
     return found
 
 
-def bind(settings: Settings | None = None) -> None:
-    """Point every model at the configured table and endpoint (call again after a change)."""
-    settings = settings or get_settings()
+def entity_models() -> dict[str, type[TableItem]]:
+    """Every loaded model by the discriminator value it stores in ``entity``.
+
+    Walks TableItem's subclasses and asks the discriminator attribute (its public
+    ``get_discriminator``) for each one's value; classes without one are left out."""
+    discriminator = TableItem.get_attributes()["entity"]
+    if not isinstance(discriminator, DiscriminatorAttribute):
+        raise TypeError("TableItem.entity must be the discriminator")
+    found: dict[str, type[TableItem]] = {}
     for model in _all_models(TableItem):
-        model.Meta.table_name = settings.resolved_table_name()
-        model.Meta.region = settings.region
-        model.Meta.host = settings.dynamodb_endpoint
+        value = discriminator.get_discriminator(model)
+        if value is not None:
+            found[str(value)] = model  # type: ignore[assignment]
+    return found
+
+
+def bind(settings: Settings | None = None) -> None:
+    """Point every model at the configured table, with the one DynamoDB configuration
+    (aws_clients.dynamodb_config: endpoint, retries, timeouts, pool). Call again after a change."""
+    from chalicelib.aws_clients import dynamodb_config
+
+    settings = settings or get_settings()
+    config = dynamodb_config(settings)
+    for model in _all_models(TableItem):
+        meta = model.Meta
+        meta.table_name = settings.resolved_table_name()
+        meta.region = config.region
+        meta.host = config.endpoint
+        meta.connect_timeout_seconds = config.connect_timeout_seconds
+        meta.read_timeout_seconds = config.read_timeout_seconds
+        meta.max_retry_attempts = config.max_attempts - 1  # PynamoDB counts retries, botocore attempts
+        meta.max_pool_connections = config.max_pool_connections
         model._connection = None
 
 

@@ -14,18 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
 
 from chalicelib import errors
 from chalicelib.domain.bookings import CustomerCard
 from chalicelib.domain.identity import Contact
 from chalicelib.security.lookup import lookup_hash
+from chalicelib.store import db
+from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.table import TableItem
 
 PROFILE = "PROFILE"
@@ -36,10 +35,6 @@ _CLAIM_PREFIX = {"phone": "PHONE", "email": "EMAIL", "telegram": "TG"}
 
 def user_pk(user_id: str) -> str:
     return f"USER#{user_id}"
-
-
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="seconds")
 
 
 class User(TableItem, discriminator="User"):
@@ -56,15 +51,15 @@ class User(TableItem, discriminator="User"):
     pending_email = UnicodeAttribute(null=True)
     is_operator = BooleanAttribute(default=False)
     active = BooleanAttribute(default=True)
-    created_at = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
+    created_at = InstantAttribute()
+    updated_at = InstantAttribute()
     revision = NumberAttribute(default=0)
 
 
 class RegistrationRecord(TableItem, discriminator="RegistrationRecord"):
     user_id = UnicodeAttribute()
     terms_version = UnicodeAttribute()
-    accepted_at = UnicodeAttribute()
+    accepted_at = InstantAttribute()
     ip = UnicodeAttribute()
     age_16_or_older = BooleanAttribute()
     method = UnicodeAttribute()  # register | telegram
@@ -77,10 +72,6 @@ class ContactClaim(TableItem, discriminator="ContactClaim"):
 
 def claim_key(kind: str, value: str) -> str:
     return f"{_CLAIM_PREFIX[kind]}#{lookup_hash(kind, value)}"
-
-
-def new_transaction() -> TransactWrite:
-    return TransactWrite(connection=Connection(region=TableItem.Meta.region, host=TableItem.Meta.host))
 
 
 def _claim(kind: str, value: str, user_id: str) -> ContactClaim:
@@ -102,17 +93,9 @@ class NewAccount:
     at: datetime
 
 
-def _conflicting_field(exc: TransactWriteError, kinds: list[str | None]) -> str | None:
-    reasons = exc.cancellation_reasons or []
-    for kind, reason in zip(kinds, reasons, strict=False):
-        if reason is not None and reason.code == "ConditionalCheckFailed":
-            return kind
-    return None
-
-
 def create_account(account: NewAccount) -> User:
     """One TransactWriteItems: profile + registration record + one claim per contact."""
-    now = _iso(account.at)
+    now = account.at
     user = User(
         pk=user_pk(account.user_id),
         sk=PROFILE,
@@ -141,45 +124,34 @@ def create_account(account: NewAccount) -> User:
         for kind, value in (("phone", account.phone), ("email", account.email), ("telegram", account.telegram_id))
         if value
     ]
-    kinds: list[str | None] = [None, None]
+    tx = db.Transaction()
+    tx.put(user, role="profile", condition=User.pk.does_not_exist())
+    tx.put(record, role="registration", condition=RegistrationRecord.pk.does_not_exist())
+    for kind, value in claims:  # each claim's role is its kind: phone, email, telegram
+        tx.put(_claim(kind, str(value), account.user_id), role=kind, condition=ContactClaim.pk.does_not_exist())
     try:
-        with new_transaction() as tx:
-            tx.save(user, condition=User.pk.does_not_exist())
-            tx.save(record, condition=RegistrationRecord.pk.does_not_exist())
-            for kind, value in claims:
-                tx.save(_claim(kind, str(value), account.user_id), condition=ContactClaim.pk.does_not_exist())
-                kinds.append(kind)
-    except TransactWriteError as exc:
-        taken = _conflicting_field(exc, kinds)
+        tx.commit()
+    except db.TransactionCancelled as exc:
+        taken = next((kind for kind, _ in claims if kind in exc.failed), None)
         if taken is not None:
             raise errors.Conflict(f"This {taken} is already registered") from None
-        if exc.cause_response_code == "TransactionCanceledException":
-            # Another registration of the same contact was in flight (TransactionConflict).
-            raise errors.Conflict("This contact is being registered right now; try again") from None
-        raise errors.DependencyUnavailable("Could not create the account") from exc
+        # Another registration of the same contact was in flight (TransactionConflict).
+        raise errors.Conflict("This contact is being registered right now; try again") from None
     return user
 
 
 def get_user(user_id: str) -> User | None:
-    try:
-        return User.get(user_pk(user_id), PROFILE, consistent_read=True)
-    except DoesNotExist:
-        return None
+    return db.get(User, user_pk(user_id), PROFILE, consistent=True)
 
 
 def get_registration(user_id: str) -> RegistrationRecord | None:
-    try:
-        return RegistrationRecord.get(user_pk(user_id), REGISTRATION)
-    except DoesNotExist:
-        return None
+    return db.get(RegistrationRecord, user_pk(user_id), REGISTRATION, consistent=False)
 
 
 def find_user_id(kind: str, value: str) -> str | None:
     """``kind``: phone (E.164), email (lower case) or telegram (id). One GetItem."""
-    try:
-        return ContactClaim.get(claim_key(kind, value), CLAIM, consistent_read=True).user_id
-    except DoesNotExist:
-        return None
+    claim = db.get(ContactClaim, claim_key(kind, value), CLAIM, consistent=True)
+    return None if claim is None else claim.user_id
 
 
 def get_contact(user_id: str) -> Contact | None:
@@ -214,10 +186,11 @@ def _card(user: User) -> CustomerCard | None:
 def customer_card(user_id: str) -> CustomerCard | None:
     """A customer's name and phone for a business view: one GetItem (consistent, projected).
     None when the account is gone or anonymised; a closed one is marked (domain.card_for_business)."""
-    try:
-        user = User.get(user_pk(user_id), PROFILE, consistent_read=True, attributes_to_get=_CARD_ATTRIBUTES)
-    except DoesNotExist:
-        return None
+    with db.sdk_errors():
+        try:
+            user = User.get(user_pk(user_id), PROFILE, consistent_read=True, attributes_to_get=_CARD_ATTRIBUTES)
+        except User.DoesNotExist:
+            return None
     return _card(user)
 
 
@@ -228,11 +201,14 @@ def customer_cards(user_ids: Iterable[str]) -> dict[str, CustomerCard]:
     if not wanted:
         return {}
     cards: dict[str, CustomerCard] = {}
-    found = User.batch_get(
-        [(user_pk(user_id), PROFILE) for user_id in wanted],
-        consistent_read=True,
-        attributes_to_get=_CARD_ATTRIBUTES,
-    )
+    with db.sdk_errors():
+        found = list(
+            User.batch_get(
+                [(user_pk(user_id), PROFILE) for user_id in wanted],
+                consistent_read=True,
+                attributes_to_get=_CARD_ATTRIBUTES,
+            )
+        )
     for user in found:
         card = _card(user)
         if card is not None:
@@ -243,19 +219,18 @@ def customer_cards(user_ids: Iterable[str]) -> dict[str, CustomerCard]:
 def update_profile(user_id: str, revision: int, at: datetime, changes: dict[str, Any]) -> User:
     """Optimistic update of plain attributes (name, locale, pending_*); Conflict if it changed meanwhile."""
     user = User(pk=user_pk(user_id), sk=PROFILE)
-    actions: list[Any] = [User.updated_at.set(_iso(at)), User.revision.add(1)]
+    actions: list[Any] = [User.updated_at.set(at), User.revision.add(1)]
     for name, value in changes.items():
         attribute = getattr(User, name)
         actions.append(attribute.remove() if value is None else attribute.set(value))
     try:
-        user.update(
-            actions=actions,
+        db.update(
+            user,
+            actions,
             condition=User.pk.exists() & (User.revision == revision) & (User.active == True),  # noqa: E712
         )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise errors.Conflict("The account changed meanwhile or is closed; reload and retry") from None
-        raise errors.DependencyUnavailable("Could not update the account") from exc
+    except db.ConditionFailed:
+        raise errors.Conflict("The account changed meanwhile or is closed; reload and retry") from None
     return user
 
 
@@ -267,71 +242,62 @@ def replace_contact(user: User, kind: str, new_value: str, at: datetime) -> None
         if kind == "phone"
         else (User.email, User.email_verified, User.pending_email)
     )
+    tx = db.Transaction()
+    tx.put(_claim(kind, new_value, user.user_id), role="claim", condition=ContactClaim.pk.does_not_exist())
+    if old_value:
+        tx.delete(_claim(kind, old_value, user.user_id), role="release", condition=ContactClaim.user_id == user.user_id)
+    tx.update(
+        User(pk=user_pk(user.user_id), sk=PROFILE),
+        [field.set(new_value), verified.set(True), pending.remove(), User.updated_at.set(at), User.revision.add(1)],
+        role="profile",
+        condition=(pending == new_value) & (User.active == True),  # noqa: E712
+    )
     try:
-        with new_transaction() as tx:
-            tx.save(_claim(kind, new_value, user.user_id), condition=ContactClaim.pk.does_not_exist())
-            if old_value:
-                tx.delete(
-                    _claim(kind, old_value, user.user_id),
-                    condition=ContactClaim.user_id == user.user_id,
-                )
-            tx.update(
-                User(pk=user_pk(user.user_id), sk=PROFILE),
-                actions=[
-                    field.set(new_value),
-                    verified.set(True),
-                    pending.remove(),
-                    User.updated_at.set(_iso(at)),
-                    User.revision.add(1),
-                ],
-                condition=(pending == new_value) & (User.active == True),  # noqa: E712
-            )
-    except TransactWriteError as exc:
-        reasons = exc.cancellation_reasons or []
-        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+        tx.commit()
+    except db.TransactionCancelled as exc:
+        if "claim" in exc.failed:
             raise errors.Conflict(f"This {kind} is already registered") from None
-        if exc.cause_response_code == "TransactionCanceledException":
-            raise errors.Conflict("The change is no longer pending; request a new code") from None
-        raise errors.DependencyUnavailable("Could not change the contact") from exc
+        raise errors.Conflict("The change is no longer pending; request a new code") from None
 
 
 def mark_phone_verified(user_id: str, at: datetime) -> None:
-    User(pk=user_pk(user_id), sk=PROFILE).update(
-        actions=[User.phone_verified.set(True), User.updated_at.set(_iso(at))],
+    db.update(
+        User(pk=user_pk(user_id), sk=PROFILE),
+        [User.phone_verified.set(True), User.updated_at.set(at)],
         condition=User.pk.exists(),
     )
 
 
 def link_telegram(user_id: str, telegram_id: str, at: datetime) -> None:
     """Claim the Telegram id for this account and record it on the profile, atomically."""
+    tx = db.Transaction()
+    tx.put(_claim("telegram", telegram_id, user_id), role="claim", condition=ContactClaim.pk.does_not_exist())
+    tx.update(
+        User(pk=user_pk(user_id), sk=PROFILE),
+        [User.telegram_id.set(telegram_id), User.updated_at.set(at), User.revision.add(1)],
+        role="profile",
+        condition=User.telegram_id.does_not_exist() & (User.active == True),  # noqa: E712
+    )
     try:
-        with new_transaction() as tx:
-            tx.save(_claim("telegram", telegram_id, user_id), condition=ContactClaim.pk.does_not_exist())
-            tx.update(
-                User(pk=user_pk(user_id), sk=PROFILE),
-                actions=[User.telegram_id.set(telegram_id), User.updated_at.set(_iso(at)), User.revision.add(1)],
-                condition=User.telegram_id.does_not_exist() & (User.active == True),  # noqa: E712
-            )
-    except TransactWriteError as exc:
-        if exc.cause_response_code == "TransactionCanceledException":
-            raise errors.Conflict("This Telegram account or this user is already linked") from None
-        raise errors.DependencyUnavailable("Could not link Telegram") from exc
+        tx.commit()
+    except db.TransactionCancelled:
+        raise errors.Conflict("This Telegram account or this user is already linked") from None
 
 
 def set_operator(user_id: str, is_operator: bool, at: datetime) -> None:
     try:
-        User(pk=user_pk(user_id), sk=PROFILE).update(
-            actions=[User.is_operator.set(is_operator), User.updated_at.set(_iso(at)), User.revision.add(1)],
+        db.update(
+            User(pk=user_pk(user_id), sk=PROFILE),
+            [User.is_operator.set(is_operator), User.updated_at.set(at), User.revision.add(1)],
             condition=User.pk.exists(),
         )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise errors.NotFound("No such user") from None
-        raise
+    except db.ConditionFailed:
+        raise errors.NotFound("No such user") from None
 
 
 def set_password_hash(user_id: str, password_hash: str, at: datetime) -> None:
-    User(pk=user_pk(user_id), sk=PROFILE).update(
-        actions=[User.password_hash.set(password_hash), User.updated_at.set(_iso(at)), User.revision.add(1)],
+    db.update(
+        User(pk=user_pk(user_id), sk=PROFILE),
+        [User.password_hash.set(password_hash), User.updated_at.set(at), User.revision.add(1)],
         condition=User.pk.exists(),
     )

@@ -34,10 +34,7 @@ def create_resources(*, with_buckets: bool = True, with_ses: bool = True) -> Non
 def create_tables(settings: Settings) -> None:
     dynamodb = client("dynamodb")
     existing = set(dynamodb.list_tables()["TableNames"])  # a few tables: one page is enough
-    for kwargs in (
-        resources.create_table_kwargs(settings.resolved_table_name()),
-        resources.create_idempotency_table_kwargs(settings.resolved_idempotency_table_name()),
-    ):
+    for kwargs in (resources.create_table_kwargs(settings.resolved_table_name()),):
         if kwargs["TableName"] not in existing:
             dynamodb.create_table(**kwargs)
         else:  # local data survives restarts: a table made before the stream existed gets it now
@@ -66,7 +63,7 @@ def create_queues(settings: Settings) -> dict[str, str]:
     for spec in resources.QUEUES:
         dlq_url = sqs.create_queue(
             QueueName=resources.dlq_name(settings.stage, spec.logical_name),
-            Attributes={"MessageRetentionPeriod": str(resources.DLQ_RETENTION_SECONDS)},
+            Attributes={"MessageRetentionPeriod": str(resources.dlq_retention_seconds())},
         )["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         name = resources.queue_name(settings.stage, spec.logical_name)

@@ -2,7 +2,7 @@
 
 A user with a unique canary name, phone and e-mail uses every feature there is, then
 deletes the account; the clock moves 30 days, the schedules and consumers run. A scan of
-the whole table and its indexes, the idempotency table, every queue and DLQ, every S3
+the whole table and its indexes, every queue and DLQ, every S3
 object and all log output captured during the test finds no canary string.
 
 Not covered (no such feature yet): reviews, wallet/tickets, travel requests and documents.
@@ -17,9 +17,8 @@ import string
 from datetime import timedelta
 from typing import Any
 
-from chalicelib import resources
+from chalicelib import queues, resources
 from chalicelib.aws_clients import client
-from chalicelib.notify import queues
 from chalicelib.privacy import exports, jobs, sweeps
 from chalicelib.settings import get_settings
 from tests.support.fixtures_accounts import unique_phone
@@ -80,12 +79,12 @@ def _run_consumers(notify: Any) -> None:
 
 
 def _everything_stored() -> list[tuple[str, str]]:
-    """(where, text) for every item of the table and its indexes, the idempotency table,
-    every message on every queue and DLQ, and every S3 object."""
+    """(where, text) for every item of the table and its indexes, every message on every
+    queue and DLQ, and every S3 object."""
     settings = get_settings()
     dynamodb = client("dynamodb")
     found: list[tuple[str, str]] = []
-    for table in (settings.resolved_table_name(), settings.resolved_idempotency_table_name()):
+    for table in (settings.resolved_table_name(),):
         indexes = [None] + [
             i["IndexName"] for i in dynamodb.describe_table(TableName=table)["Table"].get("GlobalSecondaryIndexes", [])
         ]
@@ -230,7 +229,7 @@ def test_no_trace_of_a_deleted_user_is_left_anywhere(api, clock, notify, salon, 
     clock.advance(timedelta(hours=1))
     sweeps.run(clock.now())
 
-    # Then no canary string is anywhere: table, indexes, idempotency table, queues, DLQs, S3, logs
+    # Then no canary string is anywhere: table, indexes, queues, DLQs, S3, logs
     out, err = capfd.readouterr()
     logs = [("logs", line) for line in collected.lines] + [("stdout", out), ("stderr", err)]
     assert collected.lines, "no log output was captured: the log scan would prove nothing"

@@ -62,7 +62,5 @@ def test_a_new_main_table_is_created_with_its_stream(aws):
     # Given the aws fixture created the resources from nothing
     # When the main table is described
     table = client("dynamodb").describe_table(TableName=get_settings().resolved_table_name())["Table"]
-    # Then it has the stream the outbox relay reads, and the idempotency table has none
+    # Then it has the stream the outbox relay reads
     assert table["StreamSpecification"]["StreamViewType"] == resources.TABLE_STREAM_VIEW_TYPE
-    idempotency = client("dynamodb").describe_table(TableName=get_settings().resolved_idempotency_table_name())
-    assert not idempotency["Table"].get("StreamSpecification", {}).get("StreamEnabled")

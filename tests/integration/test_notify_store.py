@@ -49,7 +49,7 @@ def test_devices_limit_and_choices(aws, monkeypatch):
     monkeypatch.setattr(profiles, "MAX_DEVICES", 2)
 
     def device(n: int) -> profiles.Device:
-        return profiles.Device(f"d{n}", "fcm", f"arn:aws:sns:eu-central-1:1:endpoint/GCM/app/{n}", NOW.isoformat())
+        return profiles.Device(f"d{n}", "fcm", f"arn:aws:sns:eu-central-1:1:endpoint/GCM/app/{n}", NOW)
 
     # Given two devices (the first creates the map, the second is added to it)
     profiles.add_device("u1", device(1), NOW)

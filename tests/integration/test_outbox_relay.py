@@ -175,19 +175,20 @@ def test_an_event_rewritten_while_it_was_relayed_is_kept_for_its_own_record(aws,
     # Given an outbox event read by the relay
     from chalicelib.aws_clients import client
     from chalicelib.settings import get_settings
-    from chalicelib.store import outbox
+    from chalicelib.store import db, outbox
+
+    def write(payload):
+        tx = db.Transaction()
+        outbox.add(tx, "bk-1:created", "booking.created", payload, clock.now())
+        tx.commit()
 
     table = get_settings().resolved_table_name()
-    client("dynamodb").transact_write_items(
-        TransactItems=[outbox.put_operation("bk-1:created", "booking.created", {"a": 1}, clock.now())]
-    )
+    write({"a": 1})
     read = outbox.get("OUTBOX#bk-1:created")
     assert read is not None and read.payload == {"a": 1}
     # When the same event id is written again before the relay deletes it
     clock.advance(timedelta(seconds=1))
-    client("dynamodb").transact_write_items(
-        TransactItems=[outbox.put_operation("bk-1:created", "booking.created", {"a": 2}, clock.now())]
-    )
+    write({"a": 2})
     # Then the relay's delete leaves the newer write alone (its own stream record relays it)
     assert outbox.delete(read) is False
     kept = client("dynamodb").get_item(TableName=table, Key={"pk": {"S": "OUTBOX#bk-1:created"}, "sk": {"S": "EVENT"}})

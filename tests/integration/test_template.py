@@ -195,9 +195,8 @@ def test_audit_records_cannot_be_changed_or_deleted_by_any_function(templates: d
 @pytest.mark.parametrize("stage", STAGES)
 def test_table_is_protected_and_built_from_the_shared_definitions(templates: dict[str, Any], stage: str) -> None:
     # proves: SEC-7
-    # Given the main and idempotency tables
+    # Given the main table
     main = templates[stage]["Resources"]["MainTable"]
-    idempotency = templates[stage]["Resources"]["IdempotencyTable"]["Properties"]
     properties = main["Properties"]
     # Then the key schema and GSIs (the sparse ByExpiry index included) are chalicelib.resources'
     assert properties["TableName"] == resources.table_name(stage)
@@ -214,8 +213,6 @@ def test_table_is_protected_and_built_from_the_shared_definitions(templates: dic
     assert properties["DeletionProtectionEnabled"] is True
     assert main["DeletionPolicy"] == "Retain"
     assert properties["TimeToLiveSpecification"] == {"AttributeName": resources.TTL_ATTRIBUTE, "Enabled": True}
-    assert idempotency["TimeToLiveSpecification"]["AttributeName"] == resources.IDEMPOTENCY_TTL_ATTRIBUTE
-    assert idempotency["KeySchema"] == resources.create_idempotency_table_kwargs("x")["KeySchema"]
     key = templates[stage]["Resources"]["AppKey"]["Properties"]
     assert key["EnableKeyRotation"] is True
 

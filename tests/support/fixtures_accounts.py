@@ -4,7 +4,7 @@
 the accounts service (fast: no bcrypt unless a password is given) and returns a SignedUp
 with user_id, access_token, refresh_token and ``headers`` ({"Authorization": "Bearer ..."}).
 ``operator`` is a signed-up user granted the operator flag the only way there is (the
-bootstrap path in chalicelib/security/operators.py), then signed in again.
+bootstrap path in chalicelib/cli/operators.py), then signed in again.
 ``staff(business_id, role)`` signs up a user and makes them a member of a business.
 These fixtures use the ``clock`` fixture (FakeClock), so tokens are valid at the test's "now".
 """

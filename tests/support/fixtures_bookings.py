@@ -307,6 +307,7 @@ def assert_booking_invariants() -> dict[str, int]:
     """No two live bookings of one specialist overlap (buffers included), and each lock holds
     exactly the intervals of the live bookings that touch its day. Returns counts by status."""
     from chalicelib.domain.bookings import lock_days, overlaps
+    from chalicelib.store import codec
     from chalicelib.store.bookings import booking_from_item
 
     items = table_items()
@@ -326,7 +327,7 @@ def assert_booking_invariants() -> dict[str, int]:
     expected: dict[tuple[str, str, str], dict[str, str]] = defaultdict(dict)
     for group in live_by_specialist.values():
         for booking in group:
-            value = f"{int(booking.occupied_start.timestamp())}/{int(booking.occupied_end.timestamp())}"
+            value = f"{codec.encode(booking.occupied_start)}/{codec.encode(booking.occupied_end)}"  # the lock's format
             for day in lock_days(booking.occupied):
                 expected[(booking.business_id, booking.specialist_id, day.isoformat())][booking.booking_id] = value
     actual: dict[tuple[str, str, str], dict[str, str]] = {}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
+from chalicelib import queues
 from chalicelib.aws_clients import client, reset_clients
-from chalicelib.notify import queues
 from chalicelib.settings import get_settings
 from chalicelib.store import table
 from infra.local import bootstrap
@@ -42,8 +42,7 @@ def create_resources() -> None:
 def delete_tables() -> None:
     settings = get_settings()
     dynamodb = client("dynamodb")
-    for name in (settings.resolved_table_name(), settings.resolved_idempotency_table_name()):
-        dynamodb.delete_table(TableName=name)
+    dynamodb.delete_table(TableName=settings.resolved_table_name())
 
 
 def apply_test_env() -> None:

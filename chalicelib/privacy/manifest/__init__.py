@@ -4,6 +4,11 @@
 rules); ``unclassified(models)`` lists the model attributes the manifest does not cover,
 which the build treats as a failure. The sweeps and the erasure read retention windows
 and the personal flag from here; docs/privacy-notice.md is generated from it.
+
+Every window that decides how long stored data is kept is a named rule in _retention.toml;
+code reads it through ``window(name)`` (a timedelta; chalicelib.retention_rules, which the
+domain and the store can import too) and never spells a retention duration itself
+(tests/unit/privacy/test_retention_source.py).
 """
 
 from __future__ import annotations
@@ -13,6 +18,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from chalicelib.retention_rules import ACTIONS as ACTIONS
+from chalicelib.retention_rules import TRIGGERS as TRIGGERS
+from chalicelib.retention_rules import ManifestError as ManifestError
+from chalicelib.retention_rules import RetentionRule as RetentionRule
+from chalicelib.retention_rules import parse_rules
+from chalicelib.retention_rules import window as window
 
 DIRECTORY = Path(__file__).parent
 BASE = "_base"
@@ -37,14 +49,6 @@ CATEGORIES = frozenset(
     }
 )
 LEGAL_BASES = frozenset({"contract", "consent", "legal_obligation", "legitimate_interest"})
-TRIGGERS = frozenset({"item", "created", "account_deleted", "account_deactivated", "request_closed", "booking_ended"})
-
-
-ACTIONS = frozenset({"delete", "anonymise", "archive"})
-
-
-class ManifestError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -77,16 +81,6 @@ class EntityManifest:
         entity marks none, every personal attribute."""
         marked = sorted(name for name, attr in self.attributes.items() if attr.identifying)
         return marked or self.personal_attributes
-
-
-@dataclass(frozen=True)
-class RetentionRule:
-    name: str
-    description: str
-    trigger: str
-    days: int
-    promises: tuple[str, ...] = ()
-    action: str = "delete"
 
 
 @dataclass(frozen=True)
@@ -165,29 +159,7 @@ def _attribute(name: str, data: dict[str, Any], where: str, problems: list[str])
 
 
 def _rules(directory: Path, problems: list[str]) -> dict[str, RetentionRule]:
-    data = tomllib.loads((directory / "_retention.toml").read_text())
-    rules = {}
-    for name, rule in data.get("rules", {}).items():
-        where = f"_retention.toml [rules.{name}]"
-        days = rule.get("days")
-        if not isinstance(days, int) or days < 0:
-            problems.append(f"{where}: 'days' must be a whole number >= 0")
-            days = 0
-        trigger = _text(rule, "trigger", where, problems)
-        if trigger and trigger not in TRIGGERS:
-            problems.append(f"{where}: unknown trigger {trigger!r}")
-        action = rule.get("action", "delete")
-        if action not in ACTIONS:
-            problems.append(f"{where}: unknown action {action!r} (known: {', '.join(sorted(ACTIONS))})")
-        rules[name] = RetentionRule(
-            name=name,
-            action=action,
-            description=_text(rule, "description", where, problems),
-            trigger=trigger,
-            days=days,
-            promises=_strings(rule, "promises", where, problems, required=False),
-        )
-    return rules
+    return parse_rules((directory / "_retention.toml").read_text(), problems)
 
 
 def _entity(path: Path, rules: dict[str, RetentionRule], problems: list[str]) -> EntityManifest:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chalicelib import queues
 from chalicelib.aws_clients import client
-from chalicelib.notify import queues
 from chalicelib.settings import get_settings
 
 ORIGIN = "http://localhost:3000"  # in settings.allowed_origins by default

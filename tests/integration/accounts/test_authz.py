@@ -1,4 +1,4 @@
-"""Roles (customer, staff per business, operator) are checked in one place: security/authz."""
+"""Roles (customer, staff per business, operator) are checked in one place: services/authz."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 
 from chalicelib import errors
 from chalicelib.domain.identity import Principal, Role
-from chalicelib.security import authz
-from chalicelib.store import memberships
+from chalicelib.services import authz
+from chalicelib.store import db, memberships
 
 
 def principal(user_id: str, operator: bool = False) -> Principal:
@@ -46,8 +46,9 @@ def test_a_user_has_one_role_per_business_and_memberships_are_listed(aws, clock)
 
 def test_membership_joins_a_transaction(aws, clock):
     # The catalog area creates a business and its owner atomically
-    with memberships.transaction() as tx:
-        memberships.add_membership_in(tx, "bizT", "owner-t", Role.OWNER)
+    tx = db.Transaction()
+    memberships.add_membership_in(tx, "bizT", "owner-t", Role.OWNER)
+    tx.commit()
     assert memberships.get_role("bizT", "owner-t") == Role.OWNER
 
 

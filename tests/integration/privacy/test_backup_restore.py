@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import timedelta
 
 from chalicelib.aws_clients import client
@@ -39,15 +40,20 @@ def test_a_restore_to_before_an_erasure_does_not_bring_the_account_back(api, sig
     clock.advance(timedelta(days=2))
     # When the table is restored to the backup, the account is back (this is the danger)
     _restore(backup)
-    assert subject_store.get(users.user_pk(me.user_id), users.PROFILE)["active"]["BOOL"] is True
+    assert subject_store.get(users.user_pk(me.user_id), users.PROFILE).values["active"] is True
     # And the operator replays the erasure log, then the sweep runs
     assert replay_main(["--sweep"]) == 0
     assert "replayed 1 erasures" in capsys.readouterr().out
     # Then the account is closed again, its old session does not work, its data is gone again
     profile = subject_store.get(users.user_pk(me.user_id), users.PROFILE)
-    assert profile is None or profile["active"]["BOOL"] is False
+    assert profile is None or profile.values["active"] is False
     assert api.get("/v1/me/consents", headers=me.headers).status == 401
     left = subject_store.items_of(me.user_id)
-    assert {item["entity"]["S"] for item in left} <= {"RegistrationRecord", "PrivacyRequest"}
-    assert "rosalind@example.org" not in json.dumps(left) and "Rosalind" not in json.dumps(left)
+    assert {item.entity for item in left} <= {"RegistrationRecord", "PrivacyRequest"}
+    assert "rosalind@example.org" not in _text(left) and "Rosalind" not in _text(left)
     assert users.find_user_id("email", "rosalind@example.org") is None
+
+
+def _text(items: list) -> str:
+    """Everything the stored items hold, as one text to search."""
+    return json.dumps([asdict(item) for item in items], default=str)

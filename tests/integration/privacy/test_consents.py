@@ -117,4 +117,4 @@ def test_the_registration_record_shows_the_accepted_terms(api, signup):
     # Then the accepted version and time are there, and the record holds the IP too
     assert terms["version"] == get_settings().terms_version and terms["accepted_at"]
     record = users.get_registration(me.user_id)
-    assert record.ip and record.accepted_at == terms["accepted_at"]
+    assert record.ip and record.accepted_at.isoformat(timespec="seconds") == terms["accepted_at"]

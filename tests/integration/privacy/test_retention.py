@@ -18,7 +18,9 @@ from chalicelib.privacy.manifest import AttributeClass, EntityManifest, Manifest
 from chalicelib.privacy.retention import deadline
 from chalicelib.privacy.verify_audit import verify
 from chalicelib.settings import get_settings
+from chalicelib.store import items
 from chalicelib.store import retention as store
+from chalicelib.store.items import StoredItem
 from chalicelib.store.retention import expiry_keys, is_expired
 
 MANIFEST = parse()
@@ -38,7 +40,7 @@ def _entity_for(rule: str, manifest: Manifest) -> tuple[str, Manifest]:
     return stand_in, dataclasses.replace(manifest, entities=entities)
 
 
-def _put_due_item(entity: str, manifest: Manifest, due: datetime) -> dict:
+def _put_due_item(entity: str, manifest: Manifest, due: datetime) -> StoredItem:
     exp_pk, exp_sk = expiry_keys(f"TEST#{entity}", "ITEM", due)
     item = {
         "pk": {"S": f"TEST#{entity}"},
@@ -51,7 +53,9 @@ def _put_due_item(entity: str, manifest: Manifest, due: datetime) -> dict:
     for name in manifest.entity(entity).anonymise_attributes:
         item[name] = {"S": CANARY}
     client("dynamodb").put_item(TableName=get_settings().resolved_table_name(), Item=item)
-    return item
+    stored = items.get(f"TEST#{entity}", "ITEM")
+    assert stored is not None
+    return stored
 
 
 def _read(entity: str) -> dict | None:
@@ -71,16 +75,15 @@ def test_each_rule_keeps_data_until_its_deadline_and_not_a_day_longer(aws, bucke
     # proves: RET-1
     # proves: RET-2
     # proves: RET-3
-    # proves: RET-4
-    # proves: RET-6
     # proves: RET-7
-    # proves: RET-8
-    # proves: RET-9
+    # The rules for RET-4, RET-6, RET-8 and RET-9 run here too, but on stand-in entities (or,
+    # for RET-6, only on privacy requests): the data they govern is not built yet, so this
+    # proves the window, not those promises (planned, docs/promises.md).
     # Given an item under this rule whose trigger (creation, deletion...) happened now
     entity, manifest = _entity_for(rule, MANIFEST)
     trigger = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     due = deadline(rule, trigger)
-    assert due == trigger + timedelta(days=manifest.rule(rule).days)
+    assert due == trigger + timedelta(days=manifest.rule(rule).days, hours=manifest.rule(rule).hours)
     item = _put_due_item(entity, manifest, due)
 
     # When the sweep runs one day before the deadline
@@ -192,6 +195,8 @@ def test_an_item_whose_deadline_moved_is_left_alone(aws):
         "exp_sk": {"S": exp_sk},
     }
     client("dynamodb").put_item(TableName=get_settings().resolved_table_name(), Item=stale)
+    read = items.get("TEST#1", "X")
+    assert read is not None
     client("dynamodb").update_item(
         TableName=get_settings().resolved_table_name(),
         Key={"pk": stale["pk"], "sk": stale["sk"]},
@@ -199,7 +204,7 @@ def test_an_item_whose_deadline_moved_is_left_alone(aws):
         ExpressionAttributeValues={":later": {"S": expiry_keys("TEST#1", "X", now + timedelta(days=9))[1]}},
     )
     # When the sweep acts on what it read
-    assert store.delete_due(stale) is False
+    assert store.delete_due(read) is False
     # Then the item survives
     assert _read_key("TEST#1", "X") is not None
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
 
+from chalicelib import queues
 from chalicelib.aws_clients import client
-from chalicelib.notify import queues
 from chalicelib.privacy import exports, jobs, sweeps
 from chalicelib.store import subjects as subject_store
 from chalicelib.store import users
@@ -113,9 +114,9 @@ def test_erasure_signs_out_everywhere_and_removes_personal_data_within_30_days(a
     assert api.get("/v1/me/consents", headers=second_device).status == 401
     # And the account is closed, its e-mail and credentials gone, consents deleted
     profile = subject_store.get(users.user_pk(me.user_id), users.PROFILE)
-    assert profile is not None and profile["active"]["BOOL"] is False
-    assert "email" not in profile and "password_hash" not in profile
-    remaining = {item["entity"]["S"] for item in subject_store.items_of(me.user_id)}
+    assert profile is not None and profile.values["active"] is False
+    assert "email" not in profile.values and "password_hash" not in profile.values
+    remaining = {item.entity for item in subject_store.items_of(me.user_id)}
     assert "ConsentState" not in remaining and "ConsentEvent" not in remaining and "Session" not in remaining
     # And the phone can be registered again (the contact claim is freed)
     assert users.find_user_id("phone", me.phone) is None
@@ -125,11 +126,11 @@ def test_erasure_signs_out_everywhere_and_removes_personal_data_within_30_days(a
     sweeps.run(clock.now())
     # Then no personal data of the account is left, except the registration record (RET-3)
     left = subject_store.items_of(me.user_id)
-    assert {item["entity"]["S"] for item in left} <= {"RegistrationRecord", "PrivacyRequest"}
-    assert "Erin" not in json.dumps(left) and me.phone not in json.dumps(left)
+    assert {item.entity for item in left} <= {"RegistrationRecord", "PrivacyRequest"}
+    assert "Erin" not in _text(left) and me.phone not in _text(left)
     registration = subject_store.get(users.user_pk(me.user_id), "REGISTRATION")
     assert registration is not None
-    deadline = datetime.strptime(registration["exp_sk"]["S"].split("#")[0], "%Y-%m-%dT%H:%M:%S.%fZ")
+    deadline = datetime.strptime(registration.values["exp_sk"].split("#")[0], "%Y-%m-%dT%H:%M:%S.%fZ")
     assert deadline.date() == (clock.now() - timedelta(days=30, hours=1) + timedelta(days=1826)).date()
 
 
@@ -148,20 +149,20 @@ def test_bookings_active_at_deletion_stay_30_days_for_the_business_then_are_anon
     api.delete("/v1/me", headers=me.headers)
     # Then for now the business still sees the booking, with who it is for
     booking = subject_store.get(f"BKG#{booking_id}", "BOOKING")
-    assert booking["status"]["S"] in ("confirmed", "pending")
-    assert booking["customer_user_id"]["S"] == me.user_id
-    assert booking["notes"]["S"] == "Quiet room please"
+    assert booking.values["status"] in ("confirmed", "pending")
+    assert booking.values["customer_user_id"] == me.user_id
+    assert booking.values["notes"] == "Quiet room please"
     # When 29 days pass, the sweep leaves it alone
     clock.advance(timedelta(days=29))
     sweeps.run(clock.now())
-    assert subject_store.get(f"BKG#{booking_id}", "BOOKING")["customer_user_id"]["S"] == me.user_id
+    assert subject_store.get(f"BKG#{booking_id}", "BOOKING").values["customer_user_id"] == me.user_id
     # When 31 days have passed, the sweep anonymises it
     clock.advance(timedelta(days=2))
     sweeps.run(clock.now())
     anonymised = subject_store.get(f"BKG#{booking_id}", "BOOKING")
     assert anonymised is not None  # the business keeps its calendar history
-    assert me.user_id not in json.dumps(anonymised)
-    assert "notes" not in anonymised and "gsi1pk" not in anonymised
+    assert me.user_id not in _text([anonymised])
+    assert "notes" not in anonymised.values and "gsi1pk" not in anonymised.values
     # And the profile is gone
     assert subject_store.get(users.user_pk(me.user_id), users.PROFILE) is None
 
@@ -238,3 +239,8 @@ def test_due_date_is_the_stricter_of_ten_business_days_and_one_month(received, d
 
     assert due_date(received) == due
     assert add_one_month(datetime(2027, 1, 31, tzinfo=UTC)) == datetime(2027, 2, 28, tzinfo=UTC)
+
+
+def _text(items: list) -> str:
+    """Everything the stored items hold, as one text to search."""
+    return json.dumps([asdict(item) for item in items], default=str)

@@ -10,7 +10,7 @@ trusted from a token), so removing a member takes effect immediately.
     existence is not revealed to other tenants, SEC-5);
   * no staff role anywhere (a customer) -> Forbidden.
 - ``require_operator``: the operator flag, set only by the bootstrap command
-  (chalicelib/security/operators.py), carried in the access token.
+  (chalicelib/cli/operators.py), carried in the access token.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Operator command-line tools (``python -m chalicelib.cli.<tool>``): wiring, top layer."""

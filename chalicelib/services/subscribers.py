@@ -1,0 +1,25 @@
+"""Who reacts to which domain event: the one registry (chalicelib/services/events.py).
+
+Adding a reaction to committed changes (reviews, surveys, waitlists, webhooks, wallet
+pushes) is one ``Subscription`` here and a handler; no store code changes. Handlers must
+be idempotent on ``event.event_id``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.notify.events import BOOKING_KINDS
+from chalicelib.services.events import DomainEvent, Subscription
+
+
+def notify_customer(event: DomainEvent, recorded_at: datetime) -> None:
+    """The customer's booking notification (and reminders): one SQS message whose id is the
+    event id, so a second run is a duplicate the consumer drops (NOTE-1)."""
+    from chalicelib.notify import events as notifications
+
+    booking = notifications.BookingEvent.from_payload(event.payload)
+    notifications.publish(event.kind, booking, recorded_at=recorded_at, notification_id=event.event_id)
+
+
+SUBSCRIPTIONS: tuple[Subscription, ...] = (Subscription("notifications", BOOKING_KINDS, notify_customer),)

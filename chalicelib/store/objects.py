@@ -1,0 +1,65 @@
+"""Documents in the S3 buckets (chalicelib.resources.BUCKETS): JSON written with SSE-KMS.
+
+The privacy engine's objects outside the table: the erasure log, built exports and
+passive (archived) records. Buckets are named by their logical name; the stage's real
+name comes from chalicelib.resources.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from chalicelib.aws_clients import client
+
+
+def bucket_name(logical: str) -> str:
+    from chalicelib import resources
+    from chalicelib.settings import get_settings
+
+    return resources.bucket_name(get_settings().stage, logical)
+
+
+def put_json(
+    logical: str, key: str, document: Any, *, sort_keys: bool = False, content_type: str | None = None
+) -> None:
+    """One PutObject of ``document`` as JSON, encrypted with the KMS key."""
+    extra: dict[str, Any] = {"ContentType": content_type} if content_type else {}
+    client("s3").put_object(
+        Bucket=bucket_name(logical),
+        Key=key,
+        Body=json.dumps(document, sort_keys=sort_keys).encode(),
+        ServerSideEncryption="aws:kms",
+        **extra,
+    )
+
+
+def keys_under(logical: str, prefix: str) -> Iterator[str]:
+    """Every object key under ``prefix`` (ListObjectsV2, page after page)."""
+    pages = client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket_name(logical), Prefix=prefix)
+    for page in pages:
+        for entry in page.get("Contents", []):
+            yield str(entry["Key"])
+
+
+def read_json(logical: str, key: str) -> Any:
+    return json.loads(client("s3").get_object(Bucket=bucket_name(logical), Key=key)["Body"].read())
+
+
+def delete_under(logical: str, prefix: str) -> None:
+    """Delete every object under ``prefix`` (one DeleteObjects per listed page)."""
+    s3 = client("s3")
+    bucket = bucket_name(logical)
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys = [{"Key": entry["Key"]} for entry in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+
+
+def download_link(logical: str, key: str, lifetime_seconds: int) -> str:
+    """A presigned GET of one object that expires after ``lifetime_seconds``."""
+    url = client("s3").generate_presigned_url(
+        "get_object", Params={"Bucket": bucket_name(logical), "Key": key}, ExpiresIn=lifetime_seconds
+    )
+    return str(url)
