@@ -103,9 +103,10 @@ class FieldLocations:
         )
 
     def locate(self, name: str) -> str:
-        """ "start" -> "body.start", "choices.0.enabled" -> "body.choices.0.enabled",
-        "to" -> "query.to", "idempotency_key" -> "header.Idempotency-Key"; a name that is
-        already a location, or that this route does not take, is returned unchanged."""
+        """The location of a field the domain names: e.g. "start" -> "body.start",
+        "choices.0.enabled" -> "body.choices.0.enabled", "to" -> "query.to",
+        "idempotency_key" -> "header.Idempotency-Key", "venue_id" -> "path.venue_id". A name
+        that already is a location, or that this route's request does not carry, is kept."""
         head, dot, rest = name.partition(".")
         if head in LOCATIONS:
             return name
@@ -294,8 +295,11 @@ def endpoint(
         takes_query = _declares(handler, "query")
 
         @functools.cache
-        def locations() -> FieldLocations:  # built on the route's first InvalidInput
+        def locations() -> FieldLocations:
             return FieldLocations.of(contract(handler) if takes_body or takes_query else None, path)
+
+        def locate(name: str) -> str:  # called for an InvalidInput's fields only
+            return locations().locate(name)
 
         def view(**path_params: str) -> Response:
             request = router.current_request
@@ -324,7 +328,7 @@ def endpoint(
                     field_errors=[errors.FieldError("body", str(exc))],
                 )
             except errors.DomainError as exc:
-                return problems.from_domain_error(exc, locations().locate)
+                return problems.from_domain_error(exc, locate)
             except Exception:
                 logger.exception("unhandled error", extra={"route": path, "method": method})
                 return problems.problem(500, "An internal error occurred; quote the request id.")

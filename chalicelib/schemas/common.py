@@ -17,7 +17,7 @@ class ResponseModel(BaseModel):
 
 
 class ProblemFieldError(ResponseModel):
-    field: str = Field(description="Where the problem is: body.<field>, query.<param>, header.<name>")
+    field: str = Field(description="Where the problem is: body.<field>, query.<param>, header.<name>, path.<param>")
     reason: str
 
 
