@@ -39,6 +39,28 @@ from chalicelib.store import (
     users,
 )
 
+# The entities these round trips write and read back (test_every_stored_entity_has_a_round_trip_test).
+COVERS = (
+    "BusinessItem",
+    "VenueItem",
+    "VenueListing",
+    "ServiceItem",
+    "SpecialistItem",
+    "Membership",
+    "SeedMarker",
+    "User",
+    "RegistrationRecord",
+    "ContactClaim",
+    "Session",
+    "OtpChallenge",
+    "RateCounter",
+    "AuditRecord",
+    "ConsentState",
+    "ConsentEvent",
+    "Favorite",
+    "ReminderItem",
+)
+
 # Instants at the codec's extremes, and one in a year below 1000 (strftime's %Y gets it wrong).
 YEAR_1 = datetime(1, 1, 2, 0, 0, 0, 1, tzinfo=UTC)
 YEAR_837 = datetime(837, 7, 7, 5, 44, 10, 123456, tzinfo=UTC)

@@ -22,6 +22,15 @@ from chalicelib.store.privacy_requests import PrivacyRequest, RequestView
 from chalicelib.store.retention import SweepCursor
 from chalicelib.store.table import TableItem
 
+# The entities these round trips write and read back (test_every_stored_entity_has_a_round_trip_test).
+COVERS = (
+    "SweepCursor",
+    "ExportJob",
+    "PrivacyRequest",
+    "NotificationProfile",
+    "DeliveryRecord",
+)
+
 # The extremes every instant must survive; the last leaves room for the few days the
 # stores add (export retention 7 days, delivery record lifetime 15 days, TTL backstop 3).
 INSTANTS = [
