@@ -12,7 +12,7 @@ from chalicelib.domain.bookings import NOTES_MAX_CHARS
 from chalicelib.privacy.manifest import parse
 from chalicelib.schemas.bookings import BookingCreate
 from chalicelib.settings import get_settings
-from chalicelib.store.bookings import booking_key
+from chalicelib.store.bookings import BOOKING_SK, booking_pk
 
 # What the customer is asked for (DATA-3), as named in the request body.
 DATA_3_FIELDS = {"venue_id", "service_id", "start", "specialist_id", "discount_code", "notes"}
@@ -31,7 +31,9 @@ DATA_3_ATTRIBUTES = {
 
 def _raw_booking(booking_id: str) -> dict:
     return client("dynamodb").get_item(
-        TableName=get_settings().resolved_table_name(), Key=booking_key(booking_id), ConsistentRead=True
+        TableName=get_settings().resolved_table_name(),
+        Key={"pk": {"S": booking_pk(booking_id)}, "sk": {"S": BOOKING_SK}},
+        ConsistentRead=True,
     )["Item"]
 
 
