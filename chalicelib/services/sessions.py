@@ -131,8 +131,8 @@ def authenticate(access_token: str, via_cookie: bool, now: datetime) -> Principa
         claims = tokens.verify_access_token(access_token, now)
     except tokens.InvalidToken as exc:
         raise errors.Unauthenticated(str(exc)) from None
-    session = session_store.get(claims.session_id)
-    if session is None or session.revoked_at is not None or session.user_id != claims.user_id:
+    session = session_store.state(claims.session_id)
+    if session is None or session.revoked or session.user_id != claims.user_id:
         raise errors.Unauthenticated("This session has ended; sign in again")
     return Principal(
         user_id=claims.user_id,

@@ -218,9 +218,18 @@ def booking_record(booking: Booking) -> BookingRecord:
     )
 
 
+# What a Booking is made of: the item's other attributes (keys, index keys) are not decoded.
+_BOOKING_FIELDS = (
+    "booking_id", "business_id", "venue_id", "specialist_id", "specialist_requested", "service_id",
+    "customer_user_id", "status", "start_at", "end_at", "occupied_start", "occupied_end", "timezone", "notes",
+    "discount_code", "price_minor", "discount_minor", "currency", "venue_name", "venue_address", "service_name",
+    "specialist_name", "cancelled_by", "created_at", "updated_at", "version",
+)  # fmt: skip
+
+
 def booking_from_item(item: Mapping[str, Any]) -> Booking:
     """A raw booking item (hot read path) to the domain object, decoded through the model."""
-    v = db.decoder(BookingRecord)(item)
+    v = db.decoder(BookingRecord, _BOOKING_FIELDS)(item)
     return Booking(
         booking_id=v["booking_id"],
         business_id=v["business_id"],

@@ -311,10 +311,20 @@ def key_of_partition(item: Mapping[str, Any]) -> str:
     return str(item["pk"]["S"])
 
 
-def get_raw(hash_key: str, range_key: str, *, consistent: bool = True) -> dict[str, Any] | None:
-    """One GetItem through the low-level client; the raw item or None (decode with ``decoder``)."""
+def get_raw(
+    hash_key: str, range_key: str, *, consistent: bool = True, projection: Sequence[str] | None = None
+) -> dict[str, Any] | None:
+    """One GetItem through the low-level client; the raw item or None (decode with ``decoder``).
+    ``projection`` reads only the named attributes."""
+    kwargs: dict[str, Any] = {"TableName": table_name(), "Key": key(hash_key, range_key), "ConsistentRead": consistent}
+    if projection:
+        from pynamodb.expressions.projection import create_projection_expression
+
+        names: dict[str, str] = {}
+        kwargs["ProjectionExpression"] = create_projection_expression(list(projection), names)
+        kwargs["ExpressionAttributeNames"] = {placeholder: name for name, placeholder in names.items()}
     with sdk_errors():
-        answer = client().get_item(TableName=table_name(), Key=key(hash_key, range_key), ConsistentRead=consistent)
+        answer = client().get_item(**kwargs)
     item: dict[str, Any] | None = answer.get("Item")
     return item
 
@@ -387,23 +397,44 @@ def query_raw_all(key_condition: Condition, **kwargs: Any) -> Iterator[dict[str,
             return
 
 
+def _number(text: str) -> int | float:
+    """A DynamoDB number as PynamoDB's NumberAttribute reads it (json.loads), without json."""
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
 @cache
-def decoder(model: type[TableItem]) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-    """A function from a raw item to ``{python attribute name: value}`` for ``model``,
-    compiled once from the model's attribute declarations (missing -> the default/None)."""
+def decoder(
+    model: type[TableItem], names: tuple[str, ...] | None = None
+) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """A function from a raw item to ``{python attribute name: value}`` for ``model`` (only
+    ``names`` when given), compiled once from the model's attribute declarations (missing ->
+    the default/None). Plain text and numbers skip PynamoDB's per-value call (hot reads)."""
+    from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+
     plan = []
     for name, attribute in model.get_attributes().items():
-        default = attribute.default
-        plan.append((name, attribute.attr_name, attribute.attr_type, attribute.deserialize, default))
+        if names is not None and name not in names:
+            continue
+        if type(attribute) is UnicodeAttribute:
+            read: Callable[[Any], Any] | None = None
+        elif type(attribute) is NumberAttribute:
+            read = _number
+        else:
+            read = attribute.deserialize
+        plan.append((name, attribute.attr_name, attribute.attr_type, read, attribute.default))
 
     def decode(item: Mapping[str, Any]) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for name, stored_as, attr_type, deserialize, default in plan:
+        for name, stored_as, attr_type, read, default in plan:
             raw = item.get(stored_as)
             if raw is None or "NULL" in raw:
                 values[name] = default() if callable(default) else default
             else:
-                values[name] = deserialize(raw[attr_type])
+                value = raw[attr_type]
+                values[name] = value if read is None else read(value)
         return values
 
     return decode

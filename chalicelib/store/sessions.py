@@ -80,6 +80,22 @@ def get(session_id: str) -> Session | None:
     return db.get(Session, _pk(session_id), META, consistent=True)
 
 
+@dataclass(frozen=True)
+class SessionState:
+    user_id: str
+    revoked: bool
+
+
+def state(session_id: str) -> SessionState | None:
+    """Whether a session is live, for every signed-in request: one consistent GetItem projected
+    to two attributes, decoded without building a model (the hot path, bench/booking_ops.py)."""
+    item = db.get_raw(_pk(session_id), META, projection=["user_id", "revoked_at"])
+    if item is None:
+        return None
+    values = db.decoder(Session)(item)
+    return SessionState(user_id=values["user_id"], revoked=values["revoked_at"] is not None)
+
+
 def rotate(session_id: str, presented_hash: str, new_hash: str, at: datetime) -> Session | None:
     """Swap the refresh hash if ``presented_hash`` is current and the family is live; else None."""
     item = Session(pk=_pk(session_id), sk=META)
