@@ -80,7 +80,9 @@ class BusinessItem(TableItem, discriminator="Business"):
     revision = NumberAttribute(default=0)
 
 
-class VenueItem(TableItem, discriminator="Venue"):
+class VenueSummary:
+    """The attributes a venue and each of its public listings share (one declaration)."""
+
     business_id = UnicodeAttribute()
     venue_id = UnicodeAttribute()
     name = UnicodeAttribute()
@@ -90,6 +92,9 @@ class VenueItem(TableItem, discriminator="Venue"):
     latitude = NumberAttribute(null=True)
     longitude = NumberAttribute(null=True)
     categories = ListAttribute[UnicodeAttribute](of=UnicodeAttribute, default=list)
+
+
+class VenueItem(TableItem, VenueSummary, discriminator="Venue"):
     slot_interval_minutes = NumberAttribute()
     min_notice_minutes = NumberAttribute()
     horizon_days = NumberAttribute()
@@ -123,18 +128,8 @@ class SpecialistItem(TableItem, discriminator="Specialist"):
     revision = NumberAttribute(default=0)
 
 
-class VenueListing(TableItem, discriminator="VenueListing"):
+class VenueListing(TableItem, VenueSummary, discriminator="VenueListing"):
     """The public summary of a venue under one (city, category) discovery key."""
-
-    business_id = UnicodeAttribute()
-    venue_id = UnicodeAttribute()
-    name = UnicodeAttribute()
-    address = UnicodeAttribute()
-    city = UnicodeAttribute()
-    timezone = UnicodeAttribute()
-    latitude = NumberAttribute(null=True)
-    longitude = NumberAttribute(null=True)
-    categories = ListAttribute[UnicodeAttribute](of=UnicodeAttribute, default=list)
 
 
 # --- conversions -------------------------------------------------------------------
