@@ -1,6 +1,8 @@
 """infra.local.bootstrap: the one resource builder for `make run` and the tests."""
 
 import json
+import uuid
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +66,50 @@ def test_a_new_main_table_is_created_with_its_stream(aws):
     table = client("dynamodb").describe_table(TableName=get_settings().resolved_table_name())["Table"]
     # Then it has the stream the outbox relay reads
     assert table["StreamSpecification"]["StreamViewType"] == resources.TABLE_STREAM_VIEW_TYPE
+
+
+def files_holding(directory: Path, needle: bytes) -> list[str]:
+    return sorted(p.name for p in directory.rglob("*") if p.is_file() and needle in p.read_bytes())
+
+
+@pytest.mark.ddblocal  # needs the JVM, as the DynamoDB Local tier does
+def test_a_deleted_item_leaves_no_bytes_in_the_local_data_files_after_compaction(tmp_path: Path):
+    import boto3
+
+    from infra.local import dynamodb
+
+    # Given DynamoDB Local on disk, as `make run` keeps it, holding an item with personal data
+    port = dynamodb.free_port()
+    data_dir = tmp_path / "dynamodb"
+    process = dynamodb.start(port, data_dir)
+    canary = f"Canary Erasmus {uuid.uuid4().hex} +4915199887766 canary@example.org".encode()
+    try:
+        dynamodb.wait_ready(f"http://127.0.0.1:{port}", process)
+        ddb = boto3.client(
+            "dynamodb",
+            endpoint_url=f"http://127.0.0.1:{port}",
+            region_name="eu-central-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        name = "t-compact-main"
+        ddb.create_table(**resources.create_table_kwargs(name))
+        key = {"pk": {"S": "USER#canary"}, "sk": {"S": "PROFILE"}}
+        ddb.put_item(TableName=name, Item={**key, "note": {"S": canary.decode()}})
+        # When the item is deleted (an erasure) and DynamoDB Local stops
+        ddb.delete_item(TableName=name, Key=key)
+        assert "Item" not in ddb.get_item(TableName=name, Key=key)
+    finally:
+        dynamodb.stop(process)
+    # Then the freed page still held the canary (so this test can fail) ...
+    assert files_holding(data_dir, canary), "the canary never reached the data file"
+    # ... and after the stack's compaction no file in the data dir holds it
+    assert dynamodb.compact(data_dir) == dynamodb.data_files(data_dir) != []
+    assert files_holding(data_dir, canary) == []
+    # And the compacted file is still a working database: the table is there, empty
+    process = dynamodb.start(port, data_dir)
+    try:
+        dynamodb.wait_ready(f"http://127.0.0.1:{port}", process)
+        assert ddb.scan(TableName=name)["Items"] == []
+    finally:
+        dynamodb.stop(process)
