@@ -113,3 +113,37 @@ def test_a_deleted_item_leaves_no_bytes_in_the_local_data_files_after_compaction
         assert ddb.scan(TableName=name)["Items"] == []
     finally:
         dynamodb.stop(process)
+
+
+def test_the_local_stack_s_push_applications_let_a_device_register_and_receive_a_push(
+    api, signup, monkeypatch: pytest.MonkeyPatch
+):
+    from chalicelib.notify.channels import push
+    from chalicelib.notify.channels.base import Outgoing
+    from chalicelib.notify.templates import Rendered
+    from infra.local import outbox
+    from tests.support import stack
+
+    # Given a signed-in user, and the app configured as `make run` configures it: the SNS
+    # platform applications the bootstrap creates, named by the environment it exports
+    user = signup()
+    assert api.post("/v1/me/devices", {"platform": "apns", "token": "a" * 64}, headers=user.headers).status == 503
+    arns = bootstrap.create_push_applications(get_settings())
+    assert bootstrap.create_push_applications(get_settings()) == arns  # a second start reuses them
+    applications = client("sns").list_platform_applications()["PlatformApplications"]
+    assert sorted(a["PlatformApplicationArn"] for a in applications) == sorted(arns.values())
+    for name, value in bootstrap.push_environment(arns).items():
+        monkeypatch.setenv(name, value)
+    stack.reconfigure()
+    # When a device of each platform registers
+    for platform, token in (("apns", "a" * 64), ("fcm", "f" * 40)):
+        registered = api.post("/v1/me/devices", {"platform": platform, "token": token}, headers=user.headers)
+        # Then it is accepted, with an endpoint under that platform's application
+        assert registered.status == 201, registered.json
+        endpoints = client("sns").list_endpoints_by_platform_application(PlatformApplicationArn=arns[platform])
+        assert len(endpoints["Endpoints"]) == 1
+    # And a push to it shows in the local outbox with its title and text
+    endpoint_arn = endpoints["Endpoints"][0]["EndpointArn"]
+    push.PushSender().send(endpoint_arn, Outgoing(Rendered("Reminder", "Haircut tomorrow 10:00", "en"), None))
+    sent = [e for e in outbox.OutboxRecorder().observe() if e.channel == "push"]
+    assert [(e.to, e.subject, e.body) for e in sent] == [(endpoint_arn, "Reminder", "Haircut tomorrow 10:00")]
