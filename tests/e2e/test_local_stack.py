@@ -82,7 +82,9 @@ def test_data_written_before_a_restart_is_read_back_after_it(local_stack: LocalS
     # pages of DynamoDB Local's file still hold it
     canary = f"Canary {uuid.uuid4().hex} +4915199887766 canary@example.org"
     erased = {"pk": {"S": f"E2E#{uuid.uuid4().hex}"}, "sk": {"S": "ERASED"}}
-    local_stack.aws_client("dynamodb").put_item(TableName=LOCAL_TABLE, Item={**erased, "note": {"S": canary}})
+    # Large enough to fill pages of its own, which SQLite frees but does not overwrite
+    note = " ".join([canary] * 2000)
+    local_stack.aws_client("dynamodb").put_item(TableName=LOCAL_TABLE, Item={**erased, "note": {"S": note}})
     local_stack.aws_client("dynamodb").delete_item(TableName=LOCAL_TABLE, Key=erased)
     # When the stack is stopped (as Ctrl-C does) and started again on the same data dir
     local_stack.restart()
