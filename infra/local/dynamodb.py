@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -107,3 +108,32 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def data_files(data_dir: Path) -> list[Path]:
+    """DynamoDB Local's SQLite files in ``data_dir`` (one per region/key, or shared-local-instance.db)."""
+    return sorted(data_dir.glob("*.db")) if data_dir.is_dir() else []
+
+
+def compact(data_dir: Path) -> list[Path]:
+    """Rewrite every data file so deleted items leave no bytes behind; returns the files done.
+
+    SQLite only marks a deleted row's page as free, so an erased account's name, phone and
+    e-mail stay readable in the file until that page is reused. VACUUM copies the live rows
+    into a new file and replaces the old one. Run it only while DynamoDB Local is stopped
+    (the stack does, after stopping the JVM and before starting it): the JVM holds the file
+    open and would keep writing to the old pages. A hot journal from a killed JVM is rolled
+    back by the open, as SQLite does, before the VACUUM.
+    """
+    done = []
+    for path in data_files(data_dir):
+        connection = sqlite3.connect(path, isolation_level=None)  # autocommit: VACUUM refuses a transaction
+        try:
+            connection.execute("PRAGMA secure_delete = ON")
+            connection.execute("VACUUM")
+            if connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            connection.close()
+        done.append(path)
+    return done

@@ -1,33 +1,41 @@
-"""The local outbox: what the app "sent" through moto (SMS, e-mail, mobile push).
+"""The local outbox: what the app "sent" locally (SMS, e-mail, mobile push, Telegram).
 
 moto keeps sent messages in its in-memory backends; SES mail also appears in
-``/moto-api/data.json`` but SMS does not. The local stack runs moto in-process, so it
-serves one merged list at ``/_local/outbox.json`` on the moto port (OutboxRecorder +
-outbox_app below), each entry stamped when first seen so channels interleave in send
-order. `make outbox` prints it, newest last.
+``/moto-api/data.json`` but SMS does not. Telegram goes to the local fake Bot API
+(infra/local/telegram_fake.py), which keeps its messages in memory too. The local stack
+runs both in-process, so it serves one merged list at ``/_local/outbox.json`` on the moto
+port (OutboxRecorder + outbox_app below), each entry stamped when first seen so channels
+interleave in send order. `make outbox` prints it, newest last; `make otp PHONE=...`
+prints the newest sign-in code sent to a phone (for scripts).
 
-Telegram goes over the Bot API (HTTPS), not through moto: it appears here only if a
-local sender records it in a moto-visible place.
+Which port: ``MOTO_PORT`` when set, else the ports the running stack wrote to
+``$LOCAL_DATA_DIR/stack.json`` (STATE_FILE), else 5100.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
+import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 OUTBOX_PATH = "/_local/outbox.json"
+STATE_FILE = "stack.json"  # in the data dir: the running stack's ports (infra.local.stack)
+DEFAULT_MOTO_PORT = 5100
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
 class OutboxEntry:
-    channel: str  # sms | email | push
+    channel: str  # sms | email | push | telegram
     message_id: str
     to: str
     body: str
@@ -65,7 +73,7 @@ def snapshot_backends() -> list[OutboxEntry]:
             entries.append(OutboxEntry("sms", message_id, phone, text))
         for endpoint in backend.platform_endpoints.values():
             for message_id, text in endpoint.messages.items():
-                entries.append(OutboxEntry("push", message_id, endpoint.arn, text))
+                entries.append(_push_entry(message_id, endpoint.arn, text))
     for _account, _region, backend in _each(ses_backends):
         for message in backend.sent_messages:
             entries.extend(_email_entries(message))
@@ -134,8 +142,23 @@ def parse_data_json(payload: dict[str, Any]) -> list[OutboxEntry]:
                 entries.extend(_email_entries(_Attrs(item)))
     for endpoint in payload.get("sns", {}).get("PlatformEndpoint", []):
         for message_id, text in endpoint.get("messages", {}).items():
-            entries.append(OutboxEntry("push", message_id, endpoint.get("arn", ""), text))
+            entries.append(_push_entry(message_id, endpoint.get("arn", ""), text))
     return entries
+
+
+def _push_entry(message_id: str, endpoint_arn: str, text: str) -> OutboxEntry:
+    """moto keeps a push as published; the app publishes one JSON document for all platforms
+    (MessageStructure=json, chalicelib/notify/channels/push.py): show its title and text."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict) or not isinstance(document.get("default"), str):
+        return OutboxEntry("push", message_id, endpoint_arn, text)
+    subject = ""
+    with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
+        subject = str(json.loads(document["APNS"])["aps"]["alert"]["title"])
+    return OutboxEntry("push", message_id, endpoint_arn, document["default"], subject=subject)
 
 
 class _Attrs:
@@ -160,17 +183,63 @@ def render(entries: list[OutboxEntry]) -> str:
     return "\n\n".join(blocks) + f"\n\n{len(entries)} message(s), newest last."
 
 
-def main() -> None:
+def data_dir(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get("LOCAL_DATA_DIR") or ROOT / ".local" / "data").resolve()
+
+
+def moto_port(environ: Mapping[str, str] = os.environ) -> int:
+    """``MOTO_PORT`` when set, else the running stack's (its state file), else 5100."""
+    if environ.get("MOTO_PORT"):
+        return int(environ["MOTO_PORT"])
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        return int(json.loads((data_dir(environ) / STATE_FILE).read_text())["moto_port"])
+    return DEFAULT_MOTO_PORT
+
+
+_CODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
+
+
+def latest_code(entries: list[OutboxEntry], phone: str, seen_since: float = 0.0) -> str | None:
+    """The sign-in code in the newest SMS to ``phone`` seen since ``seen_since`` (six digits)."""
+    for entry in reversed(entries):
+        if entry.seen_at < seen_since:
+            break
+        if entry.channel == "sms" and entry.to == phone and (found := _CODE.search(entry.body)):
+            return found.group(0)
+    return None
+
+
+def main(argv: list[str] | None = None) -> None:
     import requests
 
-    port = int(os.environ.get("MOTO_PORT", "5100"))
+    parser = argparse.ArgumentParser(prog="make outbox", description="What the local stack has sent, newest last.")
+    parser.add_argument("--json", action="store_true", help="print the entries as JSON")
+    parser.add_argument("--otp", metavar="PHONE", help="print only the newest sign-in code sent by SMS to PHONE")
+    parser.add_argument("--wait", type=float, default=15.0, help="with --otp: seconds to wait for it (15)")
+    parser.add_argument(
+        "--max-age", type=float, default=300.0, help="with --otp: ignore codes sent longer ago, in seconds (300)"
+    )
+    args = parser.parse_args(argv)
+    port = moto_port()
     url = f"http://127.0.0.1:{port}{OUTBOX_PATH}"
-    try:
-        answer = requests.get(url, timeout=5)
-        answer.raise_for_status()
-    except requests.RequestException:
-        sys.exit(f"error: the local stack does not answer at {url}; start it with `make run` (MOTO_PORT={port}).")
-    print(render(parse(answer.json())))
+    deadline = time.monotonic() + (args.wait if args.otp else 0)
+    while True:
+        try:
+            answer = requests.get(url, timeout=5)
+            answer.raise_for_status()
+        except requests.RequestException:
+            sys.exit(f"error: the local stack does not answer at {url}; start it with `make run` (MOTO_PORT={port}).")
+        entries = parse(answer.json())
+        if not args.otp:
+            break
+        code = latest_code(entries, args.otp, seen_since=time.time() - args.max_age)
+        if code is not None:
+            print(code)
+            return
+        if time.monotonic() >= deadline:
+            sys.exit(f"error: no sign-in code to {args.otp} in the outbox (waited {args.wait:.0f}s).")
+        time.sleep(0.5)
+    print(json.dumps([asdict(e) for e in entries], indent=2) if args.json else render(entries))
 
 
 if __name__ == "__main__":

@@ -3,18 +3,22 @@
 DynamoDB Local (data on disk, survives restarts) + moto server (SQS, SNS, SES, S3, KMS;
 in memory) + the resources from chalicelib.resources + demo data (once) + the API as
 `chalice local --stage local` + the dispatcher that feeds queues and the table stream to
-their consumers and ticks schedules.
-Ctrl-C (or SIGTERM) stops everything this started. Configure with environment variables:
-API_PORT (8000), DDB_PORT (8100), MOTO_PORT (5100), LOCAL_DATA_DIR (.local/data).
+their consumers and ticks schedules + a fake Telegram Bot API (infra/local/telegram_fake.py).
+Ctrl-C (or SIGTERM) stops everything this started and compacts DynamoDB Local's data file
+(deleted items leave no bytes behind). Configure with environment variables: API_PORT
+(8000), DDB_PORT (8100), MOTO_PORT (5100), TELEGRAM_PORT (5200), LOCAL_DATA_DIR (.local/data).
 See docs/local-stack.md.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
 import shutil
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -26,7 +30,7 @@ from types import FrameType
 
 from moto.server import ThreadedMotoServer
 
-from infra.local import dynamodb, outbox
+from infra.local import dynamodb, outbox, telegram_fake
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -44,6 +48,7 @@ class StackConfig:
     ddb_port: int
     moto_port: int
     data_dir: Path
+    telegram_port: int = 5200
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | os._Environ[str] = os.environ) -> StackConfig:
@@ -56,11 +61,12 @@ class StackConfig:
         config = cls(
             api_port=port("API_PORT", 8000),
             ddb_port=port("DDB_PORT", 8100),
-            moto_port=port("MOTO_PORT", 5100),
-            data_dir=Path(environ.get("LOCAL_DATA_DIR") or ROOT / ".local" / "data").resolve(),
+            moto_port=port("MOTO_PORT", outbox.DEFAULT_MOTO_PORT),
+            data_dir=outbox.data_dir(environ),
+            telegram_port=port("TELEGRAM_PORT", 5200),
         )
-        if len({config.api_port, config.ddb_port, config.moto_port}) != 3:
-            raise StackError("API_PORT, DDB_PORT and MOTO_PORT must differ")
+        if len({config.api_port, config.ddb_port, config.moto_port, config.telegram_port}) != 4:
+            raise StackError("API_PORT, DDB_PORT, MOTO_PORT and TELEGRAM_PORT must differ")
         return config
 
     @property
@@ -74,6 +80,10 @@ class StackConfig:
     @property
     def moto_url(self) -> str:
         return f"http://{HOST}:{self.moto_port}"
+
+    @property
+    def telegram_url(self) -> str:
+        return f"http://{HOST}:{self.telegram_port}"
 
 
 def check_tools() -> None:
@@ -90,6 +100,7 @@ def check_ports(config: StackConfig) -> None:
         ("the API", "API_PORT", config.api_port),
         ("DynamoDB Local", "DDB_PORT", config.ddb_port),
         ("moto", "MOTO_PORT", config.moto_port),
+        ("the fake Telegram Bot API", "TELEGRAM_PORT", config.telegram_port),
     ):
         if dynamodb.port_in_use(number):
             raise StackError(
@@ -109,8 +120,49 @@ def local_environment(config: StackConfig) -> dict[str, str]:
         "BOOKING_STAGE": "local",
         "BOOKING_DYNAMODB_ENDPOINT": config.ddb_url,
         "BOOKING_AWS_ENDPOINT": config.moto_url,
+        "BOOKING_TELEGRAM_API_BASE": config.telegram_url,  # the fake Bot API, never api.telegram.org
         "POWERTOOLS_METRICS_DISABLED": "true",
     }
+
+
+def write_state(config: StackConfig) -> Path:
+    """The running stack's ports, for `make outbox` / `make otp` (outbox.moto_port)."""
+    path = config.data_dir / outbox.STATE_FILE
+    ports = {
+        "api_port": config.api_port,
+        "ddb_port": config.ddb_port,
+        "moto_port": config.moto_port,
+        "telegram_port": config.telegram_port,
+    }
+    path.write_text(json.dumps({"pid": os.getpid(), **ports}))
+    return path
+
+
+def remove_state(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def running_stack_pid(data_dir: Path) -> int | None:
+    """The pid of a live stack that uses ``data_dir`` (its state file), else None."""
+    try:
+        pid = int(json.loads((data_dir / outbox.STATE_FILE).read_text())["pid"])
+        os.kill(pid, 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return pid if pid != os.getpid() else None
+
+
+def compact_data(path: Path, *, when: str) -> None:
+    """dynamodb.compact, as one clear line when SQLite refuses (the file is busy or damaged)."""
+    try:
+        dynamodb.compact(path)
+    except sqlite3.Error as exc:
+        message = f"could not compact DynamoDB Local's data in {path} {when}: {exc}"
+        if when == "after the stop":
+            log.warning("%s", message)
+            return
+        raise StackError(f"{message}; is another DynamoDB Local using it?") from None
 
 
 class OutboxMotoServer(ThreadedMotoServer):
@@ -153,6 +205,11 @@ def run(config: StackConfig, ready: threading.Event | None = None) -> None:
     """Start everything, serve until interrupted, then stop it all (in reverse order)."""
     check_tools()
     check_ports(config)
+    other = running_stack_pid(config.data_dir)
+    if other is not None:
+        raise StackError(
+            f"another stack (pid {other}) uses {config.data_dir}: stop it or run with LOCAL_DATA_DIR=<another dir>."
+        )
     os.environ.update(local_environment(config))
     os.environ.pop("AWS_PROFILE", None)
     logs = config.data_dir / "logs"
@@ -170,12 +227,25 @@ def run(config: StackConfig, ready: threading.Event | None = None) -> None:
 
 
 def _start_and_serve(config: StackConfig, running: ExitStack, logs: Path, ready: threading.Event | None) -> None:
-    # DynamoDB Local: a JVM with its data on disk.
-    ddb = dynamodb.start(config.ddb_port, config.data_dir / "dynamodb", log_file=logs / "dynamodb.log")
+    # DynamoDB Local: a JVM with its data on disk. Its SQLite file keeps deleted rows' bytes
+    # in freed pages, so it is compacted while no JVM holds it: before the start (a stack
+    # that was killed never ran its stop) and after the stop (the callbacks run in reverse).
+    ddb_data = config.data_dir / "dynamodb"
+    compact_data(ddb_data, when="before the start")
+    running.callback(compact_data, ddb_data, when="after the stop")
+    ddb = dynamodb.start(config.ddb_port, ddb_data, log_file=logs / "dynamodb.log")
     _timed(running, dynamodb.stop, ddb)
 
+    # The fake Telegram Bot API: Telegram messages end here, listed in the outbox.
+    try:
+        telegram = telegram_fake.FakeBotApi(HOST, config.telegram_port)
+    except OSError as exc:
+        raise StackError(f"the fake Telegram Bot API could not listen on port {config.telegram_port}: {exc}") from None
+    telegram.start()
+    _timed(running, telegram.stop)
+
     # moto: in this process, so the outbox can read its backends (the JVM starts meanwhile).
-    recorder = outbox.OutboxRecorder()
+    recorder = outbox.OutboxRecorder(lambda: outbox.snapshot_backends() + telegram.entries())
     moto = OutboxMotoServer(config.moto_port, recorder)
     moto.start()
     if moto.error is not None:
@@ -192,9 +262,13 @@ def _start_and_serve(config: StackConfig, running: ExitStack, logs: Path, ready:
     log.info("DynamoDB Local ready on %s", config.ddb_url)
 
     from chalicelib.aws_clients import client
+    from chalicelib.settings import get_settings
     from infra.local import bootstrap, seed
 
     bootstrap.create_resources()
+    # Mobile push: SNS platform applications in moto, and the app pointed at them.
+    os.environ.update(bootstrap.push_environment(bootstrap.create_push_applications(get_settings())))
+    get_settings.cache_clear()
     log.info("resources ready")
     seeded = seed.seed()
 
@@ -214,6 +288,7 @@ def _start_and_serve(config: StackConfig, running: ExitStack, logs: Path, ready:
     dispatcher.start()
     _timed(running, dispatcher.stop)
 
+    _timed(running, remove_state, write_state(config))
     print(banner(config, seeded, dispatcher.describe()), flush=True)
     if ready is not None:
         ready.set()
@@ -232,9 +307,11 @@ Booking platform, local stage - everything on 127.0.0.1:
   API           {config.api_url}   health /v1/health, spec /openapi.json, docs /docs
   DynamoDB      {config.ddb_url}   data in {config.data_dir / "dynamodb"} ({data})
   moto          {config.moto_url}   SQS SNS SES S3 KMS (in memory), dashboard /moto-api/
+  Telegram      {config.telegram_url}   fake Bot API (messages kept in memory)
   dispatcher
 {routes}
-  outbox        `make outbox` prints the SMS, e-mail and push sent so far
+  outbox        `make outbox` prints the SMS, e-mail, push and Telegram messages sent so far
+                (JSON: {config.moto_url}{outbox.OUTBOX_PATH}); `make otp PHONE=...` the newest code
 Ctrl-C stops everything.""".lstrip("\n")
 
 
@@ -254,7 +331,7 @@ def main() -> None:
     except (StackError, dynamodb.ToolMissing) as exc:
         sys.exit(f"error: {exc}")
     except KeyboardInterrupt:
-        print("\nstopped: DynamoDB Local, moto, the API and the dispatcher.", flush=True)
+        print("\nstopped: DynamoDB Local (data compacted), moto, fake Telegram, the API, the dispatcher.", flush=True)
         sys.stderr.flush()
         # Everything is stopped and flushed: skip the interpreter's slow teardown of a
         # large heap (seconds on a busy machine) that would only delay the prompt.

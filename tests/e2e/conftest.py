@@ -40,12 +40,21 @@ class LocalStack:
     api_port: int = field(default_factory=free_port)
     ddb_port: int = field(default_factory=free_port)
     moto_port: int = field(default_factory=free_port)
+    telegram_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     ready_after_seconds: float = 0.0
 
     @property
     def api(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def outbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.moto_port}/_local/outbox.json"
+
+    def outbox(self) -> list[dict[str, Any]]:
+        answer: list[dict[str, Any]] = requests.get(self.outbox_url, timeout=5).json()
+        return answer
 
     def aws_client(self, service: str) -> Any:
         import boto3
@@ -66,6 +75,7 @@ class LocalStack:
             "API_PORT": str(self.api_port),
             "DDB_PORT": str(self.ddb_port),
             "MOTO_PORT": str(self.moto_port),
+            "TELEGRAM_PORT": str(self.telegram_port),
             "LOCAL_DATA_DIR": str(self.data_dir),
         }
         started = time.monotonic()

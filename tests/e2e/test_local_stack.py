@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -77,8 +78,19 @@ def test_data_written_before_a_restart_is_read_back_after_it(local_stack: LocalS
     key = {"pk": {"S": f"E2E#{uuid.uuid4().hex}"}, "sk": {"S": "RESTART"}}
     local_stack.aws_client("dynamodb").put_item(TableName=LOCAL_TABLE, Item={**key, "note": {"S": "kept"}})
     account = register(local_stack) if has_route(local_stack, "/v1/auth/register", "post") else None
+    # And an item with personal data that was deleted (as erasure deletes), so only freed
+    # pages of DynamoDB Local's file still hold it
+    canary = f"Canary {uuid.uuid4().hex} +4915199887766 canary@example.org"
+    erased = {"pk": {"S": f"E2E#{uuid.uuid4().hex}"}, "sk": {"S": "ERASED"}}
+    # Large enough to fill pages of its own, which SQLite frees but does not overwrite
+    note = " ".join([canary] * 2000)
+    local_stack.aws_client("dynamodb").put_item(TableName=LOCAL_TABLE, Item={**erased, "note": {"S": note}})
+    local_stack.aws_client("dynamodb").delete_item(TableName=LOCAL_TABLE, Key=erased)
     # When the stack is stopped (as Ctrl-C does) and started again on the same data dir
     local_stack.restart()
+    # Then the stop compacted the data: no file in the data dir holds the deleted item's bytes
+    holding = [p for p in local_stack.data_dir.rglob("*") if p.is_file() and canary.encode() in p.read_bytes()]
+    assert holding == []
     # Then the item is still there, the account can sign in, and the stack is healthy again
     item = local_stack.aws_client("dynamodb").get_item(TableName=LOCAL_TABLE, Key=key).get("Item")
     assert item is not None and item["note"]["S"] == "kept"
@@ -272,3 +284,119 @@ def test_a_booking_over_http_is_notified_through_the_table_stream(local_stack: L
     eventually(lambda: outbox_items_of(local_stack, booking_id) == [], "the outbox item was not removed", local_stack)
     sent = requests.get(f"http://127.0.0.1:{local_stack.moto_port}/_local/outbox.json", timeout=5).json()
     assert [e["body"] for e in sent if e["to"] == account["phone"] and venue["name"] in e["body"]] == [sms[0]["body"]]
+
+
+def link_telegram(stack: LocalStack, headers: dict[str, str], telegram_id: int) -> None:
+    """Telegram sign-in while signed in links the chat; initData signed with the stack's
+    (local-only, default) bot token, as Telegram signs it."""
+    from urllib.parse import urlencode
+
+    from chalicelib.security import telegram
+    from chalicelib.settings import Settings
+
+    fields = {"auth_date": str(int(time.time())), "user": json.dumps({"id": telegram_id, "first_name": "Ada"})}
+    fields["hash"] = telegram.sign(fields, Settings().telegram_bot_token.get_secret_value())
+    linked = requests.post(
+        f"{stack.api}/v1/auth/telegram", json={"init_data": urlencode(fields)}, headers=headers, timeout=30
+    )
+    assert linked.status_code == 200, linked.text
+
+
+def first_free_haircut(stack: LocalStack, headers: dict[str, str]) -> tuple[str, str, str, str]:
+    """(venue id, venue name, service id, start) of a free haircut at the demo salon, from tomorrow."""
+    api = stack.api
+    venues = requests.get(f"{api}/v1/venues", params={"city": "Baku", "category": "hair"}, headers=headers, timeout=30)
+    venue = next(v for v in venues.json()["items"] if v["name"].startswith("Studio Nizami"))
+    page = requests.get(f"{api}/v1/venues/{venue['id']}", headers=headers, timeout=30).json()
+    service = next(s for s in page["services"] if s["name"] == "Haircut & styling")
+    today = datetime.now(ZoneInfo(page["timezone"])).date()
+    free = requests.get(
+        f"{api}/v1/venues/{venue['id']}/availability",
+        params={"service_id": service["id"], "from": str(today + timedelta(days=1)), "to": str(today + timedelta(7))},
+        headers=headers,
+        timeout=30,
+    )
+    assert free.status_code == 200, free.text
+    return venue["id"], venue["name"], service["id"], free.json()["slots"][0]["start"]
+
+
+def test_a_registered_device_and_a_linked_telegram_chat_receive_the_booking_in_the_outbox(local_stack: LocalStack):
+    api = local_stack.api
+    # Given a signed-in customer with Telegram linked and a phone registered for push
+    account = register(local_stack)
+    headers = sign_in(local_stack, account)
+    telegram_id = uuid.uuid4().int % 10**9
+    link_telegram(local_stack, headers, telegram_id)
+    device = requests.post(
+        f"{api}/v1/me/devices",
+        json={"platform": "fcm", "token": f"fcm-{uuid.uuid4().hex}"},
+        headers=headers,
+        timeout=30,
+    )
+    assert device.status_code == 201, device.text  # the stack created the SNS platform applications
+    # When the customer books a haircut
+    venue_id, venue_name, service_id, start = first_free_haircut(local_stack, headers)
+    booked = requests.post(
+        f"{api}/v1/bookings",
+        json={"venue_id": venue_id, "service_id": service_id, "start": start},
+        headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+        timeout=30,
+    )
+    assert booked.status_code == 201, booked.text
+
+    # Then the booking's push reaches the device's endpoint and its Telegram message the
+    # linked chat, both in the local outbox (the fake Bot API on loopback, never Telegram)
+    def sent() -> dict[str, dict[str, Any]]:
+        mine = {
+            entry["channel"]: entry
+            for entry in local_stack.outbox()
+            if venue_name in entry["body"]
+            and entry["channel"] in ("push", "telegram")
+            and (entry["channel"] == "push" or entry["to"] == str(telegram_id))
+        }
+        return mine if len(mine) == 2 else {}
+
+    messages = eventually(sent, "no push and Telegram message for the booking reached the outbox", local_stack)
+    assert messages["push"]["to"].startswith("arn:aws:sns:") and messages["push"]["subject"] == "Booking received"
+    assert messages["telegram"]["body"].startswith("Booked:")
+
+
+def walk_through() -> str:
+    """The README's curl walk-through, exactly as a newcomer copies it."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    found = re.search(r"<!-- walk-through:[^>]*-->\n```sh\n(.*?)\n```", readme, re.DOTALL)
+    assert found, "the README lost its marked walk-through block"
+    return found.group(1)
+
+
+def test_the_readme_walk_through_runs_as_written_on_other_ports(local_stack: LocalStack):
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    # Given the stack on non-default ports, and only API and the data dir told to the shell
+    # (make finds the stack's moto port in the data dir; this interpreter stands in for .venv)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOOKING_", "AWS_", "MOTO_"))}
+    env |= {
+        "API": local_stack.api,
+        "LOCAL_DATA_DIR": str(local_stack.data_dir),
+        "MAKEFLAGS": f"PY={sys.executable} STAMP=",
+    }
+    # When the walk-through runs, stopping at the first failing command
+    bash = shutil.which("bash")
+    assert bash is not None
+    done = subprocess.run(  # noqa: S603 - our own README, the point of the test
+        [bash, "-e", "-c", walk_through()],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    # Then every step worked: signed in with the code from the outbox, booked and cancelled
+    assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert re.search(r'"status":\s*"cancelled"', done.stdout), done.stdout[-3000:]
+    # And `make outbox` listed the sign-in code and the booking's push
+    assert "SMS   to +4915112345678" in done.stdout and "Your sign-in code is" in done.stdout
+    assert "PUSH  to arn:aws:sns:" in done.stdout

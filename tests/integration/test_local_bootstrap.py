@@ -1,6 +1,8 @@
 """infra.local.bootstrap: the one resource builder for `make run` and the tests."""
 
 import json
+import uuid
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +66,84 @@ def test_a_new_main_table_is_created_with_its_stream(aws):
     table = client("dynamodb").describe_table(TableName=get_settings().resolved_table_name())["Table"]
     # Then it has the stream the outbox relay reads
     assert table["StreamSpecification"]["StreamViewType"] == resources.TABLE_STREAM_VIEW_TYPE
+
+
+def files_holding(directory: Path, needle: bytes) -> list[str]:
+    return sorted(p.name for p in directory.rglob("*") if p.is_file() and needle in p.read_bytes())
+
+
+@pytest.mark.ddblocal  # needs the JVM, as the DynamoDB Local tier does
+def test_a_deleted_item_leaves_no_bytes_in_the_local_data_files_after_compaction(tmp_path: Path):
+    import boto3
+
+    from infra.local import dynamodb
+
+    # Given DynamoDB Local on disk, as `make run` keeps it, holding an item with personal data
+    port = dynamodb.free_port()
+    data_dir = tmp_path / "dynamodb"
+    process = dynamodb.start(port, data_dir)
+    canary = f"Canary Erasmus {uuid.uuid4().hex} +4915199887766 canary@example.org".encode()
+    try:
+        dynamodb.wait_ready(f"http://127.0.0.1:{port}", process)
+        ddb = boto3.client(
+            "dynamodb",
+            endpoint_url=f"http://127.0.0.1:{port}",
+            region_name="eu-central-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        name = "t-compact-main"
+        ddb.create_table(**resources.create_table_kwargs(name))
+        key = {"pk": {"S": "USER#canary"}, "sk": {"S": "PROFILE"}}
+        ddb.put_item(TableName=name, Item={**key, "note": {"S": canary.decode()}})
+        # When the item is deleted (an erasure) and DynamoDB Local stops
+        ddb.delete_item(TableName=name, Key=key)
+        assert "Item" not in ddb.get_item(TableName=name, Key=key)
+    finally:
+        dynamodb.stop(process)
+    # Then the freed page still held the canary (so this test can fail) ...
+    assert files_holding(data_dir, canary), "the canary never reached the data file"
+    # ... and after the stack's compaction no file in the data dir holds it
+    assert dynamodb.compact(data_dir) == dynamodb.data_files(data_dir) != []
+    assert files_holding(data_dir, canary) == []
+    # And the compacted file is still a working database: the table is there, empty
+    process = dynamodb.start(port, data_dir)
+    try:
+        dynamodb.wait_ready(f"http://127.0.0.1:{port}", process)
+        assert ddb.scan(TableName=name)["Items"] == []
+    finally:
+        dynamodb.stop(process)
+
+
+def test_the_local_stack_s_push_applications_let_a_device_register_and_receive_a_push(
+    api, signup, monkeypatch: pytest.MonkeyPatch
+):
+    from chalicelib.notify.channels import push
+    from chalicelib.notify.channels.base import Outgoing
+    from chalicelib.notify.templates import Rendered
+    from infra.local import outbox
+    from tests.support import stack
+
+    # Given a signed-in user, and the app configured as `make run` configures it: the SNS
+    # platform applications the bootstrap creates, named by the environment it exports
+    user = signup()
+    assert api.post("/v1/me/devices", {"platform": "apns", "token": "a" * 64}, headers=user.headers).status == 503
+    arns = bootstrap.create_push_applications(get_settings())
+    assert bootstrap.create_push_applications(get_settings()) == arns  # a second start reuses them
+    applications = client("sns").list_platform_applications()["PlatformApplications"]
+    assert sorted(a["PlatformApplicationArn"] for a in applications) == sorted(arns.values())
+    for name, value in bootstrap.push_environment(arns).items():
+        monkeypatch.setenv(name, value)
+    stack.reconfigure()
+    # When a device of each platform registers
+    for platform, token in (("apns", "a" * 64), ("fcm", "f" * 40)):
+        registered = api.post("/v1/me/devices", {"platform": platform, "token": token}, headers=user.headers)
+        # Then it is accepted, with an endpoint under that platform's application
+        assert registered.status == 201, registered.json
+        endpoints = client("sns").list_endpoints_by_platform_application(PlatformApplicationArn=arns[platform])
+        assert len(endpoints["Endpoints"]) == 1
+    # And a push to it shows in the local outbox with its title and text
+    endpoint_arn = endpoints["Endpoints"][0]["EndpointArn"]
+    push.PushSender().send(endpoint_arn, Outgoing(Rendered("Reminder", "Haircut tomorrow 10:00", "en"), None))
+    sent = [e for e in outbox.OutboxRecorder().observe() if e.channel == "push"]
+    assert [(e.to, e.subject, e.body) for e in sent] == [(endpoint_arn, "Reminder", "Haircut tomorrow 10:00")]

@@ -36,6 +36,18 @@ class TelegramUnavailable(Exception):
     """Transient: the Bot API did not accept the message after the retries."""
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def allowed_url(url: str) -> bool:
+    """HTTPS anywhere; plain HTTP only to this machine (the local stack's fake Bot API,
+    infra/local/telegram_fake.py), where the token cannot leave the host."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
+
+
 class UrllibTransport:
     """HTTPS POST with the standard library (no extra dependency in the Lambda package)."""
 
@@ -43,16 +55,16 @@ class UrllibTransport:
         import urllib.error
         import urllib.request
 
-        if not url.startswith("https://"):
-            raise ValueError("the Bot API is reached over HTTPS only")
-        request = urllib.request.Request(  # noqa: S310 (https checked above)
+        if not allowed_url(url):
+            raise ValueError("the Bot API is reached over HTTPS only (plain HTTP only on loopback)")
+        request = urllib.request.Request(  # noqa: S310 (scheme checked above)
             url,
             data=json.dumps(payload).encode(),
             headers={"Content-Type": "application/json"},
             method="POST",
         )
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (https only)
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (checked above)
                 return HttpResult(response.status, _json(response.read()))
         except urllib.error.HTTPError as exc:
             return HttpResult(exc.code, _json(exc.read()))
