@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from chalicelib.schemas.common import RequestModel, ResponseModel
 
@@ -27,6 +27,18 @@ class ConsentsUpdate(RequestModel):
     processing_restriction: bool | None = Field(
         default=None, description="Restrict processing to what existing bookings need"
     )
+
+    @field_validator("partner_marketing")
+    @classmethod
+    def _one_answer_per_partner(cls, value: list[PartnerConsentChange] | None) -> list[PartnerConsentChange] | None:
+        seen: dict[str, int] = {}
+        for index, change in enumerate(value or []):
+            if change.partner_id in seen:
+                raise ValueError(
+                    f"partner {change.partner_id!r} is listed twice (items {seen[change.partner_id]} and {index})"
+                )
+            seen[change.partner_id] = index
+        return value
 
 
 class TermsAcceptanceOut(ResponseModel):
