@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from chalicelib.schemas.common import RequestModel, ResponseModel
+from chalicelib.schemas.common import FreeText, RequestModel, ResponseModel
 
 PARTNER_ID_PATTERN = r"^(all|[A-Za-z0-9_-]{1,64})$"
 
@@ -103,7 +103,9 @@ RequestKind = Literal["access", "portability", "rectification", "erasure", "rest
 
 class PrivacyRequestCreate(RequestModel):
     kind: RequestKind
-    details: str | None = Field(default=None, max_length=2000, description="What the user asks for, in their words")
+    details: Annotated[str, FreeText(max_length=2000, multiline=True)] | None = Field(
+        default=None, description="What the user asks for, in their words"
+    )
 
 
 class PrivacyRequestOut(ResponseModel):
