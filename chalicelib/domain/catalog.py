@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+# A service's specialists are checked in the transaction that stores it (one ConditionCheck
+# each, beside the venue check and the service itself: DynamoDB's limit is 100 items).
+MAX_NAMED_SPECIALISTS = 98
+
 
 @dataclass(frozen=True)
 class Venue:

@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
-from chalicelib.schemas.common import FreeText, RequestModel, ResponseModel
+from chalicelib.domain.catalog import MAX_NAMED_SPECIALISTS
+from chalicelib.schemas.common import Currency, FreeText, RequestModel, ResponseModel
 
 Name = Annotated[str, FreeText(max_length=120, min_length=1)]
 Address = Annotated[str, FreeText(max_length=300)]
@@ -161,20 +162,24 @@ class ServiceCreate(RequestModel):
     name: Name
     duration_minutes: int = Field(ge=5, le=12 * 60)
     price_minor: int = Field(ge=0, le=100_000_000, description="In the currency's minor unit (cents)")
-    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217")
+    currency: Currency
     buffer_before_minutes: int = Field(default=0, ge=0, le=240)
     buffer_after_minutes: int = Field(default=0, ge=0, le=240)
-    specialist_ids: list[Id] = Field(default_factory=list, max_length=100, description="Empty: every specialist")
+    specialist_ids: list[Id] = Field(
+        default_factory=list,
+        max_length=MAX_NAMED_SPECIALISTS,
+        description="Empty: every specialist. Each must be a specialist of this venue (422 otherwise)",
+    )
 
 
 class ServicePatch(RequestModel):
     name: Name | None = None
     duration_minutes: int | None = Field(default=None, ge=5, le=12 * 60)
     price_minor: int | None = Field(default=None, ge=0, le=100_000_000)
-    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    currency: Currency | None = None
     buffer_before_minutes: int | None = Field(default=None, ge=0, le=240)
     buffer_after_minutes: int | None = Field(default=None, ge=0, le=240)
-    specialist_ids: list[Id] | None = Field(default=None, max_length=100)
+    specialist_ids: list[Id] | None = Field(default=None, max_length=MAX_NAMED_SPECIALISTS)
 
 
 class ServiceOut(ResponseModel):

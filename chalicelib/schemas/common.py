@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 # C0 controls, DEL and C1 controls; a multi-line text still allows tab (U+0009) and newline (U+000A).
@@ -87,6 +88,29 @@ class RequestModel(BaseModel):
 
 class ResponseModel(BaseModel):
     model_config = ConfigDict(defer_build=True)
+
+
+@cache
+def _currency_codes() -> frozenset[str]:
+    """ISO 4217 codes that have a minor unit (so a price in minor units means something):
+    funds of no unit, precious metals, XDR, XTS and XXX are left out. From the pinned
+    ``iso4217`` package, imported on first use (about 45 ms: not at cold start)."""
+    from iso4217 import Currency as Iso4217
+
+    return frozenset(currency.code for currency in Iso4217 if currency.exponent is not None)
+
+
+def _iso4217(value: str) -> str:
+    if value not in _currency_codes():
+        raise PydanticCustomError("currency", "not an ISO 4217 currency code with a minor unit, e.g. EUR")
+    return value
+
+
+Currency = Annotated[
+    str,
+    Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code with a minor unit, e.g. EUR, AZN", examples=["EUR"]),
+    AfterValidator(_iso4217),
+]
 
 
 class ProblemFieldError(ResponseModel):

@@ -551,18 +551,45 @@ def discover(
 # revision that was read (Conflict otherwise), so no write is based on a stale read.
 
 VenueChild = ServiceItem | SpecialistItem
+_SPECIALIST_ROLE = "specialist:"
 
 
-def _create_under_venue(item: VenueChild, business_id: str, venue_id: str) -> None:
-    """Insert ``item``; NotFound unless the venue exists (one TransactWriteItems)."""
+class UnknownSpecialists(Exception):
+    """A service names specialists the venue does not have (``ids``, in the order named)."""
+
+    def __init__(self, ids: Sequence[str]) -> None:
+        super().__init__(f"no such specialists: {', '.join(ids)}")
+        self.ids = tuple(ids)
+
+
+def _check_specialists(tx: db.Transaction, business_id: str, venue_id: str, specialist_ids: Sequence[str]) -> None:
+    """A ConditionCheck per named specialist: the transaction commits only if each exists."""
+    for specialist_id in dict.fromkeys(specialist_ids):
+        key = SpecialistItem(business_pk(business_id), f"VENUE#{venue_id}#SPEC#{specialist_id}")
+        tx.check(key, SpecialistItem.pk.exists(), role=f"{_SPECIALIST_ROLE}{specialist_id}")
+
+
+def _raise_unknown_specialists(exc: db.TransactionCancelled, specialist_ids: Sequence[str]) -> None:
+    missing = [sid for sid in dict.fromkeys(specialist_ids) if f"{_SPECIALIST_ROLE}{sid}" in exc.failed]
+    if missing:
+        raise UnknownSpecialists(missing) from exc
+
+
+def _create_under_venue(item: VenueChild, business_id: str, venue_id: str, specialist_ids: Sequence[str] = ()) -> None:
+    """Insert ``item``; NotFound unless the venue exists, UnknownSpecialists unless every
+    named specialist of the venue does (one TransactWriteItems)."""
     tx = db.Transaction()
     tx.check(VenueItem(business_pk(business_id), f"VENUE#{venue_id}"), VenueItem.pk.exists(), role="venue")
     tx.put(item, role="child", condition=type(item).pk.does_not_exist())
+    _check_specialists(tx, business_id, venue_id, specialist_ids)
     try:
         tx.commit()
     except db.TransactionCancelled as exc:
-        if exc.failed:
+        if "venue" in exc.failed:
             raise errors.NotFound("No such venue") from exc
+        _raise_unknown_specialists(exc, specialist_ids)
+        if exc.failed:
+            raise errors.Conflict("It was created meanwhile; read it again") from exc
         raise
 
 
@@ -582,9 +609,11 @@ def _delete_at_revision(item: VenueChild, what: str) -> None:
         raise errors.Conflict(f"The {what} changed meanwhile; read it again") from exc
 
 
-def create_service(service: Service) -> Service:
+def create_service(service: Service, require_specialists: Sequence[str] = ()) -> Service:
+    """Insert a service; ``require_specialists`` (the named ones) must exist at the venue,
+    checked in the same transaction (UnknownSpecialists otherwise)."""
     service = replace(service, revision=1)
-    _create_under_venue(_service_item(service), service.business_id, service.venue_id)
+    _create_under_venue(_service_item(service), service.business_id, service.venue_id, require_specialists)
     return service
 
 
@@ -595,9 +624,23 @@ def get_service(business_id: str, venue_id: str, service_id: str) -> Service:
     return _service(item)
 
 
-def save_service(service: Service) -> Service:
+def save_service(service: Service, require_specialists: Sequence[str] = ()) -> Service:
+    """Store a changed service at the revision read; with ``require_specialists``, one
+    transaction that also checks each of them still exists (UnknownSpecialists otherwise)."""
     stored = replace(service, revision=service.revision + 1)
-    _save_at_revision(_service_item(stored), service.revision, "service")
+    if not require_specialists:
+        _save_at_revision(_service_item(stored), service.revision, "service")
+        return stored
+    tx = db.Transaction()
+    tx.put(_service_item(stored), role="service", condition=ServiceItem.revision == service.revision)
+    _check_specialists(tx, service.business_id, service.venue_id, require_specialists)
+    try:
+        tx.commit()
+    except db.TransactionCancelled as exc:
+        if "service" in exc.failed:
+            raise errors.Conflict("The service changed meanwhile; read it again") from exc
+        _raise_unknown_specialists(exc, require_specialists)
+        raise
     return stored
 
 
