@@ -230,7 +230,7 @@ def update_venue(principal: Principal, business_id: str, venue_id: str, patch: V
 
 def delete_venue(principal: Principal, business_id: str, venue_id: str, now: datetime) -> None:
     require_staff(principal, business_id, MANAGERS)
-    store.delete_venue(store.get_venue(business_id, venue_id))
+    store.delete_venue(store.get_venue(business_id, venue_id), now)
     _audit(principal, business_id, "venue.delete", "venue", venue_id, now)
 
 
@@ -306,7 +306,7 @@ def update_service(
 
 def delete_service(principal: Principal, business_id: str, venue_id: str, service_id: str, now: datetime) -> None:
     require_staff(principal, business_id, MANAGERS)
-    store.delete_service(store.get_service(business_id, venue_id, service_id))
+    store.delete_service(store.get_service(business_id, venue_id, service_id), now)
     _audit(principal, business_id, "service.delete", "service", service_id, now)
 
 
@@ -399,5 +399,5 @@ def update_specialist(
 
 def delete_specialist(principal: Principal, business_id: str, venue_id: str, specialist_id: str, now: datetime) -> None:
     require_staff(principal, business_id, MANAGERS)
-    store.delete_specialist(store.get_specialist(business_id, venue_id, specialist_id))
+    store.delete_specialist(store.get_specialist(business_id, venue_id, specialist_id), now)
     _audit(principal, business_id, "specialist.delete", "specialist", specialist_id, now)

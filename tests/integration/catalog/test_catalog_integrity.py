@@ -60,7 +60,7 @@ def test_the_specialist_check_is_in_the_writing_transaction(aws, clock):
         Venue(business.business_id, catalog.new_id(), "v", "a", "Baku", "Asia/Baku"), clock.now()
     )
     gone = catalog.create_specialist(Specialist(business.business_id, venue.venue_id, catalog.new_id(), "p"))
-    catalog.delete_specialist(gone)
+    catalog.delete_specialist(gone, clock.now())
     service = Service(business.business_id, venue.venue_id, catalog.new_id(), "s", 30, 100, "EUR")
     # When the service naming them is stored, Then the transaction refuses it, naming them
     with pytest.raises(catalog.UnknownSpecialists) as refused:
@@ -80,3 +80,76 @@ def test_a_price_in_no_iso_4217_currency_is_refused(api, clock, signup, currency
     assert response.status == 422, response.body
     assert [e["field"] for e in response.json["errors"]] == ["body.currency"]
     assert api.get(f"{venue}/services", headers=owner.headers).json["items"] == []
+
+
+# --- deletes do not strand live future bookings (docs/catalog.md) ---------------------------------
+
+
+def _book(api: Any, salon: Any, customer: Any, days: int = 1) -> dict[str, Any]:
+    spec = salon.specialist_ids[0]
+    response = api.post("/v1/bookings", salon.body(salon.at(days, "10:00"), spec), headers=customer.headers)
+    assert response.status == 201, response.body
+    return dict(response.json)
+
+
+def test_deleting_what_a_live_future_booking_needs_is_a_409_naming_how_many(api, salon, customer):
+    booking = _book(api, salon, customer)
+    base = f"/v1/businesses/{salon.business_id}/venues/{salon.venue_id}"
+    owner = salon.owner.headers
+    # When the owner deletes the booked specialist, the booked service or the venue
+    for path in (f"{base}/specialists/{booking['specialist_id']}", f"{base}/services/{booking['service_id']}", base):
+        response = api.delete(path, headers=owner)
+        # Then each is refused with 409, saying how many live future bookings block it
+        assert response.status == 409, (path, response.body)
+        assert "1 live future booking" in response.json["detail"]
+    # And the booking is still listed for the business and cancellable by the customer
+    listed = api.get(f"/v1/businesses/{salon.business_id}/bookings?venue_id={salon.venue_id}", headers=owner)
+    assert [b["id"] for b in listed.json["items"]] == [booking["id"]]
+    assert api.post(f"/v1/bookings/{booking['id']}/cancel", headers=customer.headers).status == 200
+    # And once nothing live needs them, they can go
+    assert api.delete(f"{base}/specialists/{booking['specialist_id']}", headers=owner).status == 204
+    assert api.delete(f"{base}/services/{booking['service_id']}", headers=owner).status == 204
+    assert api.delete(base, headers=owner).status == 204
+
+
+def test_a_booking_committed_while_a_delete_counts_makes_the_delete_fail(api, salon, clock, monkeypatch):
+    from chalicelib import errors
+    from chalicelib.store import catalog, db
+
+    specialist = salon.specialists[0]
+    counted = catalog._refuse_if_booked
+
+    # Given a booking that commits right after the delete counted none
+    def count_then_a_booking_commits(*args: Any, **kwargs: Any) -> None:
+        counted(*args, **kwargs)
+        tx = db.Transaction()
+        catalog.guard_booking(tx, salon.business_id, salon.venue_id, salon.service.service_id, specialist.specialist_id)
+        tx.commit()
+
+    monkeypatch.setattr(catalog, "_refuse_if_booked", count_then_a_booking_commits)
+    # When the specialist is deleted, Then the delete fails and the specialist stays
+    with pytest.raises(errors.Conflict):
+        catalog.delete_specialist(specialist, clock.now())
+    assert catalog.get_specialist(salon.business_id, salon.venue_id, specialist.specialist_id)
+    # And a booking whose specialist is gone fails in its own transaction
+    monkeypatch.setattr(catalog, "_refuse_if_booked", counted)
+    catalog.delete_specialist(
+        catalog.get_specialist(salon.business_id, salon.venue_id, specialist.specialist_id), clock.now()
+    )
+    tx = db.Transaction()
+    catalog.guard_booking(tx, salon.business_id, salon.venue_id, salon.service.service_id, specialist.specialist_id)
+    with pytest.raises(db.TransactionCancelled) as cancelled:
+        tx.commit()
+    assert cancelled.value.failed == {catalog.BOOKING_GUARD}
+
+
+def test_a_booking_whose_venue_is_gone_stays_cancellable(api, salon, customer):
+    from chalicelib.store import catalog, db
+
+    booking = _book(api, salon, customer)
+    # Given its venue vanished (data from before deletes were guarded)
+    db.delete(catalog.VenueItem(catalog.business_pk(salon.business_id), f"VENUE#{salon.venue_id}"))
+    # When the customer cancels, Then it is cancelled, not "No such venue"
+    response = api.post(f"/v1/bookings/{booking['id']}/cancel", headers=customer.headers)
+    assert response.status == 200, response.body
+    assert response.json["status"] == "cancelled"
