@@ -77,7 +77,7 @@ def get_my_consents(ctx: RequestContext) -> schemas.ConsentsResponse:
     "PUT",
     summary="Give or withdraw consents; object to marketing; restrict processing",
     tags=["privacy"],
-    errors_=[401, 403, 503],
+    errors_=[401, 403, 409, 503],
     auth=True,
     description="Takes effect at once: the next marketing message is checked against the new state.",
 )

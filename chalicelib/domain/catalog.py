@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+# A service's specialists are checked in the transaction that stores it (one ConditionCheck
+# each, beside the venue check and the service itself: DynamoDB's limit is 100 items).
+MAX_NAMED_SPECIALISTS = 98
+MAX_SERVICE_MINUTES = 12 * 60  # the longest a service (so a booking) may last
+
 
 @dataclass(frozen=True)
 class Venue:

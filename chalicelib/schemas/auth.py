@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from chalicelib.schemas.common import RequestModel, ResponseModel
+from chalicelib.schemas.common import FreeText, RequestModel, ResponseModel
 
 
 def _phone(value: str) -> str:
@@ -31,7 +31,7 @@ Phone = Annotated[
     str, Field(min_length=4, max_length=32, description="E.164, e.g. +4915112345678"), AfterValidator(_phone)
 ]
 Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_email)]
-PersonName = Annotated[str, Field(min_length=1, max_length=100)]
+PersonName = Annotated[str, FreeText(max_length=100, min_length=1)]
 Locale = Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$", description="e.g. en, de, ru-RU")]
 Password = Annotated[str, Field(min_length=10, max_length=256)]
 TokenDelivery = Annotated[

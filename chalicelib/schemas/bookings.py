@@ -8,12 +8,11 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BeforeValidator, Field, model_validator
 
 from chalicelib.domain.bookings import NOTES_MAX_CHARS
-from chalicelib.schemas.common import RequestModel, ResponseModel
+from chalicelib.schemas.common import Currency, FreeText, RequestModel, ResponseModel
 from chalicelib.schemas.pagination import PageQuery
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Code = Annotated[str, Field(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217")]
 StatusName = Literal["pending", "confirmed", "cancelled", "completed", "no_show"]
 
 
@@ -37,7 +36,9 @@ class BookingCreate(RequestModel):
     specialist_id: Id | Literal["any"] | None = Field(
         default=None, description='A specialist, or "any"/omitted for whoever is free (least busy first)'
     )
-    notes: str | None = Field(default=None, max_length=NOTES_MAX_CHARS, description="Notes to the venue")
+    notes: Annotated[str, FreeText(max_length=NOTES_MAX_CHARS, multiline=True)] | None = Field(
+        default=None, description="Notes to the venue"
+    )
     discount_code: Code | None = None
 
 

@@ -8,9 +8,13 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
-from chalicelib.schemas.common import RequestModel, ResponseModel
+from chalicelib.domain.catalog import MAX_NAMED_SPECIALISTS
+from chalicelib.schemas.common import Currency, FreeText, RequestModel, ResponseModel
 
-Name = Annotated[str, Field(min_length=1, max_length=120)]
+Name = Annotated[str, FreeText(max_length=120, min_length=1)]
+Address = Annotated[str, FreeText(max_length=300)]
+VenueAddress = Annotated[str, FreeText(max_length=300, min_length=1)]
+City = Annotated[str, FreeText(max_length=80, min_length=1)]
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 RoleName = Literal["owner", "manager", "specialist"]
 HhMm = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$", examples=["09:00", "24:00"])]
@@ -36,7 +40,7 @@ class PaymentDetailsIn(RequestModel):
 
 class BusinessCreate(RequestModel):
     name: Name
-    address: str = Field(default="", max_length=300)
+    address: Address = ""
     tax_number: str | None = Field(default=None, min_length=3, max_length=32, pattern=r"^[A-Za-z0-9 -]+$")
     payment_details: PaymentDetailsIn | None = None
 
@@ -45,7 +49,7 @@ class BusinessPatch(RequestModel):
     """Only the fields sent change; ``null`` clears tax number or payment details."""
 
     name: Name | None = None
-    address: str | None = Field(default=None, max_length=300)
+    address: Address | None = None
     tax_number: str | None = Field(default=None, min_length=3, max_length=32, pattern=r"^[A-Za-z0-9 -]+$")
     payment_details: PaymentDetailsIn | None = None
 
@@ -104,8 +108,8 @@ Category = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9-
 
 class VenueCreate(RequestModel):
     name: Name
-    address: str = Field(min_length=1, max_length=300)
-    city: str = Field(min_length=1, max_length=80)
+    address: VenueAddress
+    city: City
     timezone: str = Field(min_length=1, max_length=64, description="IANA zone, e.g. Asia/Baku")
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
@@ -118,8 +122,8 @@ class VenueCreate(RequestModel):
 
 class VenuePatch(RequestModel):
     name: Name | None = None
-    address: str | None = Field(default=None, min_length=1, max_length=300)
-    city: str | None = Field(default=None, min_length=1, max_length=80)
+    address: VenueAddress | None = None
+    city: City | None = None
     timezone: str | None = Field(default=None, min_length=1, max_length=64)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
@@ -158,20 +162,24 @@ class ServiceCreate(RequestModel):
     name: Name
     duration_minutes: int = Field(ge=5, le=12 * 60)
     price_minor: int = Field(ge=0, le=100_000_000, description="In the currency's minor unit (cents)")
-    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217")
+    currency: Currency
     buffer_before_minutes: int = Field(default=0, ge=0, le=240)
     buffer_after_minutes: int = Field(default=0, ge=0, le=240)
-    specialist_ids: list[Id] = Field(default_factory=list, max_length=100, description="Empty: every specialist")
+    specialist_ids: list[Id] = Field(
+        default_factory=list,
+        max_length=MAX_NAMED_SPECIALISTS,
+        description="Empty: every specialist. Each must be a specialist of this venue (422 otherwise)",
+    )
 
 
 class ServicePatch(RequestModel):
     name: Name | None = None
     duration_minutes: int | None = Field(default=None, ge=5, le=12 * 60)
     price_minor: int | None = Field(default=None, ge=0, le=100_000_000)
-    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    currency: Currency | None = None
     buffer_before_minutes: int | None = Field(default=None, ge=0, le=240)
     buffer_after_minutes: int | None = Field(default=None, ge=0, le=240)
-    specialist_ids: list[Id] | None = Field(default=None, max_length=100)
+    specialist_ids: list[Id] | None = Field(default=None, max_length=MAX_NAMED_SPECIALISTS)
 
 
 class ServiceOut(ResponseModel):

@@ -1,8 +1,82 @@
-"""Base models and the shapes every route shares (problem details, pages)."""
+"""Base models and the shapes every route shares (problem details, pages, free text)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+
+# C0 controls, DEL and C1 controls; a multi-line text still allows tab (U+0009) and newline (U+000A).
+_SINGLE_LINE_PATTERN = r"^[^\u0000-\u001F\u007F-\u009F]*$"
+_MULTI_LINE_PATTERN = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$"
+_MULTI_LINE_ALLOWED = frozenset("\t\n")
+
+
+def _refused(char: str, multiline: bool) -> bool:
+    code = ord(char)
+    if code < 0x20 or 0x7F <= code <= 0x9F:
+        return not (multiline and char in _MULTI_LINE_ALLOWED)
+    return False
+
+
+@dataclass(frozen=True)
+class FreeText:
+    """The one type of every free-text field a client sends (names, notes, addresses,
+    messages, descriptions): ``Annotated[str, FreeText(max_length=120, min_length=1)]``.
+
+    Refuses C0/C1 control characters (tab and newline too, unless ``multiline``; a lone
+    surrogate never gets here: pydantic refuses it as not a string), normalises to Unicode
+    NFC, then checks the length (after normalisation and the model's whitespace strip).
+    The OpenAPI schema shows it as ``pattern``, ``minLength``, ``maxLength`` and
+    ``x-free-text``. tests/unit/test_free_text.py fails on a request model's ``str``
+    field that is neither this type nor allowlisted there with its reason."""
+
+    max_length: int
+    min_length: int = 0
+    multiline: bool = False
+
+    def validate(self, value: str) -> str:
+        for index, char in enumerate(value):
+            if _refused(char, self.multiline):
+                allowed = (
+                    "no control characters but tab and newline"
+                    if self.multiline
+                    else "no control characters, line breaks or tabs"
+                )
+                raise PydanticCustomError(
+                    "free_text_control",
+                    "contains the control character U+{code} at position {index}: {allowed}",
+                    {"code": f"{ord(char):04X}", "index": index, "allowed": allowed},
+                )
+        value = unicodedata.normalize("NFC", value)
+        if len(value) < self.min_length:
+            raise PydanticCustomError("free_text_too_short", "at least {min} character(s)", {"min": self.min_length})
+        if len(value) > self.max_length:
+            raise PydanticCustomError(
+                "free_text_too_long",
+                "at most {max} characters (counted after Unicode NFC normalisation)",
+                {"max": self.max_length},
+            )
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self.validate, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        json_schema = dict(handler(schema))
+        json_schema["pattern"] = _MULTI_LINE_PATTERN if self.multiline else _SINGLE_LINE_PATTERN
+        json_schema["maxLength"] = self.max_length
+        if self.min_length:
+            json_schema["minLength"] = self.min_length
+        json_schema["x-free-text"] = (
+            "Unicode, normalised to NFC; lengths count code points after normalisation; no control "
+            + ("characters but tab and newline" if self.multiline else "characters, tabs or line breaks")
+        )
+        return json_schema
 
 
 class RequestModel(BaseModel):
@@ -14,6 +88,29 @@ class RequestModel(BaseModel):
 
 class ResponseModel(BaseModel):
     model_config = ConfigDict(defer_build=True)
+
+
+@cache
+def _currency_codes() -> frozenset[str]:
+    """ISO 4217 codes that have a minor unit (so a price in minor units means something):
+    funds of no unit, precious metals, XDR, XTS and XXX are left out. From the pinned
+    ``iso4217`` package, imported on first use (about 45 ms: not at cold start)."""
+    from iso4217 import Currency as Iso4217
+
+    return frozenset(currency.code for currency in Iso4217 if currency.exponent is not None)
+
+
+def _iso4217(value: str) -> str:
+    if value not in _currency_codes():
+        raise PydanticCustomError("currency", "not an ISO 4217 currency code with a minor unit, e.g. EUR")
+    return value
+
+
+Currency = Annotated[
+    str,
+    Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code with a minor unit, e.g. EUR, AZN", examples=["EUR"]),
+    AfterValidator(_iso4217),
+]
 
 
 class ProblemFieldError(ResponseModel):

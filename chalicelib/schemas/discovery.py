@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from chalicelib.schemas.common import RequestModel, ResponseModel
+from chalicelib.schemas.common import FreeText, RequestModel, ResponseModel
 from chalicelib.schemas.pagination import PageQuery
 
 _NEAR = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 
 
 class VenueSearchQuery(PageQuery):
-    city: str = Field(min_length=1, max_length=80)
+    city: Annotated[str, FreeText(max_length=80, min_length=1)]
     category: str | None = Field(default=None, min_length=1, max_length=40, pattern=r"^[a-z0-9-]+$")
     near: str | None = Field(
         default=None,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from chalicelib.schemas.common import RequestModel, ResponseModel
+from chalicelib.schemas.common import FreeText, RequestModel, ResponseModel
 
 PARTNER_ID_PATTERN = r"^(all|[A-Za-z0-9_-]{1,64})$"
 
@@ -27,6 +27,18 @@ class ConsentsUpdate(RequestModel):
     processing_restriction: bool | None = Field(
         default=None, description="Restrict processing to what existing bookings need"
     )
+
+    @field_validator("partner_marketing")
+    @classmethod
+    def _one_answer_per_partner(cls, value: list[PartnerConsentChange] | None) -> list[PartnerConsentChange] | None:
+        seen: dict[str, int] = {}
+        for index, change in enumerate(value or []):
+            if change.partner_id in seen:
+                raise ValueError(
+                    f"partner {change.partner_id!r} is listed twice (items {seen[change.partner_id]} and {index})"
+                )
+            seen[change.partner_id] = index
+        return value
 
 
 class TermsAcceptanceOut(ResponseModel):
@@ -91,7 +103,9 @@ RequestKind = Literal["access", "portability", "rectification", "erasure", "rest
 
 class PrivacyRequestCreate(RequestModel):
     kind: RequestKind
-    details: str | None = Field(default=None, max_length=2000, description="What the user asks for, in their words")
+    details: Annotated[str, FreeText(max_length=2000, multiline=True)] | None = Field(
+        default=None, description="What the user asks for, in their words"
+    )
 
 
 class PrivacyRequestOut(ResponseModel):

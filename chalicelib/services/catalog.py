@@ -18,6 +18,7 @@ from typing import Any
 from chalicelib import errors
 from chalicelib.domain.availability import is_known_zone
 from chalicelib.domain.catalog import (
+    MAX_NAMED_SPECIALISTS,
     DateException,
     Service,
     Specialist,
@@ -140,6 +141,19 @@ def _check_zone(name: str) -> None:
         raise errors.InvalidInput([FieldError("timezone", "not an IANA time zone name, e.g. Asia/Baku")])
 
 
+def _store_naming_specialists(store_call: Any, service: Service, named: tuple[str, ...]) -> Service:
+    """Run ``store_call(service, named)``: UnknownSpecialists becomes a 422 on
+    ``specialist_ids`` naming each missing one."""
+    if len(named) > MAX_NAMED_SPECIALISTS:
+        raise errors.InvalidInput([FieldError("specialist_ids", f"at most {MAX_NAMED_SPECIALISTS} specialists")])
+    try:
+        saved: Service = store_call(service, named)
+    except store.UnknownSpecialists as exc:
+        missing = f"no such specialist at this venue: {', '.join(exc.ids)}"
+        raise errors.InvalidInput([FieldError("specialist_ids", missing)]) from None
+    return saved
+
+
 def _check_coordinates(latitude: float | None, longitude: float | None) -> None:
     if (latitude is None) != (longitude is None):
         raise errors.InvalidInput([FieldError("latitude", "give both latitude and longitude, or neither")])
@@ -216,7 +230,7 @@ def update_venue(principal: Principal, business_id: str, venue_id: str, patch: V
 
 def delete_venue(principal: Principal, business_id: str, venue_id: str, now: datetime) -> None:
     require_staff(principal, business_id, MANAGERS)
-    store.delete_venue(store.get_venue(business_id, venue_id))
+    store.delete_venue(store.get_venue(business_id, venue_id), now)
     _audit(principal, business_id, "venue.delete", "venue", venue_id, now)
 
 
@@ -237,7 +251,7 @@ def create_service(principal: Principal, business_id: str, venue_id: str, form: 
         buffer_after_minutes=form.buffer_after_minutes,
         specialist_ids=tuple(dict.fromkeys(form.specialist_ids)),
     )
-    created = store.create_service(service)
+    created = _store_naming_specialists(store.create_service, service, service.specialist_ids)
     _audit(
         principal,
         business_id,
@@ -276,7 +290,8 @@ def update_service(
     updated = replace(current, **changes)
     if updated == current:
         return current
-    saved = store.save_service(updated)
+    named = updated.specialist_ids if "specialist_ids" in changes else ()
+    saved = _store_naming_specialists(store.save_service, updated, named)
     summary = {"fields": ",".join(sorted(changes))}
     if (saved.price_minor, saved.currency) != (current.price_minor, current.currency):
         summary |= {
@@ -291,7 +306,7 @@ def update_service(
 
 def delete_service(principal: Principal, business_id: str, venue_id: str, service_id: str, now: datetime) -> None:
     require_staff(principal, business_id, MANAGERS)
-    store.delete_service(store.get_service(business_id, venue_id, service_id))
+    store.delete_service(store.get_service(business_id, venue_id, service_id), now)
     _audit(principal, business_id, "service.delete", "service", service_id, now)
 
 
@@ -384,5 +399,5 @@ def update_specialist(
 
 def delete_specialist(principal: Principal, business_id: str, venue_id: str, specialist_id: str, now: datetime) -> None:
     require_staff(principal, business_id, MANAGERS)
-    store.delete_specialist(store.get_specialist(business_id, venue_id, specialist_id))
+    store.delete_specialist(store.get_specialist(business_id, venue_id, specialist_id), now)
     _audit(principal, business_id, "specialist.delete", "specialist", specialist_id, now)

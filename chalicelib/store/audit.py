@@ -129,7 +129,7 @@ def append(new: NewRecord, hasher: Callable[[dict[str, object], str], str]) -> A
         except db.TransactionCancelled as exc:
             if _lost_race(exc):
                 continue
-            raise errors.DependencyUnavailable("The audit log could not be written") from exc
+            raise  # neither a lost race nor throttling (db.py maps that): a bug, so a 500
         return entry
     raise errors.DependencyUnavailable("The audit log is too busy; try again")
 

@@ -24,7 +24,7 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any, cast
 
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
@@ -32,6 +32,7 @@ from pynamodb.expressions.update import Action
 
 from chalicelib import errors
 from chalicelib.domain.catalog import (
+    MAX_SERVICE_MINUTES,
     Business,
     DateException,
     PaymentDetails,
@@ -44,6 +45,7 @@ from chalicelib.domain.catalog import (
 )
 from chalicelib.domain.identity import Role
 from chalicelib.store import codec, db
+from chalicelib.store.bookings import specialist_index_key, venue_index_key
 from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.memberships import Membership, membership_item
 from chalicelib.store.table import TableItem
@@ -102,6 +104,7 @@ class VenueItem(TableItem, VenueSummary, discriminator="Venue"):
     reminder_offsets_minutes = ListAttribute[NumberAttribute](of=NumberAttribute, default=list)
     created_at = InstantAttribute()
     revision = NumberAttribute(default=0)
+    bookings_made = NumberAttribute(null=True)  # bumped by every new booking (guard_booking)
 
 
 class ServiceItem(TableItem, discriminator="Service"):
@@ -116,6 +119,7 @@ class ServiceItem(TableItem, discriminator="Service"):
     buffer_after_minutes = NumberAttribute(default=0)
     specialist_ids = ListAttribute[UnicodeAttribute](of=UnicodeAttribute, default=list)
     revision = NumberAttribute(default=0)
+    bookings_made = NumberAttribute(null=True)  # bumped by every new booking (guard_booking)
 
 
 class SpecialistItem(TableItem, discriminator="Specialist"):
@@ -126,6 +130,7 @@ class SpecialistItem(TableItem, discriminator="Specialist"):
     user_id = UnicodeAttribute(null=True)
     schedule = UnicodeAttribute(default="{}")  # JSON: weekly plan, breaks, exceptions, time off
     revision = NumberAttribute(default=0)
+    bookings_made = NumberAttribute(null=True)  # bumped by every new booking (guard_booking)
 
 
 class VenueListing(TableItem, VenueSummary, discriminator="VenueListing"):
@@ -500,10 +505,14 @@ def _venue_update_actions(venue: Venue) -> list[Action]:
     return actions
 
 
-def delete_venue(venue: Venue) -> None:
-    """Remove a venue and its listings (its services and specialists stay, unreachable)."""
+def delete_venue(venue: Venue, now: datetime) -> None:
+    """Remove a venue and its listings (its services and specialists stay, unreachable).
+    Conflict while live future bookings need it (counted on GSI2) or one was made meanwhile."""
+    item = _venue_item(venue)
+    made = _bookings_made(VenueItem, item)
+    _refuse_if_booked(venue_index_key(venue.business_id, venue.venue_id), "GSI2", now, "venue")
     tx = db.Transaction()
-    tx.delete(_venue_item(venue), role="venue", condition=VenueItem.revision == venue.revision)
+    tx.delete(item, role="venue", condition=(VenueItem.revision == venue.revision) & _unchanged(VenueItem, made))
     for listing in _listings(venue):
         tx.delete(listing, role="listing")
     try:
@@ -526,6 +535,55 @@ def venue_catalog(business_id: str, venue_id: str) -> tuple[list[Service], list[
     return services, specialists
 
 
+# --- what live bookings need: guarded against deletes ---------------------------------
+# A delete counts the live future bookings that need the item (booking GSI2 by venue, GSI3
+# by specialist; no Scan) and refuses while there are any. A new booking's transaction
+# bumps ``bookings_made`` on its venue, service and specialist, conditional on each still
+# existing (guard_booking), and a delete is conditional on the counter it read before
+# counting: a booking committed in between makes the delete fail, and one after it fails.
+BOOKING_GUARD = "catalog"
+
+
+def guard_booking(tx: db.Transaction, business_id: str, venue_id: str, service_id: str, specialist_id: str) -> None:
+    """Add to a new booking's transaction: its venue, service and specialist still exist
+    (role ``catalog`` fails otherwise), and each one's booking counter moves."""
+    pk = business_pk(business_id)
+    items: tuple[tuple[Any, str], ...] = (
+        (VenueItem, f"VENUE#{venue_id}"),
+        (ServiceItem, f"VENUE#{venue_id}#SVC#{service_id}"),
+        (SpecialistItem, f"VENUE#{venue_id}#SPEC#{specialist_id}"),
+    )
+    for model, sk in items:
+        tx.update(model(pk, sk), [model.bookings_made.add(1)], role=BOOKING_GUARD, condition=model.pk.exists())
+
+
+def _bookings_made(model: Any, item: TableItem) -> int | None:
+    stored = db.get(model, item.pk, item.sk, consistent=True)
+    if stored is None:
+        raise errors.NotFound(f"No such {model.__name__.removesuffix('Item').lower()}")
+    return None if stored.bookings_made is None else int(stored.bookings_made)
+
+
+def _unchanged(model: Any, made: int | None) -> Any:
+    return model.bookings_made.does_not_exist() if made is None else model.bookings_made == made
+
+
+def _refuse_if_booked(partition: str, index: str, now: datetime, what: str, service_id: str | None = None) -> None:
+    from chalicelib.store import bookings
+
+    # A booking that started before now may still be running: look back one longest service.
+    lower = bookings.sort_bound(now - timedelta(minutes=MAX_SERVICE_MINUTES))
+    count, start_key = 0, None
+    while True:
+        page, start_key = bookings.query_bookings(index, partition, lower=lower, limit=100, start_key=start_key)
+        count += sum(1 for b in page if b.live and b.end > now and (service_id is None or b.service_id == service_id))
+        if start_key is None:
+            break
+    if count:
+        plural = "booking needs" if count == 1 else "bookings need"
+        raise errors.Conflict(f"{count} live future {plural} this {what}: cancel or move them first")
+
+
 # --- discovery ---------------------------------------------------------------------
 
 
@@ -546,18 +604,45 @@ def discover(
 # revision that was read (Conflict otherwise), so no write is based on a stale read.
 
 VenueChild = ServiceItem | SpecialistItem
+_SPECIALIST_ROLE = "specialist:"
 
 
-def _create_under_venue(item: VenueChild, business_id: str, venue_id: str) -> None:
-    """Insert ``item``; NotFound unless the venue exists (one TransactWriteItems)."""
+class UnknownSpecialists(Exception):
+    """A service names specialists the venue does not have (``ids``, in the order named)."""
+
+    def __init__(self, ids: Sequence[str]) -> None:
+        super().__init__(f"no such specialists: {', '.join(ids)}")
+        self.ids = tuple(ids)
+
+
+def _check_specialists(tx: db.Transaction, business_id: str, venue_id: str, specialist_ids: Sequence[str]) -> None:
+    """A ConditionCheck per named specialist: the transaction commits only if each exists."""
+    for specialist_id in dict.fromkeys(specialist_ids):
+        key = SpecialistItem(business_pk(business_id), f"VENUE#{venue_id}#SPEC#{specialist_id}")
+        tx.check(key, SpecialistItem.pk.exists(), role=f"{_SPECIALIST_ROLE}{specialist_id}")
+
+
+def _raise_unknown_specialists(exc: db.TransactionCancelled, specialist_ids: Sequence[str]) -> None:
+    missing = [sid for sid in dict.fromkeys(specialist_ids) if f"{_SPECIALIST_ROLE}{sid}" in exc.failed]
+    if missing:
+        raise UnknownSpecialists(missing) from exc
+
+
+def _create_under_venue(item: VenueChild, business_id: str, venue_id: str, specialist_ids: Sequence[str] = ()) -> None:
+    """Insert ``item``; NotFound unless the venue exists, UnknownSpecialists unless every
+    named specialist of the venue does (one TransactWriteItems)."""
     tx = db.Transaction()
     tx.check(VenueItem(business_pk(business_id), f"VENUE#{venue_id}"), VenueItem.pk.exists(), role="venue")
     tx.put(item, role="child", condition=type(item).pk.does_not_exist())
+    _check_specialists(tx, business_id, venue_id, specialist_ids)
     try:
         tx.commit()
     except db.TransactionCancelled as exc:
-        if exc.failed:
+        if "venue" in exc.failed:
             raise errors.NotFound("No such venue") from exc
+        _raise_unknown_specialists(exc, specialist_ids)
+        if exc.failed:
+            raise errors.Conflict("It was created meanwhile; read it again") from exc
         raise
 
 
@@ -569,17 +654,20 @@ def _save_at_revision(item: VenueChild, read_revision: int, what: str) -> None:
         raise errors.Conflict(f"The {what} changed meanwhile; read it again") from exc
 
 
-def _delete_at_revision(item: VenueChild, what: str) -> None:
-    """Delete ``item`` if it is still at its revision (one DeleteItem)."""
+def _delete_at_revision(item: VenueChild, what: str, also: Any = None) -> None:
+    """Delete ``item`` if it is still at its revision (and ``also`` holds): one DeleteItem."""
+    condition = type(item).revision == item.revision
     try:
-        db.delete(item, condition=type(item).revision == item.revision)
+        db.delete(item, condition=condition if also is None else condition & also)
     except db.ConditionFailed as exc:
         raise errors.Conflict(f"The {what} changed meanwhile; read it again") from exc
 
 
-def create_service(service: Service) -> Service:
+def create_service(service: Service, require_specialists: Sequence[str] = ()) -> Service:
+    """Insert a service; ``require_specialists`` (the named ones) must exist at the venue,
+    checked in the same transaction (UnknownSpecialists otherwise)."""
     service = replace(service, revision=1)
-    _create_under_venue(_service_item(service), service.business_id, service.venue_id)
+    _create_under_venue(_service_item(service), service.business_id, service.venue_id, require_specialists)
     return service
 
 
@@ -590,14 +678,34 @@ def get_service(business_id: str, venue_id: str, service_id: str) -> Service:
     return _service(item)
 
 
-def save_service(service: Service) -> Service:
+def save_service(service: Service, require_specialists: Sequence[str] = ()) -> Service:
+    """Store a changed service at the revision read; with ``require_specialists``, one
+    transaction that also checks each of them still exists (UnknownSpecialists otherwise)."""
     stored = replace(service, revision=service.revision + 1)
-    _save_at_revision(_service_item(stored), service.revision, "service")
+    if not require_specialists:
+        _save_at_revision(_service_item(stored), service.revision, "service")
+        return stored
+    tx = db.Transaction()
+    tx.put(_service_item(stored), role="service", condition=ServiceItem.revision == service.revision)
+    _check_specialists(tx, service.business_id, service.venue_id, require_specialists)
+    try:
+        tx.commit()
+    except db.TransactionCancelled as exc:
+        if "service" in exc.failed:
+            raise errors.Conflict("The service changed meanwhile; read it again") from exc
+        _raise_unknown_specialists(exc, require_specialists)
+        raise
     return stored
 
 
-def delete_service(service: Service) -> None:
-    _delete_at_revision(_service_item(service), "service")
+def delete_service(service: Service, now: datetime) -> None:
+    """Conflict while live future bookings need it (GSI2, this service) or one was made meanwhile."""
+    item = _service_item(service)
+    made = _bookings_made(ServiceItem, item)
+    _refuse_if_booked(
+        venue_index_key(service.business_id, service.venue_id), "GSI2", now, "service", service.service_id
+    )
+    _delete_at_revision(item, "service", _unchanged(ServiceItem, made))
 
 
 def create_specialist(specialist: Specialist) -> Specialist:
@@ -644,8 +752,12 @@ def save_specialist(specialist: Specialist) -> Specialist:
     return stored
 
 
-def delete_specialist(specialist: Specialist) -> None:
-    _delete_at_revision(_specialist_item(specialist), "specialist")
+def delete_specialist(specialist: Specialist, now: datetime) -> None:
+    """Conflict while live future bookings need them (GSI3) or one was made meanwhile."""
+    item = _specialist_item(specialist)
+    made = _bookings_made(SpecialistItem, item)
+    _refuse_if_booked(specialist_index_key(specialist.business_id, specialist.specialist_id), "GSI3", now, "specialist")
+    _delete_at_revision(item, "specialist", _unchanged(SpecialistItem, made))
 
 
 def venues_by_keys(keys: Sequence[tuple[str, str]]) -> dict[str, Venue]:

@@ -72,6 +72,11 @@ def apply_changes(user_id: str, changes: Iterable[ConsentChange], at: datetime, 
         raise errors.InvalidInput(
             [errors.FieldError("body", f"at most {MAX_CHANGES_PER_WRITE} changes at once")],
         )
+    keys = [(change.kind, change.scope) for change in changes]
+    repeated = next((kind for i, (kind, scope) in enumerate(keys) if (kind, scope) in keys[:i]), None)
+    if repeated is not None:
+        # Two writes of one item in one transaction are DynamoDB's ValidationException: refuse them here.
+        raise errors.InvalidInput([errors.FieldError(repeated, "one change per consent (and partner) at once")])
     tx = db.Transaction()
     for change in changes:
         tx.put(
@@ -102,7 +107,9 @@ def apply_changes(user_id: str, changes: Iterable[ConsentChange], at: datetime, 
     try:
         tx.commit()
     except db.TransactionCancelled as exc:
-        raise errors.DependencyUnavailable("Consents could not be saved") from exc
+        # No write here has a condition: a cancellation is a concurrent change to the same
+        # consent (throttling is DependencyUnavailable in db.py already). Not an outage.
+        raise errors.Conflict("Your consents changed meanwhile; read them and try again") from exc
 
 
 def current(user_id: str) -> list[ConsentView]:

@@ -59,11 +59,11 @@ def test_a_stale_service_is_neither_saved_nor_deleted(aws):
     with pytest.raises(errors.Conflict, match="service changed"):
         catalog.save_service(replace(read_by_both, price_minor=1))
     with pytest.raises(errors.Conflict, match="service changed"):
-        catalog.delete_service(read_by_both)
+        catalog.delete_service(read_by_both, NOW)
     # And the stored service is the first editor's
     assert catalog.get_service("b1", "v1", "s1") == first
     # When the current revision is deleted, it is gone
-    catalog.delete_service(first)
+    catalog.delete_service(first, NOW)
     with pytest.raises(errors.NotFound):
         catalog.get_service("b1", "v1", "s1")
 
@@ -76,5 +76,5 @@ def test_a_stale_specialist_is_neither_saved_nor_deleted(aws):
     with pytest.raises(errors.Conflict, match="specialist changed"):
         catalog.save_specialist(replace(read_by_both, name="Anna"))
     with pytest.raises(errors.Conflict, match="specialist changed"):
-        catalog.delete_specialist(read_by_both)
+        catalog.delete_specialist(read_by_both, NOW)
     assert catalog.get_specialist("b1", "v1", "p1") == first

@@ -179,3 +179,18 @@ def test_an_append_that_read_a_stale_head_retries_instead_of_forking(aws, clock,
     # Then its conditional write lost, it re-read the head and took the next free position
     assert int(entry.seq) == 4 and calls["n"] >= 2
     assert verify("biz1").ok
+
+
+def test_an_audit_write_refused_for_another_reason_is_a_bug_not_an_outage(aws, clock, monkeypatch):
+    from chalicelib import errors
+    from chalicelib.store import db
+
+    # Given DynamoDB cancels the append for a reason that is neither a lost race nor throttling
+    def refused(self: db.Transaction) -> None:
+        raise db.TransactionCancelled(frozenset(), conflict=False)
+
+    monkeypatch.setattr(db.Transaction, "commit", refused)
+    # When a record is appended, Then the failure propagates as ours (a 500), not DependencyUnavailable (503)
+    with pytest.raises(db.TransactionCancelled):
+        _append(clock, "biz-bug", 1)
+    assert not issubclass(db.TransactionCancelled, errors.DependencyUnavailable)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from chalicelib.privacy.consents import allows_location, allows_partner_marketing
 from chalicelib.store.audit import list_records
 
@@ -118,3 +120,71 @@ def test_the_registration_record_shows_the_accepted_terms(api, signup):
     assert terms["version"] == get_settings().terms_version and terms["accepted_at"]
     record = users.get_registration(me.user_id)
     assert record.ip and record.accepted_at.isoformat(timespec="seconds") == terms["accepted_at"]
+
+
+def test_the_same_partner_twice_is_a_422_naming_the_field_and_changes_nothing(api, clock, as_user):
+    headers = as_user("u-dup")
+    # Given a user whose consents say nothing yet
+    # When they send the same partner twice in one change
+    response = api.put(
+        "/v1/me/consents",
+        {"partner_marketing": [{"partner_id": "biz1", "granted": True}, {"partner_id": "biz1", "granted": False}]},
+        headers=headers,
+    )
+    # Then it is refused as their mistake (not reported as an outage), naming the field
+    assert response.status == 422
+    assert [e["field"] for e in response.json["errors"]] == ["body.partner_marketing"]
+    assert "biz1" in response.json["errors"][0]["reason"]
+    # And nothing changed
+    assert api.get("/v1/me/consents", headers=headers).json["history"] == []
+
+
+def test_a_database_validation_error_is_our_bug_500_not_an_outage_503(api, clock, as_user, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    from chalicelib.store import db
+
+    # Given DynamoDB refuses the write as malformed (a bug in how we built it)
+    def invalid(**_: object) -> None:
+        raise ClientError(
+            {"Error": {"Code": "ValidationException", "Message": "multiple operations on one item"}},
+            "TransactWriteItems",
+        )
+
+    headers = as_user("u-bug")
+    monkeypatch.setattr(db.client(), "transact_write_items", invalid)
+    # When a consent change hits it
+    response = api.put("/v1/me/consents", {"location": True}, headers=headers)
+    # Then it is a 500 (ours to fix), not a 503 "a backing service is unavailable"
+    assert response.status == 500
+
+
+def test_a_cancelled_consent_write_is_a_conflict_not_an_outage(aws, clock):
+    from chalicelib import errors
+    from chalicelib.domain.consents import LOCATION, NO_SCOPE, ConsentChange
+    from chalicelib.store import consents as store
+    from chalicelib.store import db
+
+    # Given a concurrent writer makes the consent transaction lose (a conflict, not an outage)
+    def conflicted(self: db.Transaction) -> None:
+        raise db.TransactionCancelled(frozenset(), conflict=True)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(db.Transaction, "commit", conflicted)
+        # When the change is written, Then it is a Conflict (409: try again), never DependencyUnavailable
+        with pytest.raises(errors.Conflict):
+            store.apply_changes("u-c", [ConsentChange(LOCATION, NO_SCOPE, True)], clock.now(), "settings")
+
+
+def test_the_store_refuses_two_changes_of_one_consent_before_writing(aws, clock):
+    from chalicelib import errors
+    from chalicelib.domain.consents import PARTNER_MARKETING, ConsentChange
+    from chalicelib.store import consents as store
+
+    # Given a caller (not the API) that names one partner twice
+    changes = [ConsentChange(PARTNER_MARKETING, "b1", True), ConsentChange(PARTNER_MARKETING, "b1", False)]
+    # When it writes them, Then it is an InvalidInput naming the consent, and nothing is stored
+    with pytest.raises(errors.InvalidInput) as refused:
+        store.apply_changes("u-s", changes, clock.now(), "settings")
+    assert [e.field for e in refused.value.errors] == ["partner_marketing"]
+    assert store.current("u-s") == []

@@ -168,6 +168,14 @@ ALLOWED: dict[tuple[str, str, str], tuple[str, str | None]] = {
         "a business changing a booking has no cancellation notice to respect",
         None,
     ),
+    ("chalicelib/services/bookings.py", "cancel_as_customer", "timedelta(0)"): (
+        "a booking whose venue is gone has no cancellation notice to respect",
+        None,
+    ),
+    ("chalicelib/domain/catalog.py", "MAX_SERVICE_MINUTES", "MAX_SERVICE_MINUTES = 12 * 60"): (
+        "the longest a service lasts: how far back a delete looks for a booking still running",
+        None,
+    ),
     # --- domain ---
     ("chalicelib/domain/bookings.py", "lock_days", "timedelta(microseconds=1)"): (
         "calendar step: an interval ending at midnight does not touch the next day",
