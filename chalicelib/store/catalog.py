@@ -104,7 +104,6 @@ class VenueItem(TableItem, VenueSummary, discriminator="Venue"):
     reminder_offsets_minutes = ListAttribute[NumberAttribute](of=NumberAttribute, default=list)
     created_at = InstantAttribute()
     revision = NumberAttribute(default=0)
-    bookings_made = NumberAttribute(null=True)  # bumped by every new booking (guard_booking)
 
 
 class ServiceItem(TableItem, discriminator="Service"):
@@ -119,7 +118,6 @@ class ServiceItem(TableItem, discriminator="Service"):
     buffer_after_minutes = NumberAttribute(default=0)
     specialist_ids = ListAttribute[UnicodeAttribute](of=UnicodeAttribute, default=list)
     revision = NumberAttribute(default=0)
-    bookings_made = NumberAttribute(null=True)  # bumped by every new booking (guard_booking)
 
 
 class SpecialistItem(TableItem, discriminator="Specialist"):
@@ -130,7 +128,6 @@ class SpecialistItem(TableItem, discriminator="Specialist"):
     user_id = UnicodeAttribute(null=True)
     schedule = UnicodeAttribute(default="{}")  # JSON: weekly plan, breaks, exceptions, time off
     revision = NumberAttribute(default=0)
-    bookings_made = NumberAttribute(null=True)  # bumped by every new booking (guard_booking)
 
 
 class VenueListing(TableItem, VenueSummary, discriminator="VenueListing"):
@@ -507,12 +504,11 @@ def _venue_update_actions(venue: Venue) -> list[Action]:
 
 def delete_venue(venue: Venue, now: datetime) -> None:
     """Remove a venue and its listings (its services and specialists stay, unreachable).
-    Conflict while live future bookings need it (counted on GSI2) or one was made meanwhile."""
+    Conflict while live future bookings need it (counted on GSI2)."""
     item = _venue_item(venue)
-    made = _bookings_made(VenueItem, item)
     _refuse_if_booked(venue_index_key(venue.business_id, venue.venue_id), "GSI2", now, "venue")
     tx = db.Transaction()
-    tx.delete(item, role="venue", condition=(VenueItem.revision == venue.revision) & _unchanged(VenueItem, made))
+    tx.delete(item, role="venue", condition=VenueItem.revision == venue.revision)
     for listing in _listings(venue):
         tx.delete(listing, role="listing")
     try:
@@ -535,37 +531,12 @@ def venue_catalog(business_id: str, venue_id: str) -> tuple[list[Service], list[
     return services, specialists
 
 
-# --- what live bookings need: guarded against deletes ---------------------------------
+# --- what live bookings need: checked before a delete ---------------------------------
 # A delete counts the live future bookings that need the item (booking GSI2 by venue, GSI3
-# by specialist; no Scan) and refuses while there are any. A new booking's transaction
-# bumps ``bookings_made`` on its venue, service and specialist, conditional on each still
-# existing (guard_booking), and a delete is conditional on the counter it read before
-# counting: a booking committed in between makes the delete fail, and one after it fails.
-BOOKING_GUARD = "catalog"
-
-
-def guard_booking(tx: db.Transaction, business_id: str, venue_id: str, service_id: str, specialist_id: str) -> None:
-    """Add to a new booking's transaction: its venue, service and specialist still exist
-    (role ``catalog`` fails otherwise), and each one's booking counter moves."""
-    pk = business_pk(business_id)
-    items: tuple[tuple[Any, str], ...] = (
-        (VenueItem, f"VENUE#{venue_id}"),
-        (ServiceItem, f"VENUE#{venue_id}#SVC#{service_id}"),
-        (SpecialistItem, f"VENUE#{venue_id}#SPEC#{specialist_id}"),
-    )
-    for model, sk in items:
-        tx.update(model(pk, sk), [model.bookings_made.add(1)], role=BOOKING_GUARD, condition=model.pk.exists())
-
-
-def _bookings_made(model: Any, item: TableItem) -> int | None:
-    stored = db.get(model, item.pk, item.sk, consistent=True)
-    if stored is None:
-        raise errors.NotFound(f"No such {model.__name__.removesuffix('Item').lower()}")
-    return None if stored.bookings_made is None else int(stored.bookings_made)
-
-
-def _unchanged(model: Any, made: int | None) -> Any:
-    return model.bookings_made.does_not_exist() if made is None else model.bookings_made == made
+# by specialist; no Scan) and refuses while there are any. Bookings do not write their
+# venue, service or specialist (that would make the venue item a hot spot every booking of
+# the venue contends on), so a booking committed in the instant between the count and the
+# delete is not caught; it stays the customer's to see and cancel (cancel needs no venue).
 
 
 def _refuse_if_booked(partition: str, index: str, now: datetime, what: str, service_id: str | None = None) -> None:
@@ -654,11 +625,10 @@ def _save_at_revision(item: VenueChild, read_revision: int, what: str) -> None:
         raise errors.Conflict(f"The {what} changed meanwhile; read it again") from exc
 
 
-def _delete_at_revision(item: VenueChild, what: str, also: Any = None) -> None:
-    """Delete ``item`` if it is still at its revision (and ``also`` holds): one DeleteItem."""
-    condition = type(item).revision == item.revision
+def _delete_at_revision(item: VenueChild, what: str) -> None:
+    """Delete ``item`` if it is still at its revision: one DeleteItem."""
     try:
-        db.delete(item, condition=condition if also is None else condition & also)
+        db.delete(item, condition=type(item).revision == item.revision)
     except db.ConditionFailed as exc:
         raise errors.Conflict(f"The {what} changed meanwhile; read it again") from exc
 
@@ -699,13 +669,12 @@ def save_service(service: Service, require_specialists: Sequence[str] = ()) -> S
 
 
 def delete_service(service: Service, now: datetime) -> None:
-    """Conflict while live future bookings need it (GSI2, this service) or one was made meanwhile."""
+    """Conflict while live future bookings need it (GSI2, this service)."""
     item = _service_item(service)
-    made = _bookings_made(ServiceItem, item)
     _refuse_if_booked(
         venue_index_key(service.business_id, service.venue_id), "GSI2", now, "service", service.service_id
     )
-    _delete_at_revision(item, "service", _unchanged(ServiceItem, made))
+    _delete_at_revision(item, "service")
 
 
 def create_specialist(specialist: Specialist) -> Specialist:
@@ -753,11 +722,10 @@ def save_specialist(specialist: Specialist) -> Specialist:
 
 
 def delete_specialist(specialist: Specialist, now: datetime) -> None:
-    """Conflict while live future bookings need them (GSI3) or one was made meanwhile."""
+    """Conflict while live future bookings need them (GSI3)."""
     item = _specialist_item(specialist)
-    made = _bookings_made(SpecialistItem, item)
     _refuse_if_booked(specialist_index_key(specialist.business_id, specialist.specialist_id), "GSI3", now, "specialist")
-    _delete_at_revision(item, "specialist", _unchanged(SpecialistItem, made))
+    _delete_at_revision(item, "specialist")
 
 
 def venues_by_keys(keys: Sequence[tuple[str, str]]) -> dict[str, Venue]:

@@ -112,37 +112,6 @@ def test_deleting_what_a_live_future_booking_needs_is_a_409_naming_how_many(api,
     assert api.delete(base, headers=owner).status == 204
 
 
-def test_a_booking_committed_while_a_delete_counts_makes_the_delete_fail(api, salon, clock, monkeypatch):
-    from chalicelib import errors
-    from chalicelib.store import catalog, db
-
-    specialist = salon.specialists[0]
-    counted = catalog._refuse_if_booked
-
-    # Given a booking that commits right after the delete counted none
-    def count_then_a_booking_commits(*args: Any, **kwargs: Any) -> None:
-        counted(*args, **kwargs)
-        tx = db.Transaction()
-        catalog.guard_booking(tx, salon.business_id, salon.venue_id, salon.service.service_id, specialist.specialist_id)
-        tx.commit()
-
-    monkeypatch.setattr(catalog, "_refuse_if_booked", count_then_a_booking_commits)
-    # When the specialist is deleted, Then the delete fails and the specialist stays
-    with pytest.raises(errors.Conflict):
-        catalog.delete_specialist(specialist, clock.now())
-    assert catalog.get_specialist(salon.business_id, salon.venue_id, specialist.specialist_id)
-    # And a booking whose specialist is gone fails in its own transaction
-    monkeypatch.setattr(catalog, "_refuse_if_booked", counted)
-    catalog.delete_specialist(
-        catalog.get_specialist(salon.business_id, salon.venue_id, specialist.specialist_id), clock.now()
-    )
-    tx = db.Transaction()
-    catalog.guard_booking(tx, salon.business_id, salon.venue_id, salon.service.service_id, specialist.specialist_id)
-    with pytest.raises(db.TransactionCancelled) as cancelled:
-        tx.commit()
-    assert cancelled.value.failed == {catalog.BOOKING_GUARD}
-
-
 def test_a_booking_whose_venue_is_gone_stays_cancellable(api, salon, customer):
     from chalicelib.store import catalog, db
 
