@@ -131,11 +131,19 @@ def get_cursor(sweep: str) -> date | None:
 
 
 def save_cursor(sweep: str, day: date, removed: int, now: datetime) -> None:
-    """Advance the cursor (never backwards: a slower concurrent run cannot rewind it)."""
+    """Advance the cursor (never backwards: a slower concurrent run cannot rewind it).
+
+    ``now`` is the real clock: a day that has not ended by then is refused (a run told a
+    future time must not make later runs skip days), and a cursor already beyond it (saved
+    before that rule) is replaced."""
+    today = now.astimezone(UTC).date()
+    if day >= today:
+        return
     pk, sk = _cursor_key(sweep)
     cursor = SweepCursor(pk=pk, sk=sk, sweep=sweep, last_complete_day=day, removed_total=removed, updated_at=now)
+    ahead = SweepCursor.last_complete_day >= today
     with suppress(db.ConditionFailed):
-        db.put(cursor, condition=SweepCursor.pk.does_not_exist() | (SweepCursor.last_complete_day <= day))
+        db.put(cursor, condition=SweepCursor.pk.does_not_exist() | (SweepCursor.last_complete_day <= day) | ahead)
 
 
 # --- what a sweep does to one due item (each call conditional on the deadline it read) ---
