@@ -11,6 +11,7 @@ from chalicelib.privacy import sweeps
 from chalicelib.settings import get_settings
 from chalicelib.store import db, items
 from chalicelib.store import retention as retention_store
+from tests.support.fixtures_bookings import relogin
 
 
 def _put_due(pk: str, due) -> None:
@@ -58,3 +59,49 @@ def test_a_cursor_beyond_the_real_clock_is_not_trusted(aws, clock):
     # Then the item is removed all the same, and the cursor is back behind the real clock
     assert items.get("TEST#soon", "X") is None
     assert retention_store.get_cursor(sweeps.SWEEP_NAME) == clock.now().date() - timedelta(days=1)
+
+
+def test_after_erasure_the_business_sees_no_identifying_data_of_a_past_booking_before_any_sweep(
+    api, salon, signup, clock, buckets
+):
+    # proves: RET-2
+    # proves: RIGHT-4
+    # Given a customer's booking with notes that has ended, then the customer deletes the account
+    ada = signup(name="Ada Lovelace")
+    booked = api.post(
+        "/v1/bookings",
+        salon.body(salon.at(1, "10:00"), notes="Ada, call 0123, allergic to latex"),
+        headers=ada.headers,
+    )
+    assert booked.status == 201, booked.body
+    booking_id = booked.json["id"]
+    clock.advance(timedelta(days=2))
+    relogin(ada), relogin(salon.owner)
+    assert api.delete("/v1/me", headers=ada.headers).status == 200
+    # When the business reads its calendar of that day and the booking, before any sweep ran
+    day = (salon.today + timedelta(days=1)).isoformat()
+    base = f"/v1/businesses/{salon.business_id}/bookings"
+    calendar = api.get(f"{base}?venue_id={salon.venue_id}&day={day}", headers=salon.owner.headers)
+    single = api.get(f"{base}/{booking_id}", headers=salon.owner.headers)
+    # Then neither shows the notes or the customer's id (the booking itself is still there)
+    assert calendar.status == 200 and single.status == 200
+    [listed] = calendar.json["items"]
+    for shown in (listed, single.json):
+        assert shown["id"] == booking_id
+        assert shown["notes"] is None
+        assert shown["customer_user_id"] != ada.user_id
+    assert ada.user_id.encode() not in calendar.body + single.body
+    assert b"latex" not in calendar.body + single.body
+    # And what they show is what the sweep will leave
+    sweeps.run(clock.now())
+    after = api.get(f"{base}/{booking_id}", headers=salon.owner.headers)
+    assert after.json == single.json
+
+
+def test_readers_and_the_sweep_strip_the_same_attributes():
+    # The store reads the manifest's files itself (it may not import chalicelib.privacy)
+    from chalicelib.privacy.manifest import load
+
+    manifest = load()
+    for name, entity in manifest.entities.items():
+        assert retention_store.identifying_attributes(name) == tuple(entity.anonymise_attributes), name
