@@ -105,3 +105,48 @@ def test_readers_and_the_sweep_strip_the_same_attributes():
     manifest = load()
     for name, entity in manifest.entities.items():
         assert retention_store.identifying_attributes(name) == tuple(entity.anonymise_attributes), name
+
+
+def _items_of_kind(entity: str) -> list[dict]:
+    table = get_settings().resolved_table_name()
+    found: list[dict] = []
+    for page in client("dynamodb").get_paginator("scan").paginate(TableName=table):
+        found += [item for item in page["Items"] if item.get("entity", {}).get("S") == entity]
+    return found
+
+
+def test_erasure_leaves_no_reminder_and_no_pending_change_code(api, salon, signup, notify, buckets):
+    # proves: RIGHT-4
+    # Given a customer with an upcoming booking (its reminders scheduled) and an e-mail change
+    # waiting for its code
+    ada = signup(name="Ada Lovelace")
+    booked = api.post("/v1/bookings", salon.body(salon.at(3, "10:00")), headers=ada.headers)
+    assert booked.status == 201, booked.body
+    notify.drain()
+    assert any(r["customer_user_id"]["S"] == ada.user_id for r in _items_of_kind("ReminderItem"))
+    assert api.patch("/v1/me", {"email": "ada.new@example.org"}, headers=ada.headers).status == 200
+    assert any(ada.user_id in c["purpose"]["S"] for c in _items_of_kind("OtpChallenge"))
+    # When the account is deleted
+    assert api.delete("/v1/me", headers=ada.headers).status == 200
+    # Then none of the customer's reminders and no code for the pending change remain
+    assert not [r for r in _items_of_kind("ReminderItem") if r["customer_user_id"]["S"] == ada.user_id]
+    assert not [c for c in _items_of_kind("OtpChallenge") if ada.user_id in c["purpose"]["S"]]
+
+
+def test_the_idempotency_record_carries_the_retention_index_key_and_due_at_reads_it(api, salon, signup, clock):
+    # proves: RET-1
+    # Given a booking made with an Idempotency-Key
+    from chalicelib.retention_rules import window
+    from chalicelib.store import bookings as booking_store
+
+    ada = signup(name="Ada Lovelace")
+    headers = {**ada.headers, "Idempotency-Key": "retry-me-0001"}
+    assert api.post("/v1/bookings", salon.body(salon.at(2, "10:00")), headers=headers).status == 201
+    # When its idempotency record is read as stored
+    stored = items.get(*booking_store.idempotency_keys(ada.user_id, "retry-me-0001"))
+    assert stored is not None
+    # Then it is in the ByExpiry index under store/retention's keys, due 24 h after creation
+    due = clock.now() + window("idempotency")
+    assert (stored.values["exp_pk"], stored.values["exp_sk"]) == retention_store.expiry_keys(stored.pk, stored.sk, due)
+    assert retention_store.due_at(stored) == due
+    assert window("idempotency") == timedelta(hours=24)
