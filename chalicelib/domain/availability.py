@@ -12,11 +12,18 @@ Daylight-saving choices (deliberate, see docs/catalog.md):
   there that long).
 - A boundary that does not exist (inside a spring-forward gap) moves to the gap's end: the
   first instant that exists. Hours lying wholly inside the gap vanish.
-- The slot grid is aligned to local wall-clock minutes (09:00, 09:15, ...). Where the UTC
-  offset changes inside a working interval, the interval is split at the transition and
-  each piece is aligned to its own offset, so slots after the change stay on round times.
+- Working time is a set of absolute (UTC) intervals built from those wall-clock bounds; it
+  is never split where the UTC offset changes. A booking lasts elapsed time, so it may
+  cross an offset change (a 60-min service at 02:30+02:00 on a spring-forward night ends
+  at 04:30+03:00).
+- The slot grid is aligned to local wall-clock minutes (09:00, 09:15, ...): a start takes
+  the offset in force at that instant, so starts after a change stay on round local times.
 - The buffered interval [start - buffer_before, start + duration + buffer_after) must lie
   inside working time (minus breaks and time off) and avoid every busy interval.
+- The starts of a local date do not depend on the dates asked for together with it (the
+  neighbouring dates' hours are read too), so one day's answer, which is what the booking
+  rule checks, agrees with a range's: a service may run past midnight into the next
+  day's adjoining hours.
 """
 
 from __future__ import annotations
@@ -215,34 +222,54 @@ def _free_epochs(
     earliest = _epoch(now) + venue.min_notice_minutes * 60
     latest = _epoch(now) + venue.horizon_days * _DAY  # last allowed start (inclusive)
 
+    zone_name = venue.timezone
+    # The asked-for local dates as one UTC window; working time is read one date wider on
+    # each side so that hours adjoining at midnight are one interval, whatever is asked.
+    window_start = _wall_to_epoch(zone_name, day_from, time(0), False)
+    window_end = _wall_to_epoch(zone_name, day_to, time(0), True)  # the midnight closing day_to
+    first_day = day_from - timedelta(days=1) if day_from > date.min else day_from
+    last_day = day_to + timedelta(days=1) if day_to < date.max else day_to
     free = _subtract(
-        working_intervals(venue, specialist, day_from, day_to),
+        working_intervals(venue, specialist, first_day, last_day),
         _merge((_epoch(s), _epoch(e)) for s, e in busy),
     )
     starts: list[int] = []
-    zone_name = venue.timezone
     for start, end in free:
-        for piece_start, piece_end in _split_at_offset_changes(zone_name, start, end):
-            offset = _offset_at(zone_name, piece_start)
-            first = max(piece_start + before, earliest)
-            last = min(piece_end - after, latest)
-            if last < first:
-                continue
-            # Align to local wall-clock multiples of the step (offset is constant in the piece).
-            aligned = -((-(first + offset)) // step) * step - offset
-            starts.extend(range(aligned, last + 1, step))
+        # Elapsed time: the buffered service must fit in [start, end), offset changes or not.
+        first = max(start + before, earliest, window_start)
+        last = min(end - after, latest, window_end - 1)
+        if last >= first:
+            starts += _local_grid(zone_name, first, last, step)
     return starts
 
 
-def _split_at_offset_changes(zone_name: str, start: int, end: int) -> list[_EpochInterval]:
-    """Pieces of [start, end) with a constant UTC offset (a working day has at most one change)."""
-    pieces = []
-    while _offset_at(zone_name, start) != _offset_at(zone_name, end - 1):
-        change = _transition_after(zone_name, start, end - 1)
-        pieces.append((start, change))
-        start = change
-    pieces.append((start, end))
-    return pieces
+def _local_grid(zone_name: str, first: int, last: int, step: int) -> list[int]:
+    """Instants in [first, last] whose local wall-clock reading is a multiple of ``step``,
+    each read with the offset in force at that instant."""
+    starts: list[int] = []
+    piece_start = first
+    while piece_start <= last:
+        offset = _offset_at(zone_name, piece_start)
+        piece_end = _next_offset_change(zone_name, piece_start, last + 1)
+        aligned = -((-(piece_start + offset)) // step) * step - offset
+        starts.extend(range(aligned, piece_end, step))
+        piece_start = piece_end
+    return starts
+
+
+def _next_offset_change(zone_name: str, start: int, end: int) -> int:
+    """The first instant in (start, end) with another offset than ``start``'s, else ``end``.
+
+    Probes every 12 hours, so two changes closer than that which restore the offset would be
+    missed (no zone has them)."""
+    base = _offset_at(zone_name, start)
+    lo = start
+    while lo < end - 1:
+        hi = min(lo + _DAY // 2, end - 1)
+        if _offset_at(zone_name, hi) != base:
+            return _transition_after(zone_name, lo, hi)
+        lo = hi
+    return end
 
 
 def day_bounds(venue: Venue, day_from: date, day_to: date) -> Interval:

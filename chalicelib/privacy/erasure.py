@@ -100,6 +100,7 @@ def apply_erasure(
     to_delete: list[tuple[str, str]] = []
     if profile is not None:
         to_delete += subjects.contact_claim_keys(profile)
+        to_delete += subjects.change_challenge_keys(user_id, profile)
         subject_store.deactivate_user(profile_pk, profile_sk, now, subjects.CLOSED_PROFILE_DROPS)
 
     window = manifest.rule("account_after_deletion").window

@@ -53,6 +53,19 @@ def contact_claim_keys(profile: StoredItem) -> list[tuple[str, str]]:
     return keys
 
 
+def change_challenge_keys(user_id: str, profile: StoredItem) -> list[tuple[str, str]]:
+    """The one-time code challenges of the profile's pending phone or e-mail change (keyed
+    by the new address, not by the user, so not among ``items_of``)."""
+    from chalicelib.store import users
+
+    keys = []
+    for kind in ("phone", "email"):
+        pending = profile.text(f"pending_{kind}")
+        if pending:
+            keys.append(users.change_challenge_key(kind, pending, user_id))
+    return keys
+
+
 def revoke_all_sessions(user_id: str, at: datetime) -> int:
     """Sign out everywhere at once: every session of the user is revoked (accounts' store)."""
     from chalicelib.store import sessions

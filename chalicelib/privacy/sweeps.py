@@ -113,11 +113,23 @@ def handle(item: StoredItem, manifest: Manifest, report: SweepReport) -> bool:
     return done
 
 
-def run(now: datetime, *, budget: int = 10_000, manifest: Manifest | None = None) -> SweepReport:
-    """Sweep every day from the cursor to today, handling at most ``budget`` items."""
+def run(
+    now: datetime, *, budget: int = 10_000, manifest: Manifest | None = None, wall: datetime | None = None
+) -> SweepReport:
+    """Sweep every day from the cursor to today, handling at most ``budget`` items.
+
+    ``now`` decides what is due; the cursor is bounded by ``wall``, the real clock
+    (``deps.clock()`` unless given): a run told a future ``now`` (an operator previewing,
+    a test) removes what would be due then, but never marks a day swept that has not
+    ended on the real clock, so later real runs still sweep every day up to it.
+    """
+    from chalicelib import deps
+
     manifest = manifest or manifests.load()
     report = SweepReport()
     today = now.date()
+    wall = wall if wall is not None else deps.clock().now()
+    wall_today = wall.date()
     cursor = store.get_cursor(SWEEP_NAME)
     day = first_due_day(cursor, today)
     while day <= today:
@@ -133,8 +145,8 @@ def run(now: datetime, *, budget: int = 10_000, manifest: Manifest | None = None
                 break
         if not report.complete:
             break
-        if day < today and day_complete:
-            store.save_cursor(SWEEP_NAME, day, report.handled, now)
+        if day < min(today, wall_today) and day_complete:
+            store.save_cursor(SWEEP_NAME, day, report.handled, wall)
         day += timedelta(days=1)
     logger.info(
         "retention sweep",
@@ -154,5 +166,10 @@ def register(app: Chalice) -> None:
 
 
 def first_due_day(cursor: date | None, today: date) -> date:
-    """The day after the last fully swept one; a first run looks back a while."""
-    return cursor + timedelta(days=1) if cursor else today - timedelta(days=FIRST_RUN_LOOKBACK_DAYS)
+    """The day after the last fully swept one; a first run looks back a while.
+
+    A cursor at or beyond ``today`` (saved by an older run told a future ``now``) is not
+    trusted: the sweep then looks back as a first run would, so no day is skipped."""
+    if cursor is None or cursor >= today:
+        return today - timedelta(days=FIRST_RUN_LOOKBACK_DAYS)
+    return cursor + timedelta(days=1)

@@ -319,7 +319,7 @@ def _back_off(attempt: int) -> None:
 def get_booking(principal: Principal, booking_id: str, now: datetime) -> Booking:
     """The customer's own booking, or a booking of a business the caller is staff of (that
     read is audited, SEC-6). Anyone else gets 404: ids are not confirmed to strangers."""
-    booking = store.get_booking(booking_id)
+    booking = store.get_booking(booking_id, now)
     if booking is None:
         raise errors.NotFound("No such booking")
     if booking.customer_user_id != principal.user_id:
@@ -342,13 +342,13 @@ def get_business_booking(principal: Principal, business_id: str, booking_id: str
     from chalicelib.services import authz
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
-    booking = _business_booking(business_id, booking_id)
+    booking = _business_booking(business_id, booking_id, now)
     _audit(principal, booking, "booking.read", now)
     return _staff_view(booking, now)
 
 
-def _business_booking(business_id: str, booking_id: str) -> Booking:
-    booking = store.get_booking(booking_id)
+def _business_booking(business_id: str, booking_id: str, now: datetime) -> Booking:
+    booking = store.get_booking(booking_id, now)  # as the business may see it (retention deadlines)
     if booking is None or booking.business_id != business_id:
         raise errors.NotFound("No such booking")  # another tenant's booking is simply not there
     return booking
@@ -391,7 +391,7 @@ def change_as_business(
     from chalicelib.services import authz
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
-    booking = _business_booking(business_id, booking_id)
+    booking = _business_booking(business_id, booking_id, now)
     return _staff_view(_apply(principal, booking, target, Actor.BUSINESS, timedelta(0), now), now)
 
 
@@ -428,7 +428,7 @@ def reschedule_as_business(
     from chalicelib.services import authz
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
-    booking = _business_booking(business_id, booking_id)
+    booking = _business_booking(business_id, booking_id, now)
     return _staff_view(_reschedule(principal, booking, new_start, Actor.BUSINESS, now), now)
 
 
@@ -525,7 +525,9 @@ def list_for_business(
         index, partition = "GSI3", store.specialist_index_key(business_id, specialist_id)
     else:
         index, partition = "GSI2", store.venue_index_key(business_id, venue_id)
-    found, last = store.query_bookings(index, partition, lower=lower, upper=upper, limit=limit, start_key=start_key)
+    found, last = store.query_bookings(
+        index, partition, lower=lower, upper=upper, limit=limit, start_key=start_key, now=now
+    )
     if specialist_id is not None:
         found = [b for b in found if b.venue_id == venue_id]
     if found:

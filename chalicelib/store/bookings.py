@@ -223,13 +223,19 @@ _BOOKING_FIELDS = (
     "booking_id", "business_id", "venue_id", "specialist_id", "specialist_requested", "service_id",
     "customer_user_id", "status", "start_at", "end_at", "occupied_start", "occupied_end", "timezone", "notes",
     "discount_code", "price_minor", "discount_minor", "currency", "venue_name", "venue_address", "service_name",
-    "specialist_name", "cancelled_by", "created_at", "updated_at", "version",
+    "specialist_name", "cancelled_by", "created_at", "updated_at", "version", "exp_sk",
 )  # fmt: skip
 
 
-def booking_from_item(item: Mapping[str, Any]) -> Booking:
-    """A raw booking item (hot read path) to the domain object, decoded through the model."""
+def booking_from_item(item: Mapping[str, Any], now: datetime | None = None) -> Booking:
+    """A raw booking item (hot read path) to the domain object, decoded through the model.
+    With ``now``, as a reader may show it then (retention.honour_deadline: no identifying
+    attribute once its deadline has passed, before any sweep)."""
     v = db.decoder(BookingRecord, _BOOKING_FIELDS)(item)
+    if now is not None:
+        from chalicelib.store import retention
+
+        v = retention.honour_deadline("BookingRecord", v, now)
     return Booking(
         booking_id=v["booking_id"],
         business_id=v["business_id"],
@@ -263,10 +269,10 @@ def booking_from_item(item: Mapping[str, Any]) -> Booking:
 # --- reads -----------------------------------------------------------------------------------
 
 
-def get_booking(booking_id: str) -> Booking | None:
-    """One GetItem (strongly consistent: callers act on its version)."""
+def get_booking(booking_id: str, now: datetime | None = None) -> Booking | None:
+    """One GetItem (strongly consistent: callers act on its version); ``now`` for a view."""
     item = db.get_raw(booking_pk(booking_id), BOOKING_SK)
-    return booking_from_item(item) if item else None
+    return booking_from_item(item, now) if item else None
 
 
 @dataclass
@@ -553,8 +559,10 @@ def query_bookings(
     ascending: bool = True,
     limit: int = 20,
     start_key: dict[str, Any] | None = None,
+    now: datetime | None = None,
 ) -> tuple[list[Booking], dict[str, Any] | None]:
-    """One Query on a booking GSI (sort key ``<start>#<id>``), bounded by [lower, upper]."""
+    """One Query on a booking GSI (sort key ``<start>#<id>``), bounded by [lower, upper];
+    ``now`` for a view (booking_from_item)."""
     hash_attr, sort_attr = _INDEX_KEYS[index]
     condition = hash_attr == partition
     if lower is not None and upper is not None:
@@ -564,4 +572,4 @@ def query_bookings(
     elif upper is not None:
         condition &= sort_attr <= upper
     items, last = db.query_raw(condition, index=index, ascending=ascending, limit=limit, start_key=start_key)
-    return [booking_from_item(item) for item in items], last
+    return [booking_from_item(item, now) for item in items], last

@@ -8,6 +8,10 @@
 The schedule queries only the buckets between its cursor and now (normally one or two),
 so its cost grows with the reminders due, never with the table. A sent reminder's item is
 deleted; the TTL is a backstop for items whose booking was cancelled or moved.
+
+Each item is also on GSI1 under its customer (``USER#<u>`` / ``REMIND#<sk>``), one of the
+places the privacy engine finds a data subject's items (store/subjects.py), so erasure
+deletes a customer's pending reminders with the rest of their data.
 """
 
 from __future__ import annotations
@@ -84,10 +88,13 @@ def schedule(
         due = start.astimezone(UTC) - timedelta(minutes=offset)
         if due <= now:
             continue  # never a reminder for a time already past
+        sort_key = f"{codec.encode(due)}#{booking_id}#{offset}"
         items.append(
             ReminderItem(
                 pk=_bucket_pk(bucket_of(due)),
-                sk=f"{codec.encode(due)}#{booking_id}#{offset}",
+                sk=sort_key,
+                gsi1pk=f"USER#{customer_user_id}",  # found with the customer's data (erasure)
+                gsi1sk=f"REMIND#{sort_key}",
                 booking_id=booking_id,
                 business_id=business_id,
                 customer_user_id=customer_user_id,

@@ -8,14 +8,21 @@ An item with a retention deadline carries
 
 Only such items are in the index, so a sweep reads what is due and nothing else.
 Readers call ``is_expired(item, now)`` and treat an expired item as absent: the sweep
-may not have run yet, and DynamoDB Local never runs TTL on tables with a GSI.
+may not have run yet, and DynamoDB Local never runs TTL on tables with a GSI. Readers of
+an item the sweep anonymises instead (a booking kept for its business) pass its values
+through ``honour_deadline(entity, values, now)``: once the deadline has passed they show
+it as the sweep will leave it, without the attributes the manifest marks identifying.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
 from contextlib import suppress
 from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
@@ -85,6 +92,41 @@ def is_expired(item: TableItem | StoredItem | dict[str, Any], now: datetime) -> 
     return deadline is not None and deadline <= now
 
 
+# The privacy manifest's entity files, read as files (as chalicelib/retention_rules.py reads
+# the rules): the store sits below chalicelib.privacy and may not import it.
+MANIFEST_DIR = Path(__file__).parent.parent / "privacy" / "manifest"
+
+
+@cache
+def identifying_attributes(entity: str) -> tuple[str, ...]:
+    """What anonymisation strips from ``entity``: the attributes its manifest file marks
+    ``identifying``, or every personal one when it marks none (the sweep's rule,
+    ``EntityManifest.anonymise_attributes``). Empty for an entity without a manifest file."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", entity):
+        return ()
+    path = MANIFEST_DIR / f"{entity}.toml"
+    if not path.is_file():
+        return ()
+    attributes: dict[str, dict[str, Any]] = tomllib.loads(path.read_text("utf-8")).get("attributes", {})
+    marked = sorted(name for name, spec in attributes.items() if spec.get("identifying") is True)
+    return tuple(marked or sorted(name for name, spec in attributes.items() if spec.get("personal") is True))
+
+
+def honour_deadline(entity: str, values: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """``values`` (an item's decoded attributes, ``exp_sk`` among them) as a reader may show
+    them at ``now``: unchanged while the item's deadline is ahead; once it has passed, every
+    identifying attribute is blanked as the sweep's anonymisation leaves it (a required one
+    gets the neutral value of its type, ``items.blank_for``; an optional one None), even if
+    the sweep has not run yet."""
+    shown = dict(values)
+    if not is_expired(shown, now):
+        return shown
+    for name in identifying_attributes(entity):
+        if name in shown:
+            shown[name] = items.blank_for(entity, name)
+    return shown
+
+
 def stamp_expiry(pk: str, sk: str, at: datetime, *, ttl_backstop: bool = True) -> bool:
     """Set the deadline of an existing item (one UpdateItem); False if the item is gone.
 
@@ -131,11 +173,19 @@ def get_cursor(sweep: str) -> date | None:
 
 
 def save_cursor(sweep: str, day: date, removed: int, now: datetime) -> None:
-    """Advance the cursor (never backwards: a slower concurrent run cannot rewind it)."""
+    """Advance the cursor (never backwards: a slower concurrent run cannot rewind it).
+
+    ``now`` is the real clock: a day that has not ended by then is refused (a run told a
+    future time must not make later runs skip days), and a cursor already beyond it (saved
+    before that rule) is replaced."""
+    today = now.astimezone(UTC).date()
+    if day >= today:
+        return
     pk, sk = _cursor_key(sweep)
     cursor = SweepCursor(pk=pk, sk=sk, sweep=sweep, last_complete_day=day, removed_total=removed, updated_at=now)
+    ahead = SweepCursor.last_complete_day >= today
     with suppress(db.ConditionFailed):
-        db.put(cursor, condition=SweepCursor.pk.does_not_exist() | (SweepCursor.last_complete_day <= day))
+        db.put(cursor, condition=SweepCursor.pk.does_not_exist() | (SweepCursor.last_complete_day <= day) | ahead)
 
 
 # --- what a sweep does to one due item (each call conditional on the deadline it read) ---

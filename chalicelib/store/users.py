@@ -183,6 +183,15 @@ def _card(user: User) -> CustomerCard | None:
     return CustomerCard(name=user.name, phone=user.phone or None, account_open=user.active is not False)
 
 
+def change_challenge_key(kind: str, address: str, user_id: str) -> tuple[str, str]:
+    """The key of the one-time code proving a pending change of the user's ``kind`` ("phone"
+    or "email") to ``address`` (store/otp.py; purpose as services/contact_codes names it).
+    Erasure deletes it with the pending change, not leaving it to the challenge's TTL."""
+    from chalicelib.store import otp
+
+    return otp._key(address, f"CHANGE#{kind}#{user_id}")  # the store's own key scheme
+
+
 def customer_card(user_id: str) -> CustomerCard | None:
     """A customer's name and phone for a business view: one GetItem (consistent, projected).
     None when the account is gone or anonymised; a closed one is marked (domain.card_for_business)."""

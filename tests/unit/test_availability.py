@@ -274,3 +274,174 @@ def test_any_specialist_is_the_union_naming_who_is_free():
         ("10:30+0400", ("p2",)),
         ("11:00+0400", ("p2",)),
     ]
+
+
+def near(day: date) -> datetime:
+    """A ``now`` a month before ``day``, so the day lies inside notice and horizon."""
+    return datetime.combine(day - timedelta(days=30), time(0), tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("tz", "day", "day_hours", "expected"),
+    [
+        # Spring forward 03:00+02:00 -> 04:00+03:00: 02:15-02:45 run through the change.
+        (
+            "Europe/Sofia",
+            date(2027, 3, 28),
+            ("02:00", "06:00"),
+            [
+                "02:00+0200",
+                "02:15+0200",
+                "02:30+0200",
+                "02:45+0200",
+                "04:00+0300",
+                "04:15+0300",
+                "04:30+0300",
+                "04:45+0300",
+                "05:00+0300",
+            ],
+        ),
+        # Fall back 04:00+03:00 -> 03:00+02:00: 03:15-03:45 (+03:00) run through the change.
+        (
+            "Europe/Sofia",
+            date(2027, 10, 31),
+            ("02:00", "06:00"),
+            [
+                "02:00+0300",
+                "02:15+0300",
+                "02:30+0300",
+                "02:45+0300",
+                "03:00+0300",
+                "03:15+0300",
+                "03:30+0300",
+                "03:45+0300",
+                "03:00+0200",
+                "03:15+0200",
+                "03:30+0200",
+                "03:45+0200",
+                "04:00+0200",
+                "04:15+0200",
+                "04:30+0200",
+                "04:45+0200",
+                "05:00+0200",
+            ],
+        ),
+        # Kazakhstan's one-off move from +06:00 to +05:00 at midnight: 23:00-24:00 happens twice.
+        (
+            "Asia/Almaty",
+            date(2024, 2, 29),
+            ("20:00", "00:00"),
+            [f"{h}:{m}+0600" for h in ("20", "21", "22", "23") for m in ("00", "15", "30", "45")] + ["23:00+0500"],
+        ),
+    ],
+)
+def test_a_service_may_run_through_an_offset_change(tz, day, day_hours, expected):
+    # Given hours that contain a UTC-offset change, a 15-min grid and a 60-min service
+    worker = specialist(hours(day_hours))
+    # When the day is computed
+    starts = free_starts(venue(tz, slot_interval_minutes=15), service(60), worker, [], day, day, near(day))
+    # Then every start whose 60 elapsed minutes fit in working time is offered, on the local grid
+    assert local(tz, starts) == expected
+    # And the booking rule accepts each of them (no 422 for a start availability offered)
+    from chalicelib.services.bookings import _is_free_start
+
+    assert all(
+        _is_free_start(venue(tz, slot_interval_minutes=15), service(60), worker, [], s, near(day)) for s in starts
+    )
+
+
+# Zones with DST, 30-min DST (Lord Howe), changes at midnight (Santiago, Havana, Beirut),
+# a one-off change (Almaty), odd offsets (Kathmandu, Chatham) and the southern hemisphere.
+PROPERTY_ZONES = (
+    "Europe/Sofia",
+    "America/New_York",
+    "Asia/Almaty",
+    "Australia/Lord_Howe",
+    "America/Santiago",
+    "America/Havana",
+    "Asia/Beirut",
+    "Africa/Casablanca",
+    "Pacific/Chatham",
+    "Asia/Tehran",
+    "Asia/Kathmandu",
+    "Asia/Baku",
+)
+PROPERTY_HOURS = (
+    (("00:00", "00:00"),),  # round the clock: adjoining days meet at midnight
+    (("01:00", "05:00"),),
+    (("20:00", "00:00"),),
+    (("02:30", "03:30"), ("03:45", "06:00")),
+)
+
+
+def offset_change_days(tz: str, limit: int = 3) -> list[date]:
+    """Local dates of the first ``limit`` offset changes from 2024 (a plain day if none)."""
+    found: list[date] = []
+    instant = datetime(2024, 1, 1, tzinfo=UTC)
+    before = instant.astimezone(zone(tz)).utcoffset()
+    while instant < datetime(2028, 1, 1, tzinfo=UTC) and len(found) < limit:
+        instant += timedelta(hours=1)
+        after = instant.astimezone(zone(tz)).utcoffset()
+        if after != before:
+            found.append(instant.astimezone(zone(tz)).date())
+            before = after
+    return found or [date(2026, 7, 6)]
+
+
+def local_readings(tz: str, first_day: date, last_day: date) -> list[tuple[int, datetime]]:
+    """(UTC epoch minute, naive local reading) of every minute from a day before ``first_day``
+    to a day after ``last_day``."""
+    lo = int(datetime.combine(first_day - timedelta(days=1), time(0), tzinfo=UTC).timestamp()) // 60
+    hi = int(datetime.combine(last_day + timedelta(days=2), time(0), tzinfo=UTC).timestamp()) // 60
+    tz_info = zone(tz)
+    return [(m, datetime.fromtimestamp(m * 60, tz_info).replace(tzinfo=None)) for m in range(lo, hi)]
+
+
+def oracle_working_minutes(
+    readings: list[tuple[int, datetime]], days: list[date], day_hours: tuple[TimeRange, ...]
+) -> set[int]:
+    """Working minutes (UTC epoch minutes) by brute force, independent of the domain's maths:
+    a range runs from the first minute whose local reading is at or after its start to the
+    last minute whose reading is before its end (an end of 00:00 closes the day)."""
+    working: set[int] = set()
+    for day in days:
+        for rng in day_hours:
+            begin = datetime.combine(day, rng.start)
+            end = datetime.combine(day + timedelta(days=1) if rng.end == time(0) else day, rng.end)
+            first = next(m for m, wall in readings if wall >= begin)
+            last = max(m for m, wall in readings if wall < end)
+            working.update(range(first, last + 1))
+    return working
+
+
+@pytest.mark.parametrize("tz", PROPERTY_ZONES)
+def test_offered_starts_and_the_booking_rule_agree_with_elapsed_time(tz):
+    # (bounded: 12 zones x up to 3 offset changes x 4 sets of hours, three days around each change)
+    from chalicelib.services.bookings import _is_free_start
+
+    place = venue(tz, slot_interval_minutes=15)
+    kind = service(60, before=15, after=0)
+    for change_day in offset_change_days(tz):
+        days = [change_day - timedelta(days=1), change_day, change_day + timedelta(days=1)]
+        read_days = [days[0] - timedelta(days=1), *days, days[-1] + timedelta(days=1)]
+        readings = local_readings(tz, read_days[0], read_days[-1])
+        now = near(change_day)
+        for ranges in PROPERTY_HOURS:
+            day_hours = hours(*ranges)
+            worker = specialist(day_hours)
+            # Given working minutes computed by brute force over the three days and their neighbours
+            working = oracle_working_minutes(readings, read_days, day_hours)
+            # When availability is asked for the three days together
+            offered = free_starts(place, kind, worker, [], days[0], days[-1], now)
+            # Then the booking rule accepts every offered start
+            assert all(_is_free_start(place, kind, worker, [], s, now) for s in offered), (tz, change_day, ranges)
+            # And the offered starts are exactly the local-grid instants of those days whose
+            # buffered service (15 + 60 elapsed minutes) lies in working time
+            expected = [
+                datetime.fromtimestamp(minute * 60, UTC)
+                for minute, wall in readings
+                if wall.date() in days
+                and (wall.hour * 60 + wall.minute) % 15 == 0
+                and all(m in working for m in range(minute - 15, minute + 60))
+            ]
+            assert offered == expected, (tz, change_day, ranges)
