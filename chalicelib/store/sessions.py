@@ -3,8 +3,9 @@
 Key: ``SESSION#<sid>`` / ``META``; GSI1 ``USER#<u>`` / ``SESSION#<created>`` lists a user's
 sessions (revoke all on deactivation). Only the SHA-256 of the current refresh secret is
 stored, and that of the one it replaced (so a replayed, once genuinely issued secret is told
-apart from a guess: only the former revokes the family). Rotation is one conditional UpdateItem: it succeeds only for the current hash of a
-live family, so two uses of one token cannot both rotate.
+apart from a guess: only the former revokes the family). Rotation is one conditional
+UpdateItem: it succeeds only for the current hash of a live family, so two uses of one
+token cannot both rotate.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ refuses a cursor it did not issue for that list."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import urllib.parse
@@ -25,10 +26,8 @@ def _readable(cursor: str) -> str:
     """Whatever a client can read out of a cursor, by every decoding it might try."""
     parts = [cursor]
     for piece in re.split(r"[.~]", cursor):
-        try:
+        with contextlib.suppress(ValueError):
             parts.append(base64.urlsafe_b64decode(piece + "=" * (-len(piece) % 4)).decode("latin-1"))
-        except ValueError:
-            pass
     return "\n".join(parts)
 
 
@@ -93,7 +92,7 @@ def test_a_public_venue_cursor_reveals_no_key_material(api, clock, signup):
     # When a client decodes the cursor every way it can
     readable = _readable(cursor)
     # Then it holds no key prefix, no id and no JSON
-    for secret in ("BIZ#", "VENUE#", "\"pk\"", "\"sk\"", salon.business_id, "{\""):
+    for secret in ("BIZ#", "VENUE#", '"pk"', '"sk"', salon.business_id, '{"'):
         assert secret not in readable
     # And the cursor still works for the list it came from
     assert api.get(f"/v1/venues?city=Berlin&limit=1&cursor={cursor}").status == 200
