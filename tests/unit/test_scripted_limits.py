@@ -17,7 +17,8 @@ def test_every_scripted_limit_names_a_setting_and_raises_it():
         field = name.removeprefix("BOOKING_").lower()
         assert field in fields, name
         assert int(value) > int(fields[field].default), name
-    assert {"BOOKING_OTP_IP_LIMIT", "BOOKING_LOGIN_IP_LIMIT", "BOOKING_REGISTER_IP_LIMIT"} <= set(SCRIPTED_CLIENT_LIMITS)
+    named = {"BOOKING_OTP_IP_LIMIT", "BOOKING_LOGIN_IP_LIMIT", "BOOKING_REGISTER_IP_LIMIT"}
+    assert named <= set(SCRIPTED_CLIENT_LIMITS)
 
 
 def test_the_e2e_stack_and_the_bench_start_with_them_and_the_docs_name_them():
