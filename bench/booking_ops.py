@@ -289,6 +289,10 @@ def main() -> None:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ["BOOKING_STAGE"] = "local"  # dummy secrets are accepted only on local/test stages
     os.environ["BOOKING_TABLE_NAME"] = "bench-booking-main"
+    from infra.local.api_server import SCRIPTED_CLIENT_LIMITS
+
+    for name, value in SCRIPTED_CLIENT_LIMITS.items():  # a script is one client: limits for people do not fit
+        os.environ.setdefault(name, value)
     endpoint, process = _start_dynamodb()
     if endpoint:
         os.environ["BOOKING_DYNAMODB_ENDPOINT"] = endpoint

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -68,8 +71,33 @@ def redact(value: Any, key: str = "") -> Any:
     return value
 
 
+# The id of the request this thread (or task) is handling. Logger.append_keys is one dict
+# for the whole process, so concurrent requests overwrote each other's id there; a context
+# variable is per thread and per asyncio task, and the formatter reads it for every line.
+_REQUEST_ID: ContextVar[str | None] = ContextVar("booking_request_id", default=None)
+
+
+@contextmanager
+def request_context(request_id: str) -> Iterator[None]:
+    """Every log line written inside carries ``request_id`` (and only those lines do)."""
+    token = _REQUEST_ID.set(request_id)
+    try:
+        yield
+    finally:
+        _REQUEST_ID.reset(token)
+
+
+def current_request_id() -> str | None:
+    return _REQUEST_ID.get()
+
+
 class RedactingFormatter(LambdaPowertoolsFormatter):
     def serialize(self, log: Any) -> str:
+        # The line's request id is its own request's, never a key another request appended.
+        log = {k: v for k, v in log.items() if k != "request_id"}
+        request_id = _REQUEST_ID.get()
+        if request_id is not None:
+            log["request_id"] = request_id
         return super().serialize(redact(log))
 
 

@@ -63,6 +63,8 @@ class Settings(BaseModel):
     otp_ip_window_seconds: int = Field(default=3600, ge=60)
     login_ip_limit: int = Field(default=30, ge=1)  # password/OTP/Telegram attempts per IP per window
     login_ip_window_seconds: int = Field(default=900, ge=60)
+    register_ip_limit: int = Field(default=10, ge=1)  # registrations per client IP per window (enumeration)
+    register_ip_window_seconds: int = Field(default=3600, ge=60)
     telegram_bot_token: SecretStr = SecretStr("000000:local-only-telegram-bot-token")
     telegram_max_age_seconds: int = Field(default=3600, ge=30, le=86400)
     terms_version: str = "2026-01"  # the terms/privacy version registration must accept (DATA-2)

@@ -201,11 +201,27 @@ def specialist_changes(body: schemas.SpecialistPatch) -> catalog.SpecialistChang
 # --- mapping -------------------------------------------------------------------------
 
 
+# SHARE-1, need to know: how much of the business's identifiers each role is shown. Bank
+# details and the tax number of a sole trader identify a person; owners run the business
+# and see them in full, managers (who may check an invoice) the last 4 characters, and
+# specialists, who only serve bookings, nothing of them.
+_FULL, _MASKED, _HIDDEN = "full", "masked", "hidden"
+_IDENTIFIERS_SHOWN = {Role.OWNER: _FULL, Role.MANAGER: _MASKED, Role.SPECIALIST: _HIDDEN}
+
+
+def _shown(value: str, role: Role) -> str | None:
+    shown = _IDENTIFIERS_SHOWN.get(role, _HIDDEN)  # a role added later sees nothing until decided
+    if shown == _FULL:
+        return value
+    if shown == _MASKED:
+        return "•" * max(0, len(value) - 4) + value[-4:]
+    return None
+
+
 def _payment_view(payment: PaymentDetails | None, role: Role) -> schemas.PaymentDetailsOut | None:
-    if payment is None:
+    iban = None if payment is None else _shown(payment.iban, role)
+    if payment is None or iban is None:
         return None
-    # Bank details of a sole trader identify a person: only owners see them in full.
-    iban = payment.iban if role is Role.OWNER else "•" * max(0, len(payment.iban) - 4) + payment.iban[-4:]
     return schemas.PaymentDetailsOut(account_holder=payment.account_holder, iban=iban, bic=payment.bic)
 
 
@@ -214,7 +230,7 @@ def business_view(business: Business, role: Role) -> schemas.BusinessOut:
         id=business.business_id,
         name=business.name,
         address=business.address,
-        tax_number=business.tax_number,
+        tax_number=None if business.tax_number is None else _shown(business.tax_number, role),
         payment_details=_payment_view(business.payment_details, role),
         your_role=role.value,
     )

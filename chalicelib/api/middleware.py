@@ -13,7 +13,7 @@ from chalice.app import Chalice, Request, Response
 
 from chalicelib.api import problems
 from chalicelib.lazy import lazy_import
-from chalicelib.observability import logger
+from chalicelib.observability import logger, request_context
 
 if TYPE_CHECKING:
     from chalicelib import settings
@@ -81,26 +81,27 @@ def install(app: Chalice) -> None:
         limit = settings.get_settings().max_body_bytes
         request_id = request_id_for(request)
         request.context["requestId"] = request_id
-        logger.append_keys(request_id=request_id)
-        started = time.perf_counter()
-        try:
-            if _body_too_large(request, limit):
-                response = problems.problem(413, f"The body must be at most {limit} bytes")
-            else:
-                response = get_response(request)
-            response = _as_problem(response, request, request_id)
-            for name, value in _SECURITY_HEADERS.items():
-                response.headers.setdefault(name, value)
-            response.headers["X-Request-Id"] = request_id
-            logger.info(
-                "request",
-                extra={
-                    "method": request.method,
-                    "route": request.context.get("resourcePath"),
-                    "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
-            return response
-        finally:
-            logger.remove_keys(["request_id"])
+        with request_context(request_id):
+            return _respond(request, get_response, request_id, limit)
+
+
+def _respond(request: Request, get_response: Callable[[Request], Response], request_id: str, limit: int) -> Response:
+    started = time.perf_counter()
+    if _body_too_large(request, limit):
+        response = problems.problem(413, f"The body must be at most {limit} bytes")
+    else:
+        response = get_response(request)
+    response = _as_problem(response, request, request_id)
+    for name, value in _SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    response.headers["X-Request-Id"] = request_id
+    logger.info(
+        "request",
+        extra={
+            "method": request.method,
+            "route": request.context.get("resourcePath"),
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
+    return response

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint
 
-from chalicelib import deps, errors
+from chalicelib import deps
+from chalicelib.api import pagination
 from chalicelib.api.routing import RequestContext, endpoint
 from chalicelib.domain.consents import (
     LOCATION,
@@ -220,7 +219,9 @@ def list_privacy_requests(
 ) -> schemas.OperatorPrivacyRequestList:
     authz.require_operator(ctx.principal)
     now = deps.clock().now()
-    views, after = requests.operator_queue(ctx.principal.user_id, query.status, now, _decode_cursor(query.cursor))
+    scope = f"privacy-requests:{query.status}"
+    after = pagination.decode(query.cursor, scope=scope)
+    views, after = requests.operator_queue(ctx.principal.user_id, query.status, now, after)
     return schemas.OperatorPrivacyRequestList(
         items=[
             schemas.OperatorPrivacyRequestOut(
@@ -228,7 +229,7 @@ def list_privacy_requests(
             )
             for v in views
         ],
-        next_cursor=_encode_cursor(after),
+        next_cursor=pagination.encode(after, scope=scope),
     )
 
 
@@ -246,21 +247,3 @@ def patch_privacy_request(
 ) -> schemas.PrivacyRequestOut:
     authz.require_operator(ctx.principal)
     return _request_out(requests.close(ctx.principal.user_id, request_id, body.status, deps.clock().now()))
-
-
-def _encode_cursor(key: dict[str, object] | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
-
-
-def _decode_cursor(cursor: str | None) -> dict[str, object] | None:
-    if not cursor:
-        return None
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError:
-        raise errors.InvalidInput([errors.FieldError("query.cursor", "not a cursor from this API")]) from None
-    if not isinstance(decoded, dict):
-        raise errors.InvalidInput([errors.FieldError("query.cursor", "not a cursor from this API")])
-    return decoded

@@ -56,7 +56,7 @@ class BusinessPatch(RequestModel):
 
 class PaymentDetailsOut(ResponseModel):
     account_holder: str
-    iban: str = Field(description="Full for owners; masked to the last 4 characters for other staff")
+    iban: str = Field(description="Full for owners; masked to the last 4 characters for managers")
     bic: str | None = None
 
 
@@ -64,8 +64,10 @@ class BusinessOut(ResponseModel):
     id: str
     name: str
     address: str
-    tax_number: str | None
-    payment_details: PaymentDetailsOut | None
+    tax_number: str | None = Field(
+        description="Full for owners, masked to the last 4 characters for managers, null for specialists"
+    )
+    payment_details: PaymentDetailsOut | None = Field(description="As tax_number; null for specialists")
     your_role: RoleName
 
 

@@ -58,9 +58,17 @@ def _limit_sign_in(client: ClientInfo, now: datetime) -> None:
 
 
 def register(form: Registration, client: ClientInfo, now: datetime) -> IssuedSession:
-    """Rate-limit UpdateItem, one TransactWriteItems (profile, record, claims), audit PutItem, session PutItem."""
+    """Rate-limit UpdateItems, one TransactWriteItems (profile, record, claims), audit PutItem, session PutItem.
+
+    A taken phone or e-mail is answered 409 "already registered" (registration signs the new
+    account in, so no answer can look the same for both), which makes registration the place
+    to probe whether a number has an account: it is limited per client IP as tightly as OTP
+    sends (``register_ip_limit``), on top of the sign-in limit (docs/accounts.md).
+    """
     _check_consent(form.age_16_or_older, form.terms_version)
     _limit_sign_in(client, now)
+    settings = get_settings()
+    ratelimit.hit("register-ip", client.ip, settings.register_ip_limit, settings.register_ip_window_seconds, now)
     password_hash = passwords.hash_password(form.password) if form.password else None
     user = user_store.create_account(
         user_store.NewAccount(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -77,9 +78,10 @@ def refresh(refresh_token: str, via_cookie: bool, now: datetime) -> IssuedSessio
     except tokens.InvalidToken:
         raise errors.Unauthenticated(_INVALID_REFRESH) from None
     new_token, new_hash = tokens.new_refresh_token(session_id)
-    rotated = session_store.rotate(session_id, tokens.refresh_hash(secret), new_hash, now)
+    presented_hash = tokens.refresh_hash(secret)
+    rotated = session_store.rotate(session_id, presented_hash, new_hash, now)
     if rotated is None:
-        _on_failed_rotation(session_id, now)
+        _on_failed_rotation(session_id, presented_hash, now)
         raise errors.Unauthenticated(_INVALID_REFRESH)
     user = user_store.get_user(rotated.user_id)
     if user is None or not user.active:
@@ -98,16 +100,23 @@ def refresh(refresh_token: str, via_cookie: bool, now: datetime) -> IssuedSessio
     )
 
 
-def _on_failed_rotation(session_id: str, now: datetime) -> None:
-    """A live family presented with a non-current secret: a used (or stolen) token. Revoke it all.
+def _on_failed_rotation(session_id: str, presented_hash: str, now: datetime) -> None:
+    """A live family presented with the secret its current one replaced: that token was used
+    twice (one copy is stolen). Revoke the whole family.
 
-    The session id is 128 random bits that only ever travel inside its own tokens, so a
-    mismatch on a live family means one of its earlier tokens was replayed.
+    Anything else is refused and changes nothing: the session id is readable in every access
+    token (and in logs of the client), so ``<sid>.<guess>`` must not let a stranger end
+    someone's session. Only the hash of the secret a rotation replaced is kept, so a token
+    two or more rotations old is refused without revoking (see docs/accounts.md).
     """
     existing = session_store.get(session_id)
     if existing is None or existing.revoked_at is not None:
         return
     if existing.expires_at <= now:
+        return
+    previous = existing.previous_refresh_hash
+    if previous is None or not hmac.compare_digest(previous, presented_hash):
+        logger.info("refresh with a secret this session never issued", extra={"operation": "refresh"})
         return
     session_store.revoke(session_id, now, "refresh_reuse")
     logger.warning("refresh token reuse; session family revoked", extra={"operation": "refresh"})

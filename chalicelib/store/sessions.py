@@ -2,8 +2,10 @@
 
 Key: ``SESSION#<sid>`` / ``META``; GSI1 ``USER#<u>`` / ``SESSION#<created>`` lists a user's
 sessions (revoke all on deactivation). Only the SHA-256 of the current refresh secret is
-stored. Rotation is one conditional UpdateItem: it succeeds only for the current hash of a
-live family, so two uses of one token cannot both rotate.
+stored, and that of the one it replaced (so a replayed, once genuinely issued secret is told
+apart from a guess: only the former revokes the family). Rotation is one conditional
+UpdateItem: it succeeds only for the current hash of a live family, so two uses of one
+token cannot both rotate.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class Session(TableItem, discriminator="Session"):
     session_id = UnicodeAttribute()
     user_id = UnicodeAttribute()
     refresh_hash = UnicodeAttribute()
+    previous_refresh_hash = UnicodeAttribute(null=True)  # the secret the current one replaced
     generation = NumberAttribute(default=0)
     via_cookie = BooleanAttribute(default=False)
     method = UnicodeAttribute()  # password | otp | telegram | register
@@ -102,7 +105,11 @@ def rotate(session_id: str, presented_hash: str, new_hash: str, at: datetime) ->
     try:
         db.update(
             item,
-            [Session.refresh_hash.set(new_hash), Session.generation.add(1)],
+            [
+                Session.refresh_hash.set(new_hash),
+                Session.previous_refresh_hash.set(presented_hash),
+                Session.generation.add(1),
+            ],
             condition=(
                 (Session.refresh_hash == presented_hash)
                 & Session.revoked_at.does_not_exist()

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import requests
 
+from infra.local.api_server import SCRIPTED_CLIENT_LIMITS
 from infra.local.dynamodb import die_with_parent, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,6 +79,7 @@ class LocalStack:
             "TELEGRAM_PORT": str(self.telegram_port),
             "LOCAL_DATA_DIR": str(self.data_dir),
         }
+        env |= SCRIPTED_CLIENT_LIMITS  # every request comes from 127.0.0.1: one per-IP budget for all tests
         started = time.monotonic()
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(

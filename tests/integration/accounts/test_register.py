@@ -129,3 +129,27 @@ def test_twenty_concurrent_registrations_of_one_phone_exactly_one_wins(aws, cloc
     entities = [item["entity"]["S"] for item in scan_all()]
     assert entities.count("User") == 1
     assert entities.count("ContactClaim") == 1
+
+
+def test_probing_which_phones_are_registered_is_limited_per_client_ip(api, clock):
+    # Given one registered phone, and a client that probes numbers by trying to register them
+    taken = unique_phone()
+    assert api.post("/v1/auth/register", register_body(taken)).status == 201
+    limit = get_settings().register_ip_limit
+    # When it keeps registering from the same address (taken numbers say so, as the docs say)
+    answers = [api.post("/v1/auth/register", register_body(taken)).status for _ in range(limit - 1)]
+    # Then within the limit a taken phone is a 409, and past it every attempt is a 429, taken or not
+    assert answers == [409] * (limit - 1)
+    assert api.post("/v1/auth/register", register_body(taken)).status == 429
+    assert api.post("/v1/auth/register", register_body(unique_phone())).status == 429
+    # And the limit is per address: another client is not affected (accounts.register directly)
+    form = accounts.Registration(
+        name="Elsewhere",
+        phone=unique_phone(),
+        email=None,
+        password=None,
+        age_16_or_older=True,
+        terms_version=get_settings().terms_version,
+        locale="en",
+    )
+    assert accounts.register(form, ClientInfo(ip="203.0.113.9", user_agent="pytest"), clock.now()).user_id

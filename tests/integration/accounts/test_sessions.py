@@ -59,6 +59,26 @@ def test_refresh_rotates_and_reuse_revokes_the_whole_family(api, signup):
     assert session_store.get(first.json["refresh_token"].split(".")[0]).revoke_reason == "refresh_reuse"
 
 
+def test_a_stranger_who_knows_the_session_id_cannot_revoke_the_session(api, signup):
+    # proves: SEC-4
+    # Given a live session, whose id anyone holding one of its access tokens can read
+    person = signup(name="Targeted")
+    session_id = person.refresh_token.split(".")[0]
+    # When a stranger presents that session id with secrets it never issued
+    for guess in ["anything", "x" * 43, person.refresh_token.split(".")[1][::-1]]:
+        assert api.post("/v1/auth/refresh", {"refresh_token": f"{session_id}.{guess}"}).status == 401
+    # Then nothing was revoked: the owner's access and refresh tokens still work
+    assert session_store.get(session_id).revoked_at is None
+    assert api.get("/v1/me", headers=bearer(person.access_token)).status == 200
+    renewed = api.post("/v1/auth/refresh", {"refresh_token": person.refresh_token})
+    assert renewed.status == 200
+    # And a guess after a rotation does not revoke either, while the replaced genuine token does
+    assert api.post("/v1/auth/refresh", {"refresh_token": f"{session_id}.guess"}).status == 401
+    assert session_store.get(session_id).revoked_at is None
+    assert api.post("/v1/auth/refresh", {"refresh_token": person.refresh_token}).status == 401
+    assert session_store.get(session_id).revoke_reason == "refresh_reuse"
+
+
 def test_garbage_or_unknown_refresh_tokens_are_refused(api, signup):
     signup()
     for token in ["garbage", "nosuchsession.secret", "." * 5]:

@@ -80,6 +80,10 @@ ALLOWED: dict[tuple[str, str, str], tuple[str, str | None]] = {
         "rate-limit window (abuse control), not a keep window",
         None,
     ),
+    ("chalicelib/settings.py", "Settings.register_ip_window_seconds", "default=3600"): (
+        "rate-limit window (registration probing), not a keep window",
+        None,
+    ),
     ("chalicelib/settings.py", "Settings.telegram_max_age_seconds", "default=3600"): (
         "security parameter: how old a Telegram login signature may be; nothing is stored",
         None,
