@@ -96,7 +96,6 @@ def apply_erasure(
     profile_pk, profile_sk = subjects.profile_key(user_id)
     profile = next((i for i in items if i.key == (profile_pk, profile_sk)), None)
 
-    subjects.revoke_all_sessions(user_id, now)
     to_delete: list[tuple[str, str]] = []
     if profile is not None:
         to_delete += subjects.contact_claim_keys(profile)
@@ -130,6 +129,10 @@ def apply_erasure(
         scheduled += 1
     deleted = subject_store.delete_keys(to_delete)
     _delete_exports(user_id)
+    # Sign out everywhere LAST: a call that fails before this point leaves the user signed in,
+    # so the client's retry of DELETE /v1/me (this function is idempotent) finishes the job;
+    # revoked first, a failure left the account half erased and the retry could only get a 401.
+    subjects.revoke_all_sessions(user_id, now)
     return deleted, scheduled
 
 
