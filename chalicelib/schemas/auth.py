@@ -27,8 +27,13 @@ def _email(value: str) -> str:
         raise ValueError(str(exc)) from None
 
 
+# E.164 as the code enforces it: "+", a country code that does not start with 0, at most 15
+# digits in all; no spaces or punctuation. normalize_phone then checks the number is valid.
+E164 = r"^\+[1-9][0-9]{3,14}$"
 Phone = Annotated[
-    str, Field(min_length=4, max_length=32, description="E.164, e.g. +4915112345678"), AfterValidator(_phone)
+    str,
+    Field(min_length=5, max_length=16, pattern=E164, description="E.164, e.g. +4915112345678"),
+    AfterValidator(_phone),
 ]
 Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_email)]
 PersonName = Annotated[str, Field(min_length=1, max_length=100)]
