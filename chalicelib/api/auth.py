@@ -203,6 +203,7 @@ def telegram(ctx: RequestContext, body: schemas.TelegramRequest) -> schemas.Sess
     summary="Trade a refresh token for new tokens (rotating; a reused token ends the session)",
     tags=TAGS,
     errors_=[400, 401, 403],
+    body_required=False,  # a browser refreshing by cookie sends no body
 )
 def refresh(ctx: RequestContext, body: schemas.RefreshRequest) -> schemas.SessionResponse:
     now = deps.clock().now()

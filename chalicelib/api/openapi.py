@@ -10,8 +10,8 @@ from typing import Any, Literal, cast
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.api.routing import ENDPOINTS, EndpointSpec, path_params
-from chalicelib.schemas.common import Problem
+from chalicelib.api.routing import ENDPOINTS, MAX_JSON_DEPTH, EndpointSpec, path_params
+from chalicelib.schemas.common import EARLIEST_DATE, MAX_DAYS_AHEAD, Problem
 
 REF = "#/components/schemas/{model}"
 JsonMode = Literal["validation", "serialization"]
@@ -75,7 +75,7 @@ def build() -> dict[str, Any]:
             operation["parameters"] = parameters
         if spec.body is not None:
             operation["requestBody"] = {
-                "required": True,
+                "required": spec.body_required,
                 "content": {"application/json": {"schema": refs[(spec.body, "validation")]}},
             }
         success: dict[str, Any] = {"description": "Success"}
@@ -97,7 +97,15 @@ def build() -> dict[str, Any]:
             "title": "Booking platform API",
             "version": "1.0.0",
             "description": "Multi-tenant booking for service businesses. Errors are RFC 9457 "
-            "problem+json; lists use opaque cursors; creation accepts Idempotency-Key.",
+            "problem+json; lists use opaque cursors; creation accepts Idempotency-Key. "
+            "Input rules for every operation: a request body the operation marks required must be "
+            "sent (a missing one is a 422 naming `body`); JSON nested deeper than "
+            f"{MAX_JSON_DEPTH} levels is a 400 malformed-json; text is trimmed of surrounding "
+            "whitespace before its length limits are checked; every date and date-time accepted "
+            f"lies from {EARLIEST_DATE.isoformat()} to at most {MAX_DAYS_AHEAD} days (about five "
+            "years) after the request (`formatMinimum`, `x-max-days-ahead`), and booking starts "
+            "and availability dates also within the venue's `horizon_days`; a route without a "
+            "body ignores Content-Type.",
         },
         "paths": paths,
         "components": {

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from chalicelib.domain.identity import Principal
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# Route options for views that read no body: every Content-Type is accepted (and ignored).
+NO_BODY_ROUTE: dict[str, Any] = {"content_types": ["*/*"]}
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ class EndpointSpec:
     auth: bool
     produces: str = "application/json"
     description: str = ""
+    body_required: bool = True
 
     @property
     def operation_id(self) -> str:
@@ -225,19 +228,60 @@ def _field_errors(exc: ValidationError, prefix: str) -> list[errors.FieldError]:
     return result
 
 
-def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
+# JSON nesting deeper than this is refused (400) before it is parsed: json.loads recurses,
+# and a small body nested thousands deep would raise RecursionError (a 500). No request model
+# nests anywhere near this deep.
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(rb"[][{}]")
+
+
+def json_depth_exceeds(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``raw`` opens more than ``limit`` nested arrays/objects: one linear scan of the
+    text (strings blanked out first, so brackets inside them do not count), no recursion."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = 0
+    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub(b'""', raw)):
+        if match.group() in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def _validation_context() -> dict[str, Any]:
+    """What the shared date types check against: the request's time (schemas/common.py)."""
+    from chalicelib import deps
+
+    return {"now": deps.clock().now()}
+
+
+def parse_body(request: Request, model: type[BaseModel], *, required: bool = True) -> BaseModel:
+    """The validated body. An empty one is refused (422 naming ``body``) where the operation's
+    body is required, as the spec says, instead of being read as ``{}``."""
     from pydantic import ValidationError
 
     raw = request.raw_body or b""
+    if isinstance(raw, str):
+        raw = raw.encode()
     if not raw.strip():
+        if required:
+            raise errors.InvalidInput([errors.FieldError("body", "a JSON body is required")])
         payload: Any = {}
+    elif json_depth_exceeds(raw):
+        raise _MalformedJson(f"nested deeper than {MAX_JSON_DEPTH} levels")
     else:
         try:
             payload = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise _MalformedJson(str(exc)) from None
+        except RecursionError:  # only if the interpreter's limit is below MAX_JSON_DEPTH
+            raise _MalformedJson(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
     try:
-        return model.model_validate(payload)
+        return model.model_validate(payload, context=_validation_context())
     except ValidationError as exc:
         raise errors.InvalidInput(_field_errors(exc, "body")) from None
 
@@ -247,7 +291,7 @@ def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
 
     params = dict(request.query_params or {})
     try:
-        return model.model_validate(params)
+        return model.model_validate(params, context=_validation_context())
     except ValidationError as exc:
         raise errors.InvalidInput(_field_errors(exc, "query")) from None
 
@@ -285,9 +329,12 @@ def endpoint(
     auth: bool = False,
     produces: str = "application/json",
     description: str = "",
+    body_required: bool = True,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route. ``errors_`` lists the problem statuses it can answer besides those its
-    signature implies (400/415/422 for a body, 422 for a query, 401/403 when signed in, 500)."""
+    signature implies (400/415/422 for a body, 422 for a query, 401/403 when signed in, 500).
+    ``body_required=False`` reads a missing body as ``{}`` (the spec says it is optional);
+    otherwise a request without one is refused, naming ``body``."""
     method = method.upper()
 
     def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -315,7 +362,7 @@ def endpoint(
                 if takes_body or takes_query:
                     models = contract(handler)
                     if models.body is not None:
-                        kwargs["body"] = parse_body(request, models.body)
+                        kwargs["body"] = parse_body(request, models.body, required=body_required)
                     if models.query is not None:
                         kwargs["query"] = parse_query(request, models.query)
                 return to_response(handler(ctx, **path_params, **kwargs), status, ctx.response_headers)
@@ -335,8 +382,9 @@ def endpoint(
 
         view.__name__ = handler.__name__
         view.__doc__ = handler.__doc__
-        # Chalice itself answers 415 for non-JSON bodies; the middleware makes it a problem.
-        router.route(path, methods=[method])(view)
+        # Chalice itself answers 415 for non-JSON bodies; the middleware makes it a problem. A
+        # route without a body ignores Content-Type (a GET or DELETE may carry one; no 415).
+        router.route(path, methods=[method], **({} if takes_body else NO_BODY_ROUTE))(view)
         implied = {
             *((400, 415, 422) if takes_body else ()),
             *((422,) if takes_query else ()),
@@ -356,6 +404,7 @@ def endpoint(
                 auth=auth,
                 produces=produces,
                 description=description or (handler.__doc__ or "").strip(),
+                body_required=body_required,
             )
         )
         return handler
@@ -386,7 +435,7 @@ def install_method_not_allowed(app: Chalice) -> None:
                 continue
             name = f"method_not_allowed_{len(METHOD_NOT_ALLOWED_VIEWS)}"
             METHOD_NOT_ALLOWED_VIEWS.add(name)
-            app.route(path, methods=[method], name=name)(_method_not_allowed_view(method, allowed))
+            app.route(path, methods=[method], name=name, **NO_BODY_ROUTE)(_method_not_allowed_view(method, allowed))
 
 
 def _method_not_allowed_view(method: str, allowed: list[str]) -> Callable[..., Response]:

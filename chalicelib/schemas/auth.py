@@ -27,9 +27,22 @@ def _email(value: str) -> str:
         raise ValueError(str(exc)) from None
 
 
+# What the code accepts: "+", a country code (not starting with 0), then digits that may be
+# grouped by spaces, hyphens, dots or parentheses; normalize_phone then checks the number is
+# valid and stores it in E.164 (+4915112345678), the form every answer uses.
+E164 = r"^\+[1-9][0-9 ().-]{3,30}$"
 Phone = Annotated[
-    str, Field(min_length=4, max_length=32, description="E.164, e.g. +4915112345678"), AfterValidator(_phone)
+    str,
+    Field(
+        min_length=5,
+        max_length=32,
+        pattern=E164,
+        description="International format, stored and answered as E.164 (e.g. +4915112345678); "
+        "spaces, hyphens, dots and parentheses between the digits are allowed and removed",
+    ),
+    AfterValidator(_phone),
 ]
+
 Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_email)]
 PersonName = Annotated[str, FreeText(max_length=100, min_length=1)]
 Locale = Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$", description="e.g. en, de, ru-RU")]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BeforeValidator, Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from chalicelib.domain.bookings import NOTES_MAX_CHARS
-from chalicelib.schemas.common import Currency, FreeText, RequestModel, ResponseModel
+from chalicelib.schemas.common import ApiDate, ApiDateTime, Currency, FreeText, RequestModel, ResponseModel
 from chalicelib.schemas.pagination import PageQuery
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -16,14 +15,8 @@ Code = Annotated[str, Field(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_-
 StatusName = Literal["pending", "confirmed", "cancelled", "completed", "no_show"]
 
 
-def _iso_text(value: Any) -> Any:
-    # Lax mode would read a number as a Unix timestamp; clients must send ISO 8601 text.
-    if not isinstance(value, str):
-        raise ValueError("an ISO 8601 date-time with a UTC offset, as text")
-    return value
-
-
-Instant = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+# Request instants and dates: the shared, range-checked types (schemas/common.py).
+Instant = ApiDateTime
 
 
 class BookingCreate(RequestModel):
@@ -100,7 +93,7 @@ class MyBookingsQuery(PageQuery):
 class BusinessBookingsQuery(PageQuery):
     venue_id: Id
     specialist_id: Id | None = None
-    day: date | None = Field(default=None, description="A local date in the venue's zone; default: from now on")
+    day: ApiDate | None = Field(default=None, description="A local date in the venue's zone; default: from now on")
 
 
 # --- discount codes -------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from chalicelib.domain.catalog import MAX_NAMED_SPECIALISTS
-from chalicelib.schemas.common import Currency, FreeText, RequestModel, ResponseModel
+from chalicelib.schemas.auth import Phone
+from chalicelib.schemas.common import ApiDate, ApiDateTime, Currency, FreeText, Omittable, RequestModel, ResponseModel
 
 Name = Annotated[str, FreeText(max_length=120, min_length=1)]
 Address = Annotated[str, FreeText(max_length=300)]
@@ -78,7 +79,7 @@ class StaffInvite(RequestModel):
     """Add an existing account as staff, by user id or by its phone number (E.164)."""
 
     user_id: Id | None = None
-    phone: str | None = Field(default=None, min_length=5, max_length=20)
+    phone: Phone | None = None
     role: RoleName
 
     @model_validator(mode="after")
@@ -123,17 +124,20 @@ class VenueCreate(RequestModel):
 
 
 class VenuePatch(RequestModel):
+    """Only the fields sent change. Settings that always have a value (notice, horizon, grid,
+    zone, categories) may be left out but not sent as null; latitude/longitude null clears."""
+
     name: Name | None = None
     address: VenueAddress | None = None
     city: City | None = None
-    timezone: str | None = Field(default=None, min_length=1, max_length=64)
+    timezone: Omittable[str] = Field(default=None, min_length=1, max_length=64)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
-    categories: list[Category] | None = Field(default=None, max_length=10)
-    slot_interval_minutes: int | None = Field(default=None, ge=5, le=240)
-    min_notice_minutes: int | None = Field(default=None, ge=0, le=30 * 24 * 60)
-    horizon_days: int | None = Field(default=None, ge=1, le=366)
-    cancellation_notice_minutes: int | None = Field(default=None, ge=0, le=30 * 24 * 60)
+    categories: Omittable[list[Category]] = Field(default=None, max_length=10)
+    slot_interval_minutes: Omittable[int] = Field(default=None, ge=5, le=240)
+    min_notice_minutes: Omittable[int] = Field(default=None, ge=0, le=30 * 24 * 60)
+    horizon_days: Omittable[int] = Field(default=None, ge=1, le=366)
+    cancellation_notice_minutes: Omittable[int] = Field(default=None, ge=0, le=30 * 24 * 60)
 
 
 class VenueOut(ResponseModel):
@@ -175,13 +179,15 @@ class ServiceCreate(RequestModel):
 
 
 class ServicePatch(RequestModel):
+    """Only the fields sent change; none can be cleared, so null is refused (leave it out)."""
+
     name: Name | None = None
-    duration_minutes: int | None = Field(default=None, ge=5, le=12 * 60)
-    price_minor: int | None = Field(default=None, ge=0, le=100_000_000)
-    currency: Currency | None = None
-    buffer_before_minutes: int | None = Field(default=None, ge=0, le=240)
-    buffer_after_minutes: int | None = Field(default=None, ge=0, le=240)
-    specialist_ids: list[Id] | None = Field(default=None, max_length=MAX_NAMED_SPECIALISTS)
+    duration_minutes: Omittable[int] = Field(default=None, ge=5, le=12 * 60)
+    price_minor: Omittable[int] = Field(default=None, ge=0, le=100_000_000)
+    currency: Omittable[Currency] = None
+    buffer_before_minutes: Omittable[int] = Field(default=None, ge=0, le=240)
+    buffer_after_minutes: Omittable[int] = Field(default=None, ge=0, le=240)
+    specialist_ids: Omittable[list[Id]] = Field(default=None, max_length=MAX_NAMED_SPECIALISTS)
 
 
 class ServiceOut(ResponseModel):
@@ -232,13 +238,13 @@ class WeeklyPlan(RequestModel):
 
 
 class DateExceptionIn(RequestModel):
-    date: date
+    date: ApiDate
     hours: list[TimeRangeIn] = Field(default_factory=list, max_length=8, description="Empty: day off")
 
 
 class TimeOffIn(RequestModel):
-    start: AwareDatetime
-    end: AwareDatetime
+    start: ApiDateTime
+    end: ApiDateTime
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeOffIn:

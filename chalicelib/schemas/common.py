@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+)
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+from pydantic_core.core_schema import ValidationInfo
 
 # C0 controls, DEL and C1 controls; a multi-line text still allows tab (U+0009) and newline (U+000A).
 _SINGLE_LINE_PATTERN = r"^[^\u0000-\u001F\u007F-\u009F]*$"
@@ -80,7 +92,8 @@ class FreeText:
 
 
 class RequestModel(BaseModel):
-    """Client input: unknown fields are refused, never silently dropped."""
+    """Client input: unknown fields are refused, never silently dropped. Text is trimmed of
+    surrounding whitespace first, so a length limit counts the trimmed text."""
 
     # defer_build keeps cold start lean: a schema is compiled on first use, not at import.
     model_config = ConfigDict(extra="forbid", defer_build=True, str_strip_whitespace=True)
@@ -128,3 +141,114 @@ class Problem(ResponseModel):
     instance: str | None = Field(default=None, description="The request path")
     request_id: str | None = None
     errors: list[ProblemFieldError] | None = None
+
+
+# --- dates and instants: one type per kind, used by every request field -------------------
+#
+# Every date and date-time the API accepts lies in a documented range, checked here at the
+# boundary before any service runs (so no domain arithmetic overflows at year 1 or 9999 and
+# nothing far-fetched is stored): from ``EARLIEST_DATE``, and at most ``MAX_DAYS_AHEAD`` days
+# after the request's time (the route passes the clock's ``now`` as validation context; the
+# static ``LATEST_DATE`` bounds it when there is none). Services bound some further, e.g. a
+# booking's start or an availability query by the venue's booking horizon.
+# tests/unit/test_schema_dates.py fails on a request field that is a bare date or datetime.
+
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2099, 12, 31)
+MAX_DAYS_AHEAD = 1830  # about five years
+_EARLIEST_INSTANT = datetime.combine(EARLIEST_DATE, time(0), tzinfo=UTC)
+_LATEST_INSTANT = datetime.combine(LATEST_DATE + timedelta(days=1), time(0), tzinfo=UTC)
+_RANGE_TEXT = f"from {EARLIEST_DATE.isoformat()} to at most {MAX_DAYS_AHEAD} days (about five years) after the request"
+
+
+def _as_text(value: Any) -> Any:
+    # Lax mode would read a number as a Unix timestamp; clients must send ISO 8601 text.
+    if not isinstance(value, str):
+        raise ValueError("ISO 8601 text")
+    return value
+
+
+def _latest(info: ValidationInfo) -> datetime:
+    now = (info.context or {}).get("now") if isinstance(info.context, dict) else None
+    if isinstance(now, datetime):
+        return min(now.astimezone(UTC) + timedelta(days=MAX_DAYS_AHEAD), _LATEST_INSTANT)
+    return _LATEST_INSTANT
+
+
+def _date_in_range(value: date, info: ValidationInfo) -> date:
+    if value < EARLIEST_DATE:
+        raise ValueError(f"must be on or after {EARLIEST_DATE.isoformat()}")
+    latest = _latest(info).date()
+    if value > latest:
+        raise ValueError(f"must be at most {MAX_DAYS_AHEAD} days ahead (on or before {latest.isoformat()})")
+    return value
+
+
+def _instant_in_range(value: datetime, info: ValidationInfo) -> datetime:
+    if value < _EARLIEST_INSTANT:
+        raise ValueError(f"must be on or after {_EARLIEST_INSTANT.isoformat()}")
+    latest = _latest(info)
+    if value > latest:
+        raise ValueError(f"must be at most {MAX_DAYS_AHEAD} days ahead (not after {latest.isoformat()})")
+    return value
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Marks the shared date types (the schema test looks for it) and documents their range
+    in the JSON schema (``formatMinimum``/``formatMaximum``, as JSON Schema validators read them)."""
+
+    minimum: str
+    maximum: str
+
+    def __get_pydantic_json_schema__(self, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema.setdefault("description", f"Accepted {_RANGE_TEXT}")
+        schema["formatMinimum"] = self.minimum
+        schema["formatMaximum"] = self.maximum
+        schema["x-max-days-ahead"] = MAX_DAYS_AHEAD
+        return schema
+
+
+ApiDate = Annotated[
+    date,
+    BeforeValidator(_as_text),
+    AfterValidator(_date_in_range),
+    DateRange(EARLIEST_DATE.isoformat(), LATEST_DATE.isoformat()),
+]
+ApiDateTime = Annotated[
+    AwareDatetime,
+    BeforeValidator(_as_text),
+    AfterValidator(_instant_in_range),
+    DateRange(_EARLIEST_INSTANT.isoformat().replace("+00:00", "Z"), _LATEST_INSTANT.isoformat().replace("+00:00", "Z")),
+]
+
+
+# --- PATCH fields that may be left out but not cleared --------------------------------------
+
+
+def _not_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("must not be null; leave the field out to keep its value")
+    return value
+
+
+@dataclass(frozen=True)
+class NotNullable:
+    """Drops the ``null`` option from the JSON schema of an ``Omittable`` field."""
+
+    def __get_pydantic_json_schema__(self, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        options = [option for option in schema.get("anyOf", []) if option != {"type": "null"}]
+        if len(options) == 1:
+            del schema["anyOf"]
+            schema.update(options[0])
+        elif options:
+            schema["anyOf"] = options
+        return schema
+
+
+_T = TypeVar("_T")
+# A PATCH field that may be omitted (its default None means "not sent") but never sent as null:
+# the value has no "cleared" state. The spec and the 422 agree: null is not offered.
+Omittable = Annotated[_T | None, BeforeValidator(_not_null), NotNullable()]

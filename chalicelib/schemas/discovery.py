@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from chalicelib.schemas.common import FreeText, RequestModel, ResponseModel
+from chalicelib.schemas.common import ApiDate, FreeText, RequestModel, ResponseModel
 from chalicelib.schemas.pagination import PageQuery
 
 _NEAR = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
@@ -94,8 +94,8 @@ class PublicVenue(ResponseModel):
 class AvailabilityQuery(RequestModel):
     service_id: str = Field(min_length=1, max_length=64)
     specialist_id: str = Field(default="any", min_length=1, max_length=64, description="A specialist id, or 'any'")
-    from_: date = Field(alias="from", description="First local date (venue's zone)")
-    to: date = Field(description="Last local date, inclusive; at most 31 days after 'from'")
+    from_: ApiDate = Field(alias="from", description="First local date (venue's zone)")
+    to: ApiDate = Field(description="Last local date, inclusive; at most 31 days after 'from'")
 
 
 class Slot(ResponseModel):

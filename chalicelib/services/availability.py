@@ -34,6 +34,7 @@ def free_slots(
     if (day_to - day_from).days >= MAX_DAYS:
         raise errors.InvalidInput([FieldError("to", f"at most {MAX_DAYS} days after 'from'")])
     venue = catalog.find_venue(venue_id)
+    _within_horizon(venue, day_from, day_to, now)
     service = catalog.get_service(venue.business_id, venue.venue_id, service_id)
     if specialist_id != ANY:
         if service.specialist_ids and specialist_id not in service.specialist_ids:
@@ -58,3 +59,18 @@ def free_slots(
     )
     slots = availability.union_free_starts(venue, service, specialists, busy, day_from, day_to, now)
     return Availability(venue=venue, service=service, slots=slots)
+
+
+def _within_horizon(venue: Venue, day_from: date, day_to: date, now: datetime) -> None:
+    """The asked days must meet the venue's booking window: its local today up to the date
+    ``horizon_days`` ahead (docs/catalog.md). A range reaching past either end is answered for
+    the days inside; one wholly outside is refused, naming the field and the horizon."""
+    today = availability.local_date(venue, now)
+    last = availability.local_date(venue, now + timedelta(days=venue.horizon_days))
+    if day_from > last:
+        reason = f"after the venue's booking horizon of {venue.horizon_days} days (last bookable date {last})"
+        raise errors.InvalidInput([FieldError("from", reason)])
+    if day_to < today:
+        raise errors.InvalidInput(
+            [FieldError("to", f"before today ({today} in the venue's zone): nothing is bookable")]
+        )

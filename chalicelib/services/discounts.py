@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from chalicelib import errors
 from chalicelib.domain.bookings import DiscountCode, DiscountKind, normalise_code
 from chalicelib.domain.identity import Principal, Role
+from chalicelib.errors import FieldError
 from chalicelib.store import discounts as store
 
 MANAGERS: frozenset[Role] = frozenset({Role.OWNER, Role.MANAGER})
@@ -64,10 +66,20 @@ def update(
     max_uses: int | None,
     now: datetime,
 ) -> DiscountCode:
-    """Calls: GetItem membership + conditional UpdateItem + PutItem audit."""
+    """Calls: GetItem membership (+ GetItem code when valid_until moves) + conditional
+    UpdateItem + PutItem audit."""
     from chalicelib.services import authz
 
     authz.require_staff(principal, business_id, MANAGERS)
+    if valid_until is not None:
+        # As on create: the window must not be empty. valid_from never changes once created,
+        # so the stored one is the one the update meets.
+        current = store.get(business_id, normalise_code(code))
+        if current is None:
+            raise errors.NotFound("No such discount code")
+        if valid_until <= current.valid_from:
+            reason = f"must be after valid_from ({current.valid_from.isoformat()})"
+            raise errors.InvalidInput([FieldError("valid_until", reason)])
     discount = store.update(
         business_id, normalise_code(code), active=active, valid_until=valid_until, max_uses=max_uses
     )

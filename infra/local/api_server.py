@@ -39,6 +39,10 @@ class ProblemRequestHandler(ChaliceRequestHandler):
         self.local_gateway = ProblemGateway(app_object, config)
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
 
+    # http.server answers methods without a do_<METHOD> with 501 text/html; these go to the
+    # gateway, which answers 405 problem+json with Allow (infra/local/gateway.py).
+    do_TRACE = do_CONNECT = ChaliceRequestHandler._generic_handle
+
     def log_message(self, format: str, *args: Any) -> None:
         # Access lines without query strings: they may carry tokens (e.g. unsubscribe links).
         sys.stderr.write("api " + re.sub(r"\?\S*", "", format % args) + "\n")

@@ -148,3 +148,133 @@ def test_an_unhandled_error_is_a_500_problem_without_internals(api, monkeypatch)
     body = _problem(response, 500)
     assert "secret internal detail" not in response.body.decode()
     assert body["detail"].endswith("quote the request id.")
+
+
+# --- the body contract: required bodies, nesting, Content-Type without a body -------------
+
+
+@pytest.mark.parametrize("spec", BODY_ENDPOINTS, ids=_id)
+def test_a_missing_body_is_refused_where_the_spec_requires_one(api, spec, headers_for):
+    # Given what the spec says of the operation's body
+    declared = api.spec["paths"][spec.path][spec.method.lower()]["requestBody"]["required"]
+    assert declared is spec.body_required
+    if not declared:
+        pytest.skip(f"{_id(spec)}: the body is optional (a missing one reads as {{}})")
+    headers = headers_for(spec)
+    before = count_items()
+    # When the request carries no body at all
+    response = api.request(spec.method, sample_path(spec.path), raw=b"", headers=headers)
+    # Then a 422 problem names the body, and nothing was written
+    body = _problem(response, 422)
+    assert body["errors"] == [{"field": "body", "reason": "a JSON body is required"}]
+    assert count_items() == before
+
+
+@pytest.mark.parametrize("spec", BODY_ENDPOINTS, ids=_id)
+def test_deeply_nested_json_is_400_not_500(api, spec, headers_for):
+    # Given a 40 KB body nested 20,000 levels deep (json.loads would raise RecursionError)
+    headers = headers_for(spec, {"Content-Type": "application/json"})
+    before = count_items()
+    response = api.request(spec.method, sample_path(spec.path), raw=b"[" * 20000 + b"]" * 20000, headers=headers)
+    # Then it is refused as malformed, naming the body and the limit
+    body = _problem(response, 400)
+    assert body["errors"][0]["field"] == "body" and "nested deeper than" in body["errors"][0]["reason"]
+    assert count_items() == before
+
+
+NO_BODY_ENDPOINTS = [spec for spec in ENDPOINTS if spec.body is None]
+
+
+@pytest.mark.parametrize("spec", NO_BODY_ENDPOINTS, ids=_id)
+def test_a_route_without_a_body_ignores_content_type(api, spec, headers_for):
+    # Given a request that carries a Content-Type but no body (some clients always send one)
+    headers = headers_for(spec, {"Content-Type": "text/plain"})
+    # When it reaches a route that reads no body
+    response = api.request(spec.method, sample_path(spec.path), headers=headers)
+    # Then the Content-Type plays no part: no (undocumented) 415, and the answer is in the spec
+    assert response.status != 415, response.body
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND"])
+def test_methods_no_route_serves_are_405_problems(api, method):
+    response = api.request(method, "/v1/health")
+    _problem(response, 405)
+    assert response.header("Allow") == "GET"
+
+
+# --- every date the API accepts has a range -------------------------------------------------
+
+OUT_OF_RANGE = {
+    "date": ["0837-07-07", "9999-12-31", "0001-01-01"],
+    "date-time": ["0837-07-07T05:44:10Z", "9999-12-31T23:45:00Z", "0001-01-01T00:00:00Z"],
+}
+
+
+def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    return root["$defs"][ref.rsplit("/", 1)[1]] if ref else schema
+
+
+def _date_fields(schema: dict[str, Any], root: dict[str, Any], prefix: str = "") -> list[tuple[str, str, Any]]:
+    """(location, format, payload placing a marker at it) for each date field, nested included."""
+    found: list[tuple[str, str, Any]] = []
+    for name, prop in _resolve(schema, root).get("properties", {}).items():
+        for option in [_resolve(o, root) for o in prop.get("anyOf", [prop])]:
+            if option.get("format") in OUT_OF_RANGE:
+                found.append((f"{prefix}{name}", option["format"], {name: "@"}))
+            elif option.get("type") == "object" or "properties" in option:
+                found += [(loc, fmt, {name: p}) for loc, fmt, p in _date_fields(option, root, f"{prefix}{name}.")]
+            elif option.get("type") == "array" and "items" in option:
+                item = _resolve(option["items"], root)
+                if item.get("format") in OUT_OF_RANGE:
+                    found.append((f"{prefix}{name}.0", item["format"], {name: ["@"]}))
+                elif "properties" in item:
+                    inner = _date_fields(item, root, f"{prefix}{name}.0.")
+                    found += [(loc, fmt, {name: [p]}) for loc, fmt, p in inner]
+    return found
+
+
+def _place(payload: Any, value: str) -> Any:
+    if payload == "@":
+        return value
+    if isinstance(payload, dict):
+        return {k: _place(v, value) for k, v in payload.items()}
+    return [_place(v, value) for v in payload]
+
+
+DATE_CASES = [
+    pytest.param(spec, where, location, fmt, payload, value, id=f"{_id(spec)} {where}.{location}={value}")
+    for spec in ENDPOINTS
+    for where, model in (("body", spec.body), ("query", spec.query))
+    if model is not None
+    for location, fmt, payload in _date_fields(model.model_json_schema(), model.model_json_schema())
+    for value in OUT_OF_RANGE[fmt]
+]
+
+
+def test_the_date_walk_finds_the_date_fields():
+    found = {(c.values[0].path, c.values[2]) for c in DATE_CASES}
+    assert ("/v1/businesses/{business_id}/discount-codes/{code}", "valid_until") in found
+    assert ("/v1/venues/{venue_id}/availability", "from") in found
+    assert ("/v1/businesses/{business_id}/venues/{venue_id}/specialists", "time_off.0.start") in found
+    assert ("/v1/businesses/{business_id}/venues/{venue_id}/specialists", "exceptions.0.date") in found
+
+
+@pytest.mark.parametrize(("spec", "where", "location", "fmt", "payload", "value"), DATE_CASES)
+def test_every_date_refuses_the_far_past_and_far_future(api, spec, where, location, fmt, payload, value, headers_for):
+    # Given a date field of an operation (body or query string) and a value outside its range
+    headers = headers_for(spec)
+    before = count_items()
+    path = sample_path(spec.path)
+    placed = _place(payload, value)
+    # When it is sent
+    if where == "body":
+        response = api.request(spec.method, path, json_body=placed, headers=headers)
+    else:
+        query = "&".join(f"{k}={v}" for k, v in placed.items())
+        response = api.request(spec.method, f"{path}?{query}", headers=headers)
+    # Then a 422 problem names that field, and nothing was written
+    body = _problem(response, 422)
+    wire = {"from_": "from"}.get(location, location)
+    assert any(e["field"] == f"{where}.{wire}" for e in body["errors"]), body["errors"]
+    assert count_items() == before
