@@ -35,7 +35,8 @@ def _request_models() -> list[type[RequestModel]]:
     pending = list(RequestModel.__subclasses__())
     while pending:
         model = pending.pop()
-        found.append(model)
+        if model.__module__.startswith("chalicelib."):  # not the stand-ins other tests define
+            found.append(model)
         pending += model.__subclasses__()
     return sorted(found, key=lambda m: m.__qualname__)
 
