@@ -337,7 +337,9 @@ def test_deployment_zip_leaves_the_sdk_to_the_lambda_runtime(packaged: dict[str,
     # Then it holds the app and its runtime dependencies, but not boto3/botocore
     assert {"app.py", "chalicelib", "pynamodb", "pydantic"} <= tops
     assert not {t for t in tops if t.split("-", 1)[0] in infra_package.PROVIDED_BY_RUNTIME}
-    assert (packaged["dev"] / "deployment.zip").stat().st_size < 10 * 1024 * 1024
+    # A backstop to the check above: the app with its dependencies (cryptography's wheel, for
+    # sealed cursors, is the largest at about 4 MiB) is ~12 MiB; botocore alone would add ~10.
+    assert (packaged["dev"] / "deployment.zip").stat().st_size < 15 * 1024 * 1024
 
 
 # --- the outbox relay: the main table's stream ---------------------------------------------

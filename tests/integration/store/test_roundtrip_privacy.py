@@ -46,11 +46,13 @@ BIG = 2**53
 
 @pytest.mark.ddblocal
 def test_sweep_cursor_round_trip(aws):
+    # A cursor only records a day that has ended by ``now`` (the real clock), so each case's
+    # ``now`` is on a later day than its cursor day.
     cases = [
-        (date(1, 1, 1), 0, INSTANTS[0], "s"),
-        (date(837, 7, 7), 1, INSTANTS[1], ""),
-        (date(2026, 11, 21), 12_345, INSTANTS[2], "expiry"),
-        (date(9999, 12, 31), BIG, INSTANTS[-1], "x" * 1000),
+        (date(1, 1, 1), 0, datetime(1, 1, 2, 0, 0, 0, 1, tzinfo=UTC), "s"),
+        (date(837, 7, 7), 1, datetime(837, 7, 8, 5, 44, 10, 123456, tzinfo=UTC), ""),
+        (date(2026, 11, 21), 12_345, datetime(2026, 11, 22, 9, tzinfo=UTC), "expiry"),
+        (date(9999, 12, 30), BIG, datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), "x" * 1000),
     ]
     for index, (day, removed, now, sweep) in enumerate(cases):
         name = f"{index}{sweep}"
