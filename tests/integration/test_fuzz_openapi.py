@@ -33,6 +33,9 @@ _PHONE = "phone: the E.164 rule is not in the schema (pattern/format missing)"
 KNOWN: dict[tuple[str, str], str] = {
     # date ranges (owned by the date-range fix): from > to, years 0001-1999 are schema-valid
     ("GET /v1/venues/{venue_id}/availability", PDA): "availability from/to: range rules not in the schema",
+    # the accepted date range is documented (formatMinimum/formatMaximum, x-max-days-ahead) but
+    # JSON Schema has no standard keyword for a date range, so schemathesis generates year 0109
+    ("PATCH /v1/businesses/{business_id}/discount-codes/{code}", PDA): "valid_until: date range not in standard schema",
     # opaque cursors
     ("GET /v1/businesses/{business_id}/discount-codes", PDA): _CURSOR,
     ("GET /v1/businesses/{business_id}/staff", PDA): _CURSOR,
