@@ -52,3 +52,36 @@ def buckets(aws: str) -> Iterator[dict[str, str]]:
             s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": get_settings().region})
         names[logical] = name
     yield names
+
+
+def run_jobs(max_messages: int = 10_000) -> int:
+    """Relay the outbox (an accepted erasure's event queues its job), then run the jobs worker
+    over the "jobs" queue until it is empty, one message at a time as Lambda does (batch size
+    1; a step that fails leaves its message for the next receive). Returns messages handled."""
+    from datetime import timedelta
+
+    from chalicelib import deps, queues
+    from chalicelib.aws_clients import client
+    from chalicelib.privacy import jobs
+    from chalicelib.services import events
+    from chalicelib.services.subscribers import SUBSCRIPTIONS
+
+    events.relay_stranded(deps.clock().now() + events.STRANDED_AFTER + timedelta(seconds=1), SUBSCRIPTIONS)
+    sqs = client("sqs")
+    url = queues.queue_url(jobs.JOBS)
+    handled = 0
+    while handled < max_messages:
+        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=0)
+        messages = received.get("Messages", [])
+        if not messages:
+            return handled
+        jobs.handle_event({"Records": [{"body": messages[0]["Body"]}]})
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])
+        handled += 1
+    raise AssertionError(f"the jobs queue did not drain in {max_messages} messages")
+
+
+@pytest.fixture
+def drain_jobs(aws: str) -> Callable[[], int]:
+    """``drain_jobs()`` runs the background jobs (erasures, big exports) to completion."""
+    return run_jobs
