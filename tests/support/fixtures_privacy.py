@@ -54,19 +54,34 @@ def buckets(aws: str) -> Iterator[dict[str, str]]:
     yield names
 
 
-def run_jobs(max_messages: int = 10_000) -> int:
-    """Relay the outbox (an accepted erasure's event queues its job), then run the jobs worker
-    over the "jobs" queue until it is empty, one message at a time as Lambda does (batch size
-    1; a step that fails leaves its message for the next receive). Returns messages handled."""
+def relay_events() -> int:
+    """Relay every pending domain event (as the table stream does): an accepted erasure's
+    event queues its job. Returns how many were relayed."""
     from datetime import timedelta
 
-    from chalicelib import deps, queues
-    from chalicelib.aws_clients import client
-    from chalicelib.privacy import jobs
+    from chalicelib import deps
     from chalicelib.services import events
     from chalicelib.services.subscribers import SUBSCRIPTIONS
 
-    events.relay_stranded(deps.clock().now() + events.STRANDED_AFTER + timedelta(seconds=1), SUBSCRIPTIONS)
+    return events.relay_stranded(deps.clock().now() + events.STRANDED_AFTER + timedelta(seconds=1), SUBSCRIPTIONS)
+
+
+def run_jobs(
+    max_messages: int = 10_000,
+    *,
+    after_each: Callable[[], None] | None = None,
+    failures: list[BaseException] | None = None,
+) -> int:
+    """Relay the domain events, then run the jobs worker over the "jobs" queue until it is
+    empty, one message at a time as Lambda does (batch size 1). ``after_each`` runs after
+    every handled message. A handler that raises leaves its message on the queue, visible
+    again at once (SQS's retry); the error is appended to ``failures``, or re-raised when
+    no list is given. Returns the messages handled (failed attempts included)."""
+    from chalicelib import queues
+    from chalicelib.aws_clients import client
+    from chalicelib.privacy import jobs
+
+    relay_events()
     sqs = client("sqs")
     url = queues.queue_url(jobs.JOBS)
     handled = 0
@@ -75,9 +90,17 @@ def run_jobs(max_messages: int = 10_000) -> int:
         messages = received.get("Messages", [])
         if not messages:
             return handled
-        jobs.handle_event({"Records": [{"body": messages[0]["Body"]}]})
-        sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])
         handled += 1
+        try:
+            jobs.handle_event({"Records": [{"body": messages[0]["Body"]}]})
+        except Exception as exc:
+            if failures is None:
+                raise
+            failures.append(exc)
+            continue
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])
+        if after_each is not None:
+            after_each()
     raise AssertionError(f"the jobs queue did not drain in {max_messages} messages")
 
 

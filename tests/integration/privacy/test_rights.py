@@ -87,9 +87,7 @@ def test_a_big_export_is_built_by_the_worker_behind_an_expiring_link_for_its_own
     assert api.get(f"/v1/me/exports/{export_id}", headers=other.headers).status == 404
 
 
-def test_erasure_signs_out_everywhere_and_removes_personal_data_within_30_days(
-    api, signup, clock, buckets, drain_jobs
-):
+def test_erasure_signs_out_everywhere_and_removes_personal_data_within_30_days(api, signup, clock, buckets, drain_jobs):
     # proves: RIGHT-4
     # proves: RET-1
     # proves: RET-3
