@@ -118,9 +118,10 @@ def erase_account(user_id: str, now: datetime, record_event: EventRecorder) -> E
     in one transaction, then sign out everywhere. Idempotent (a retry reuses the request).
 
     Calls, whatever the user holds: GetItem request, PutObject log, GetItem profile,
-    TransactWriteItems (request, event, profile, <= 3 claims, <= 2 challenges), PutItem
-    audit, Query sessions + one UpdateItem per live session. A retry: GetItem request and
-    the sessions part.
+    TransactWriteItems (request, event, profile, <= 6 claims, <= 2 challenges), the audit
+    record (GetItem chain head + TransactWriteItems), Query sessions + one UpdateItem per
+    live session (the test counts 8 DynamoDB calls, authentication's GetItem included, for
+    10 bookings as for 5,000). A retry: GetItem request and the sessions part.
     """
     request_id = requests.erasure_request_id(user_id)
     request = requests.get(request_id)
