@@ -292,3 +292,28 @@ def test_the_stale_erasure_schedule_requeues_and_emits_the_metric(api, signup, c
     assert _erasure(stalled.user_id, clock.now()).status == "completed"
     assert schedules.run_stale_erasures() == {"requeued": 0}
     assert emitted[-1] == (schedules.STALE_ERASURES_METRIC, 0)
+
+
+def test_operators_see_a_running_erasure_and_its_progress(api, signup, operator, clock, buckets):
+    # proves: RIGHT-6
+    # Given a customer who deleted the account, its job not run yet
+    me = signup(name="Progress Customer")
+    request_id = _delete(api, me.headers).json["request_id"]
+    # When an operator lists the erasures in progress
+    listed = api.get("/v1/operator/privacy-requests?status=in_progress", headers=operator.headers)
+    # Then it is there, with its progress and its due date
+    assert listed.status == 200, listed.body
+    [shown] = [r for r in listed.json["items"] if r["request_id"] == request_id]
+    assert shown["status"] == "in_progress" and shown["kind"] == "erasure" and shown["user_id"] == me.user_id
+    assert shown["progress"] == {"phase": "items:0", "items_processed": 0, "updated_at": shown["received_at"]}
+    # And it cannot be closed by hand while the job runs
+    closing = api.patch(
+        f"/v1/operator/privacy-requests/{request_id}", {"status": "completed"}, headers=operator.headers
+    )
+    assert closing.status == 409
+    # When the job has run, it is completed, with what it processed
+    run_jobs()
+    done = api.get("/v1/operator/privacy-requests?status=completed", headers=operator.headers)
+    [finished] = [r for r in done.json["items"] if r["request_id"] == request_id]
+    assert finished["completed_at"] is not None
+    assert finished["progress"]["phase"] == "done" and finished["progress"]["items_processed"] > 0
