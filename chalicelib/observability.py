@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 SERVICE = "booking"
@@ -102,3 +102,7 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
 
 
 logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
+# The app's one Metrics object (CloudWatch EMF through the function's log; the namespace is
+# POWERTOOLS_METRICS_NAMESPACE in .chalice/config.json). Flushed by whoever adds a metric.
+METRICS_NAMESPACE = "BookingPlatform"
+metrics = Metrics(service=SERVICE, namespace=METRICS_NAMESPACE)

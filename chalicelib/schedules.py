@@ -1,4 +1,5 @@
-"""Scheduled functions (EventBridge): booking reminders, and the outbox safety net."""
+"""Scheduled functions (EventBridge): booking reminders, the outbox safety net, and the
+stale-erasure check (RET-1)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,14 @@ def register(app: Chalice) -> None:
     def relay_stranded_events(event: Any) -> dict[str, int]:
         return run_stranded_relay()
 
+    @app.schedule(
+        "rate(1 hour)",
+        name="requeue_stale_erasures",
+        description="Re-enqueue erasures still running after 24 hours; count them (RET-1)",
+    )
+    def requeue_stale_erasures(event: Any) -> dict[str, int]:
+        return run_stale_erasures()
+
 
 def run_reminders() -> dict[str, int]:
     from chalicelib import deps
@@ -35,3 +44,28 @@ def run_stranded_relay() -> dict[str, int]:
     from chalicelib.services.subscribers import SUBSCRIPTIONS
 
     return {"relayed": events.relay_stranded(deps.clock().now(), SUBSCRIPTIONS)}
+
+
+STALE_ERASURES_METRIC = "StaleErasures"
+
+
+def run_stale_erasures() -> dict[str, int]:
+    """Erasures not complete 24 h after DELETE /v1/me (RET-1 allows 30 days): each gets its
+    next step queued again (a duplicate of a live chain is harmless), and their number is
+    the ``StaleErasures`` metric, alarmed on in infra/template.py. One GSI2 Query, no Scan."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from chalicelib import deps
+    from chalicelib.observability import logger, metrics
+    from chalicelib.privacy import erasure, jobs
+    from chalicelib.settings import get_settings
+
+    stale = erasure.stale(deps.clock().now())
+    for view in stale:
+        jobs.enqueue(erasure.job_message(view.request_id))
+    metrics.add_dimension(name="stage", value=get_settings().stage)
+    metrics.add_metric(name=STALE_ERASURES_METRIC, unit=MetricUnit.Count, value=len(stale))
+    metrics.flush_metrics()
+    if stale:
+        logger.warning("stale erasures re-enqueued", extra={"count": len(stale)})
+    return {"requeued": len(stale)}

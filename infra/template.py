@@ -452,6 +452,26 @@ def alarm(
     }
 
 
+def privacy_alarms(stage: str) -> Template:
+    """RET-1: an erasure still running 24 h after DELETE /v1/me (30 days are allowed). The
+    hourly schedule (chalicelib/schedules.py) re-enqueues such erasures and reports how many
+    there are; any at all needs a look (the job's DLQ, its errors) long before day 30."""
+    from chalicelib.observability import METRICS_NAMESPACE, SERVICE
+    from chalicelib.schedules import STALE_ERASURES_METRIC
+
+    return {
+        "StaleErasuresAlarm": alarm(
+            description="Erasures (DELETE /v1/me) still not complete 24 hours later (RET-1: 30 days)",
+            namespace=METRICS_NAMESPACE,
+            metric=STALE_ERASURES_METRIC,
+            dimensions={"service": SERVICE, "stage": stage},
+            statistic="Maximum",
+            threshold=0,
+            period=3600,
+        )
+    }
+
+
 def alarm_topic() -> Template:
     return {
         "AlarmTopic": {
@@ -701,6 +721,7 @@ def build(stage: str, shape: AppShape) -> Template:
         **queues(stage),
         **buckets(stage),
         **alarm_topic(),
+        **privacy_alarms(stage),
         **api(stage, settings),
         **functions(stage, shape, settings),
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
@@ -23,7 +23,8 @@ from chalicelib.lazy import lazy_import
 if TYPE_CHECKING:
     from chalicelib.privacy import consents, erasure, exports, requests
     from chalicelib.schemas import privacy as schemas
-    from chalicelib.services import authz
+    from chalicelib.services import authz, events
+    from chalicelib.store import db
     from chalicelib.store.privacy_requests import RequestView
 else:  # loaded on first use: the store, the SDK and pydantic models stay out of cold start
     consents = lazy_import("chalicelib.privacy.consents")
@@ -31,6 +32,7 @@ else:  # loaded on first use: the store, the SDK and pydantic models stay out of
     exports = lazy_import("chalicelib.privacy.exports")
     requests = lazy_import("chalicelib.privacy.requests")
     authz = lazy_import("chalicelib.services.authz")
+    events = lazy_import("chalicelib.services.events")
     schemas = lazy_import("chalicelib.schemas.privacy")
 
 blueprint = Blueprint(__name__)
@@ -135,23 +137,33 @@ def get_my_export(ctx: RequestContext, export_id: str) -> schemas.ExportResponse
 # --- erasure (RIGHT-4) -------------------------------------------------------------
 
 
+def _record_event(tx: db.Transaction, kind: str, event_id: str, payload: dict[str, Any], now: datetime) -> None:
+    """The domain-event seam for the privacy engine, which sits below the services layer."""
+    events.record(tx, events.DomainEvent(kind=kind, event_id=event_id, payload=payload), now)
+
+
 @endpoint(
     blueprint,
     "/v1/me",
     "DELETE",
     summary="Delete my account: signs out everywhere at once; personal data gone within 30 days",
     tags=["privacy"],
+    status=202,
     errors_=[401, 403, 503],
     auth=True,
-    description="Bookings still active stay visible to their business for up to 30 days, then are "
-    "anonymised. Only records the law requires are kept, in minimal form (docs/privacy.md).",
+    description="Accepted at once: every session is revoked, the account closed (no new sign-in) and its "
+    "contact details freed; the rest of the data is removed in the background, tracked as the privacy "
+    "request request_id (status in_progress, then completed; operators see its progress). A retry "
+    "returns the same request. Bookings still active stay visible to their business for up to 30 days, "
+    "then are anonymised. Only records the law requires are kept, in minimal form (docs/privacy.md).",
 )
 def delete_me(ctx: RequestContext) -> schemas.ErasureResponse:
-    result = erasure.erase_account(ctx.principal.user_id, deps.clock().now())
+    result = erasure.erase_account(ctx.principal.user_id, deps.clock().now(), _record_event)
     return schemas.ErasureResponse(
         request_id=result.request_id,
-        deactivated_at=result.deactivated_at.isoformat(timespec="seconds"),
-        personal_data_removed_by=result.removal_deadline.isoformat(timespec="seconds"),
+        status="completed" if result.status == "completed" else "in_progress",
+        deactivated_at=_utc_text(result.deactivated_at),
+        personal_data_removed_by=_utc_text(result.removal_deadline),
     )
 
 
@@ -166,6 +178,13 @@ def _request_out(view: RequestView) -> schemas.PrivacyRequestOut:
         received_at=_utc_text(view.received_at),
         due_at=_utc_text(view.due_at),
         completed_at=_utc_text(view.completed_at) if view.completed_at else None,
+        progress=schemas.RequestProgressOut(
+            phase=view.progress.phase,
+            items_processed=view.progress.items_processed,
+            updated_at=_utc_text(view.progress.updated_at or view.received_at),
+        )
+        if view.progress
+        else None,
     )
 
 

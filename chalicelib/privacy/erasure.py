@@ -1,31 +1,51 @@
-"""Erasure (RIGHT-4, RET-1..4): DELETE /v1/me and its replay after a backup restore.
+"""Erasure (RIGHT-4, RET-1..4): DELETE /v1/me, its background job, and its replay after a restore.
 
-At once: the account is closed (``active = false``, credentials and e-mail dropped), every
-session is revoked (signed out everywhere), the contact claims are freed, and everything
-that only served the user (consents, preferences, favourites, sessions, devices...) is
-deleted. What must outlive the account gets a deadline that the retention sweep enforces:
+DELETE /v1/me (``erase_account``) does a bounded amount of work, whatever the user holds:
+1. the erasure is appended to the erasure log (S3, outside the table's backups), first;
+2. one transaction: a privacy request (kind erasure, ``in_progress``), the domain event that
+   starts the job (services/events.py: the outbox item; its subscriber in
+   services/subscribers.py queues the job on the "jobs" queue, so a process that dies after
+   the commit loses nothing), and the account closed: ``active = false``, credentials and
+   e-mail dropped, contact claims freed (the phone can register again), pending change
+   codes deleted;
+3. every session revoked (signed out everywhere), last: a call that fails before this
+   leaves the user signed in, so the client's retry finds the request (its id follows from
+   the user id) and finishes the sign-out without starting a second job.
+
+The job (``run_step``, one batch per "jobs" message) walks the user's items location by
+location (privacy/subjects.py), at most ``BATCH_SIZE`` per step, and applies the rules:
+everything that only served the user (consents, preferences, favourites, sessions,
+devices...) is deleted; what must outlive the account gets a deadline the retention sweep
+enforces:
 - bookings still active at deletion: kept up to 30 days so the business can act on
   them, then anonymised (RET-2); past bookings are anonymised at the next sweep;
 - the profile's name and phone: only while such bookings exist, at most 30 days (RET-1);
 - records the law requires (registration record RET-3, financial RET-4, correspondence
   RET-6): kept under their own rule, minimal (free-text details dropped).
+After each batch it records its progress on the request (phase, cursor, items processed,
+updated_at), conditional on the step it read; the last step stamps the profile, deletes the
+exports, revokes any session again (one a racing sign-in made) and completes the request.
+Every rule is idempotent, so a batch replayed after a crash changes nothing.
 
-Before any of that, the erasure is appended to the erasure log (S3, outside the table's
-backups): ``python -m chalicelib.privacy.replay_erasures`` re-applies every logged erasure
-after a point-in-time restore. ``apply_erasure`` is idempotent, so replaying is harmless.
+``python -m chalicelib.privacy.replay_erasures`` re-applies every logged erasure after a
+point-in-time restore with ``apply_erasure``: the same steps, synchronously.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
+from chalicelib import errors
 from chalicelib.privacy import audit, requests, subjects
 from chalicelib.privacy.manifest import Manifest, load
-from chalicelib.store import objects
+from chalicelib.store import db, objects
 from chalicelib.store import retention as retention_store
 from chalicelib.store import subjects as subject_store
 from chalicelib.store.items import StoredItem
+from chalicelib.store.privacy_requests import RequestView
 
 ERASURE_LOG_BUCKET = "documents"  # logical name (chalicelib.resources.BUCKETS)
 ERASURE_LOG_PREFIX = "erasure-log/"
@@ -37,14 +57,35 @@ KEPT_RULES = frozenset(
 # Free-text or technical attributes dropped from kept records (minimal form).
 MINIMISE = {"PrivacyRequest": ("details",)}
 
+# The domain event that starts the job (services/subscribers.py) and the job's message type.
+ERASURE_STARTED = "privacy.erasure_started"
+JOB_TYPE = "erasure"
+# Items per step: a step is one Query page plus at most this many writes, seconds at most.
+BATCH_SIZE = 100
+FINISH = "finish"
+# An erasure still running after this is stale: re-enqueued and counted (RET-1 is 30 days).
+STALE_AFTER = timedelta(hours=24)
+
+# (tx, kind, event id, payload, now): records a domain event in the change's transaction.
+EventRecorder = Callable[[db.Transaction, str, str, dict[str, Any], datetime], None]
+
 
 @dataclass(frozen=True)
 class ErasureResult:
     request_id: str
+    status: str
     deactivated_at: datetime
     removal_deadline: datetime
-    deleted_now: int
-    scheduled: int
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one batch of items did."""
+
+    processed: int = 0
+    deleted: int = 0
+    scheduled: int = 0
+    contact_kept_until: datetime | None = None
 
 
 def log_erasure(user_id: str, deleted_at: datetime, request_id: str) -> None:
@@ -61,6 +102,106 @@ def logged_erasures() -> list[tuple[str, datetime]]:
         body = objects.read_json(ERASURE_LOG_BUCKET, key)
         found.append((body["user_id"], datetime.fromisoformat(body["deleted_at"])))
     return sorted(found, key=lambda pair: pair[1])
+
+
+def job_message(request_id: str) -> dict[str, str]:
+    """The "jobs" queue message that runs the erasure's next step (the progress is on the
+    request, so every copy of the message means the same thing)."""
+    return {"type": JOB_TYPE, "request_id": request_id}
+
+
+# --- DELETE /v1/me -------------------------------------------------------------------------------
+
+
+def erase_account(user_id: str, now: datetime, record_event: EventRecorder) -> ErasureResult:
+    """Accept the erasure: log, then close the account, track the request and start the job
+    in one transaction, then sign out everywhere. Idempotent (a retry reuses the request).
+
+    Calls, whatever the user holds: GetItem request, PutObject log, GetItem profile,
+    TransactWriteItems (request, event, profile, <= 6 claims, <= 2 challenges), the audit
+    record (GetItem chain head + TransactWriteItems), Query sessions + one UpdateItem per
+    live session (the test counts 8 DynamoDB calls, authentication's GetItem included, for
+    10 bookings as for 5,000). A retry: GetItem request and the sessions part.
+    """
+    request_id = requests.erasure_request_id(user_id)
+    request = requests.get(request_id)
+    if request is None:
+        request = _accept(user_id, request_id, now, record_event)
+    subjects.revoke_all_sessions(user_id, now)
+    return ErasureResult(
+        request_id=request.request_id,
+        status=request.status,
+        deactivated_at=request.received_at,
+        removal_deadline=request.received_at + load().rule("account_after_deletion").window,
+    )
+
+
+def _accept(user_id: str, request_id: str, now: datetime, record_event: EventRecorder) -> RequestView:
+    log_erasure(user_id, now, request_id)
+    tx = db.Transaction()
+    request = requests.start_in_progress(tx, request_id, user_id, "erasure", _phase(0), now)
+    record_event(tx, ERASURE_STARTED, f"{request_id}:erasure-started", {"request_id": request_id}, now)
+    profile_pk, profile_sk = subjects.profile_key(user_id)
+    profile = subject_store.get(profile_pk, profile_sk)
+    if profile is not None:
+        subjects.close_account(tx, user_id, profile, now)
+    try:
+        tx.commit()
+    except db.TransactionCancelled:
+        # A concurrent DELETE made the request first (or the profile changed under us):
+        # the request that exists is the answer; with none, the client retries.
+        existing = requests.get(request_id)
+        if existing is None:
+            raise errors.DependencyUnavailable("The account could not be closed now; try again") from None
+        return existing
+    # The erasure's one audit record (once, when accepted; the job's steps are not audited).
+    audit.record(
+        tenant=audit.PLATFORM,
+        actor=user_id,
+        action="account.erased",
+        entity="User",
+        entity_id=user_id,
+        at=now,
+        summary={"request_id": request_id},
+    )
+    return request
+
+
+# --- the job -------------------------------------------------------------------------------------
+
+
+def _phase(location: int) -> str:
+    return f"items:{location}" if location < subjects.LOCATION_COUNT else FINISH
+
+
+def _location(phase: str) -> int:
+    return int(phase.removeprefix("items:"))
+
+
+def run_step(request_id: str, now: datetime, manifest: Manifest | None = None) -> bool:
+    """One step of a background erasure: one batch of items (or the finish), then the
+    progress recorded. True when there is more to do (the caller queues the next step).
+
+    Calls: GetItem request, then one Query page + its writes (BatchWriteItem deletes,
+    UpdateItem stamps/minimising) + UpdateItem progress; the finish: UpdateItem profile,
+    S3 export deletes, Query sessions (+ UpdateItem per live one), UpdateItem completed.
+    """
+    request = requests.get(request_id)
+    if request is None or request.status != requests.IN_PROGRESS or request.progress is None:
+        return False  # done (or never started): a late duplicate message changes nothing
+    progress = request.progress
+    deleted_at = request.received_at
+    if progress.phase == FINISH:
+        _finish(request.user_id, deleted_at, progress.contact_kept_until or deleted_at, now)
+        requests.complete_in_progress(request_id, progress.step, now)
+        return False
+    location = _location(progress.phase)
+    page, after = subjects.items_page(request.user_id, location, progress.cursor, BATCH_SIZE)
+    batch = apply_batch(request.user_id, page, deleted_at, manifest or load())
+    kept = max(filter(None, (progress.contact_kept_until, batch.contact_kept_until)), default=None)
+    phase = progress.phase if after else _phase(location + 1)
+    # False: another copy of this message moved the request on; that copy carries on.
+    return requests.record_progress(request_id, progress.step, phase, after, batch.processed, kept, now)
 
 
 def _rule(entity: str, manifest: Manifest) -> str:
@@ -80,40 +221,23 @@ def _created(item: StoredItem, fallback: datetime) -> datetime:
     return fallback
 
 
-def _delete_exports(user_id: str) -> None:
-    objects.delete_under(EXPORTS_BUCKET, f"exports/{user_id}/")
-
-
-def apply_erasure(
-    user_id: str, deleted_at: datetime, now: datetime, manifest: Manifest | None = None
-) -> tuple[int, int]:
-    """Close the account and remove or schedule all of its data. Idempotent.
-
-    Returns (items deleted now, items given a deadline).
-    """
-    manifest = manifest or load()
-    items = subjects.items_of(user_id)
-    profile_pk, profile_sk = subjects.profile_key(user_id)
-    profile = next((i for i in items if i.key == (profile_pk, profile_sk)), None)
-
-    to_delete: list[tuple[str, str]] = []
-    if profile is not None:
-        to_delete += subjects.contact_claim_keys(profile)
-        to_delete += subjects.change_challenge_keys(user_id, profile)
-        subject_store.deactivate_user(profile_pk, profile_sk, now, subjects.CLOSED_PROFILE_DROPS)
-
+def apply_batch(user_id: str, page: list[StoredItem], deleted_at: datetime, manifest: Manifest) -> Batch:
+    """Today's rules on one page of the user's items (the profile is the finish's). Idempotent."""
+    profile_key = subjects.profile_key(user_id)
     window = manifest.rule("account_after_deletion").window
-    keep_contact_until = deleted_at
-    scheduled = 0
-    for item in items:
+    keep_contact_until: datetime | None = None
+    to_delete: list[tuple[str, str]] = []
+    scheduled = processed = 0
+    for item in page:
+        if item.key == profile_key:
+            continue
+        processed += 1
         pk, sk, entity = item.pk, item.sk, item.entity
         rule = _rule(entity, manifest)
-        if (pk, sk) == (profile_pk, profile_sk):
-            continue
         if rule == "active_booking_after_deletion":
             active = subjects.is_active_booking(item, deleted_at)
             due = deleted_at + window if active else deleted_at
-            keep_contact_until = max(keep_contact_until, due)
+            keep_contact_until = max(keep_contact_until or due, due)
             retention_store.stamp_expiry(pk, sk, due, ttl_backstop=False)
             scheduled += 1
         elif rule in KEPT_RULES:
@@ -124,36 +248,49 @@ def apply_erasure(
             scheduled += 1
         else:
             to_delete.append((pk, sk))
-    if profile is not None:
-        retention_store.stamp_expiry(profile_pk, profile_sk, keep_contact_until)
-        scheduled += 1
     deleted = subject_store.delete_keys(to_delete)
-    _delete_exports(user_id)
-    # Sign out everywhere LAST: a call that fails before this point leaves the user signed in,
-    # so the client's retry of DELETE /v1/me (this function is idempotent) finishes the job;
-    # revoked first, a failure left the account half erased and the retry could only get a 401.
+    return Batch(processed, deleted, scheduled, keep_contact_until)
+
+
+def _finish(user_id: str, deleted_at: datetime, keep_contact_until: datetime, now: datetime) -> None:
+    """The profile kept only while an active booking needs it; exports gone; signed out."""
+    profile_pk, profile_sk = subjects.profile_key(user_id)
+    retention_store.stamp_expiry(profile_pk, profile_sk, max(keep_contact_until, deleted_at))
+    objects.delete_under(EXPORTS_BUCKET, f"exports/{user_id}/")
     subjects.revoke_all_sessions(user_id, now)
-    return deleted, scheduled
 
 
-def erase_account(user_id: str, now: datetime) -> ErasureResult:
-    """DELETE /v1/me: log, track as a privacy request, apply, audit."""
-    request = requests.submit(user_id, "erasure", None, now, completed=True)
-    log_erasure(user_id, now, request.request_id)
-    deleted, scheduled = apply_erasure(user_id, now, now)
-    audit.record(
-        tenant=audit.PLATFORM,
-        actor=user_id,
-        action="account.erased",
-        entity="User",
-        entity_id=user_id,
-        at=now,
-        summary={"deleted_now": str(deleted), "scheduled": str(scheduled)},
-    )
-    return ErasureResult(
-        request_id=request.request_id,
-        deactivated_at=now,
-        removal_deadline=now + load().rule("account_after_deletion").window,
-        deleted_now=deleted,
-        scheduled=scheduled,
-    )
+def stale(now: datetime) -> list[RequestView]:
+    """Erasures still in progress ``STALE_AFTER`` after they were accepted (no Scan)."""
+    return [view for view in requests.in_progress_received_before(now - STALE_AFTER) if view.kind == "erasure"]
+
+
+# --- the replay after a restore -----------------------------------------------------------------
+
+
+def apply_erasure(
+    user_id: str, deleted_at: datetime, now: datetime, manifest: Manifest | None = None
+) -> tuple[int, int]:
+    """Close the account and remove or schedule all of its data, synchronously: the job's
+    steps in a loop (page by page, never the whole list in memory). Idempotent.
+
+    Returns (items deleted now, items given a deadline).
+    """
+    manifest = manifest or load()
+    profile_pk, profile_sk = subjects.profile_key(user_id)
+    profile = subject_store.get(profile_pk, profile_sk)
+    if profile is not None:
+        subjects.close_account_now(user_id, profile, now)
+    deleted = scheduled = 0
+    keep_contact_until = deleted_at
+    for location in range(subjects.LOCATION_COUNT):
+        cursor: dict[str, Any] | None = None
+        while True:
+            page, cursor = subjects.items_page(user_id, location, cursor, BATCH_SIZE)
+            batch = apply_batch(user_id, page, deleted_at, manifest)
+            deleted, scheduled = deleted + batch.deleted, scheduled + batch.scheduled
+            keep_contact_until = max(keep_contact_until, batch.contact_kept_until or deleted_at)
+            if not cursor:
+                break
+    _finish(user_id, deleted_at, keep_contact_until, now)
+    return deleted, scheduled + (profile is not None)

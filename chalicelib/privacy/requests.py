@@ -3,6 +3,10 @@
 The deadline is the stricter of the two policies: 10 business days (001) and one calendar
 month (003, GDPR Art. 12(3)). Ten business days always ends first, but both are computed
 so a deployment that changes either stays correct.
+
+An erasure is accepted at once and then done by a background job (chalicelib/privacy/
+erasure.py): its request is ``in_progress`` with the job's progress (phase, items processed,
+updated_at) until the job completes it; the user's and the operators' lists show it.
 """
 
 from __future__ import annotations
@@ -10,10 +14,14 @@ from __future__ import annotations
 import calendar
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from chalicelib.privacy import audit
+from chalicelib.store import db
 from chalicelib.store import privacy_requests as store
 from chalicelib.store.privacy_requests import RequestView
+
+IN_PROGRESS = store.IN_PROGRESS  # an erasure whose background job is running
 
 BUSINESS_DAYS = 10
 
@@ -41,7 +49,49 @@ def due_date(received_at: datetime) -> datetime:
 
 
 def is_overdue(view: RequestView, now: datetime) -> bool:
-    return view.status == "open" and view.due_at < now
+    return view.status in ("open", IN_PROGRESS) and view.due_at < now
+
+
+def erasure_request_id(user_id: str) -> str:
+    """An account is erased once: its erasure request's id follows from the user id, so a
+    retried DELETE /v1/me finds the request the first one made (and starts nothing twice)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"booking:erasure:{user_id}").hex
+
+
+def start_in_progress(
+    tx: db.Transaction, request_id: str, user_id: str, kind: str, phase: str, now: datetime
+) -> RequestView:
+    """Add to ``tx`` a request done in the background (role ``request``; fails if it exists)."""
+    return store.create_in_progress(tx, request_id, user_id, kind, now, due_date(now), phase)
+
+
+def get(request_id: str) -> RequestView | None:
+    return store.get(request_id)
+
+
+def record_progress(
+    request_id: str,
+    step: int,
+    phase: str,
+    cursor: dict[str, Any] | None,
+    processed: int,
+    contact_kept_until: datetime | None,
+    now: datetime,
+) -> bool:
+    return store.record_progress(request_id, step, phase, cursor, processed, contact_kept_until, now)
+
+
+def complete_in_progress(request_id: str, step: int, now: datetime) -> bool:
+    return store.complete_in_progress(request_id, step, now)
+
+
+def in_progress_received_before(threshold: datetime) -> list[RequestView]:
+    """In-progress requests received before ``threshold``: a Query of GSI2's in-progress
+    partition by due date, then the exact filter. A request received earlier is never due more
+    than a day after one received later (the time of day rides along over a weekend or a
+    short month), so the key bound leaves none out."""
+    bound = due_date(threshold) + timedelta(days=1)
+    return [view for view in store.in_progress_due_before(bound) if view.received_at < threshold]
 
 
 def submit(user_id: str, kind: str, details: str | None, now: datetime, *, completed: bool = False) -> RequestView:

@@ -6,10 +6,17 @@ the functions here, so one file shows every dependency on them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
+from chalicelib.store import db
 from chalicelib.store import subjects as store
 from chalicelib.store.items import StoredItem
+
+# How many places a user's items live in (store/subjects.py LOCATIONS); the background
+# erasure walks them in order, one page at a time.
+LOCATION_COUNT = store.LOCATION_COUNT
 
 # Profile attributes dropped at once when an account is closed; name and phone stay (at
 # most 30 days) only so businesses can reach the customer about bookings still active (RET-2).
@@ -80,6 +87,42 @@ def revoke_all_sessions(user_id: str, at: datetime) -> int:
 
 def items_of(user_id: str) -> list[StoredItem]:
     return store.items_of(user_id)
+
+
+def items_page(
+    user_id: str, location: int, start_key: dict[str, Any] | None, limit: int
+) -> tuple[list[StoredItem], dict[str, Any] | None]:
+    """One page of the user's items at one location, each listed once (an item also found at
+    an earlier location is left out: it was handled there). One Query."""
+    page, after = store.items_page(user_id, location, start_key, limit)
+    return [item for item in page if store.owning_location(item, user_id) == location], after
+
+
+def close_account(
+    tx: db.Transaction,
+    user_id: str,
+    profile: StoredItem,
+    at: datetime,
+) -> None:
+    """Add to ``tx``: close the profile (credentials and e-mail dropped), free its contact
+    claims and delete its pending change challenges (roles ``profile``, ``claim``, ``challenge``)."""
+    store.close_account(
+        tx,
+        user_id,
+        profile.key,
+        at,
+        CLOSED_PROFILE_DROPS,
+        contact_claim_keys(profile),
+        change_challenge_keys(user_id, profile),
+    )
+
+
+def close_account_now(user_id: str, profile: StoredItem, at: datetime) -> None:
+    """The same without a transaction, for the replay after a restore (idempotent): claims
+    and challenges deleted first, so a failure leaves the profile to find them again."""
+    keys: Iterable[tuple[str, str]] = contact_claim_keys(profile) + change_challenge_keys(user_id, profile)
+    store.delete_keys(keys)
+    store.deactivate_user(profile.pk, profile.sk, at, CLOSED_PROFILE_DROPS)
 
 
 def is_active_booking(item: StoredItem, at: datetime) -> bool:

@@ -91,7 +91,10 @@ class ExportStatusResponse(ExportResponse):
 
 
 class ErasureResponse(ResponseModel):
-    request_id: str
+    request_id: str = Field(description="The erasure's privacy request (the same id when DELETE is retried)")
+    status: Literal["in_progress", "completed"] = Field(
+        description="in_progress: signed out and closed; the data is being removed in the background"
+    )
     deactivated_at: str
     personal_data_removed_by: str = Field(description="Deadline for removing the personal data (RET-1)")
 
@@ -108,13 +111,25 @@ class PrivacyRequestCreate(RequestModel):
     )
 
 
+RequestStatus = Literal["open", "in_progress", "completed", "rejected"]
+
+
+class RequestProgressOut(ResponseModel):
+    """A background erasure's progress, after each batch of the user's items."""
+
+    phase: str = Field(description='Which of the user\'s item locations it is in ("items:<n>"), "finish" or "done"')
+    items_processed: int
+    updated_at: str
+
+
 class PrivacyRequestOut(ResponseModel):
     request_id: str
     kind: RequestKind
-    status: Literal["open", "completed", "rejected"]
+    status: RequestStatus = Field(description="in_progress: an erasure whose background job is running")
     received_at: str
     due_at: str = Field(description="Reply deadline: the stricter of 10 business days and one month")
     completed_at: str | None = None
+    progress: RequestProgressOut | None = None
 
 
 class PrivacyRequestList(ResponseModel):
@@ -133,7 +148,7 @@ class OperatorPrivacyRequestList(ResponseModel):
 
 
 class OperatorPrivacyRequestQuery(RequestModel):
-    status: Literal["open", "completed", "rejected"] = "open"
+    status: RequestStatus = "open"
     cursor: str | None = Field(default=None, max_length=512)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.notify.events import BOOKING_KINDS
+from chalicelib.privacy.erasure import ERASURE_STARTED
 from chalicelib.services.events import DomainEvent, Subscription
 
 
@@ -22,4 +23,16 @@ def notify_customer(event: DomainEvent, recorded_at: datetime) -> None:
     notifications.publish(event.kind, booking, recorded_at=recorded_at, notification_id=event.event_id)
 
 
-SUBSCRIPTIONS: tuple[Subscription, ...] = (Subscription("notifications", BOOKING_KINDS, notify_customer),)
+def start_erasure_job(event: DomainEvent, recorded_at: datetime) -> None:
+    """An accepted erasure (DELETE /v1/me) starts its background job: one "jobs" message.
+    A second run queues a duplicate, which is harmless: the job's progress is on the request
+    and each step's write is conditional on it (chalicelib/privacy/erasure.py)."""
+    from chalicelib.privacy import erasure, jobs
+
+    jobs.enqueue(erasure.job_message(str(event.payload["request_id"])))
+
+
+SUBSCRIPTIONS: tuple[Subscription, ...] = (
+    Subscription("notifications", BOOKING_KINDS, notify_customer),
+    Subscription("erasure_jobs", frozenset({ERASURE_STARTED}), start_erasure_job),
+)

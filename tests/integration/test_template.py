@@ -450,13 +450,18 @@ def test_only_the_relay_reads_the_stream_and_both_outbox_roles_can_relay(templat
     # and the schedule, which never reads the stream, may not
     assert not allowed(stranded, stream)
     # and both can do a relay: read, delete and (reminders) write outbox items, find stranded
-    # ones through GSI1, and send to the notifications queue
+    # ones through GSI1, and send to the notifications queue and (an accepted erasure's
+    # subscriber starts its job) to the jobs queue, but not consume it
     needed = {"dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"}
     for statements in (relay, stranded):
         assert needed <= allowed(statements, table)
         assert "dynamodb:Query" in allowed(statements, {"Fn::Sub": "${MainTable.Arn}/index/*"})
         assert "sqs:SendMessage" in allowed(statements, notifications)
-        assert not allowed(statements, {"Fn::GetAtt": ["JobsQueue", "Arn"]})
+        assert allowed(statements, {"Fn::GetAtt": ["JobsQueue", "Arn"]}) == {
+            "sqs:SendMessage",
+            "sqs:GetQueueUrl",
+            "sqs:GetQueueAttributes",
+        }
 
 
 def test_a_stream_source_other_than_the_main_tables_is_refused() -> None:

@@ -52,3 +52,59 @@ def buckets(aws: str) -> Iterator[dict[str, str]]:
             s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": get_settings().region})
         names[logical] = name
     yield names
+
+
+def relay_events() -> int:
+    """Relay every pending domain event (as the table stream does): an accepted erasure's
+    event queues its job. Returns how many were relayed."""
+    from datetime import timedelta
+
+    from chalicelib import deps
+    from chalicelib.services import events
+    from chalicelib.services.subscribers import SUBSCRIPTIONS
+
+    return events.relay_stranded(deps.clock().now() + events.STRANDED_AFTER + timedelta(seconds=1), SUBSCRIPTIONS)
+
+
+def run_jobs(
+    max_messages: int = 10_000,
+    *,
+    after_each: Callable[[], None] | None = None,
+    failures: list[BaseException] | None = None,
+) -> int:
+    """Relay the domain events, then run the jobs worker over the "jobs" queue until it is
+    empty, one message at a time as Lambda does (batch size 1). ``after_each`` runs after
+    every handled message. A handler that raises leaves its message on the queue, visible
+    again at once (SQS's retry); the error is appended to ``failures``, or re-raised when
+    no list is given. Returns the messages handled (failed attempts included)."""
+    from chalicelib import queues
+    from chalicelib.aws_clients import client
+    from chalicelib.privacy import jobs
+
+    relay_events()
+    sqs = client("sqs")
+    url = queues.queue_url(jobs.JOBS)
+    handled = 0
+    while handled < max_messages:
+        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=0)
+        messages = received.get("Messages", [])
+        if not messages:
+            return handled
+        handled += 1
+        try:
+            jobs.handle_event({"Records": [{"body": messages[0]["Body"]}]})
+        except Exception as exc:
+            if failures is None:
+                raise
+            failures.append(exc)
+            continue
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])
+        if after_each is not None:
+            after_each()
+    raise AssertionError(f"the jobs queue did not drain in {max_messages} messages")
+
+
+@pytest.fixture
+def drain_jobs(aws: str) -> Callable[[], int]:
+    """``drain_jobs()`` runs the background jobs (erasures, big exports) to completion."""
+    return run_jobs

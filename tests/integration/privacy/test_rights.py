@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 
 from chalicelib import queues
 from chalicelib.aws_clients import client
-from chalicelib.privacy import exports, jobs, sweeps
+from chalicelib.privacy import exports, jobs, requests, sweeps
 from chalicelib.store import subjects as subject_store
 from chalicelib.store import users
 
@@ -87,7 +87,7 @@ def test_a_big_export_is_built_by_the_worker_behind_an_expiring_link_for_its_own
     assert api.get(f"/v1/me/exports/{export_id}", headers=other.headers).status == 404
 
 
-def test_erasure_signs_out_everywhere_and_removes_personal_data_within_30_days(api, signup, clock, buckets):
+def test_erasure_signs_out_everywhere_and_removes_personal_data_within_30_days(api, signup, clock, buckets, drain_jobs):
     # proves: RIGHT-4
     # proves: RET-1
     # proves: RET-3
@@ -107,19 +107,26 @@ def test_erasure_signs_out_everywhere_and_removes_personal_data_within_30_days(a
     api.put("/v1/me/consents", {"partner_marketing": [{"partner_id": "all", "granted": True}]}, headers=me.headers)
     # When they delete the account
     response = api.delete("/v1/me", headers=me.headers)
-    assert response.status == 200
+    assert response.status == 202
+    assert response.json["status"] == "in_progress"
     assert response.json["personal_data_removed_by"].startswith((clock.now() + timedelta(days=30)).date().isoformat())
     # Then both sessions stop working at once
     assert api.get("/v1/me/consents", headers=me.headers).status == 401
     assert api.get("/v1/me/consents", headers=second_device).status == 401
-    # And the account is closed, its e-mail and credentials gone, consents deleted
+    # And the account is closed at once, its e-mail and credentials gone
     profile = subject_store.get(users.user_pk(me.user_id), users.PROFILE)
     assert profile is not None and profile.values["active"] is False
     assert "email" not in profile.values and "password_hash" not in profile.values
-    remaining = {item.entity for item in subject_store.items_of(me.user_id)}
-    assert "ConsentState" not in remaining and "ConsentEvent" not in remaining and "Session" not in remaining
     # And the phone can be registered again (the contact claim is freed)
     assert users.find_user_id("phone", me.phone) is None
+    # And once the background job ran, the request is completed and the consents deleted
+    assert [r.status for r in requests.mine(me.user_id, clock.now()) if r.kind == "erasure"] == ["in_progress"]
+    assert drain_jobs() >= 1
+    [erasure] = [r for r in requests.mine(me.user_id, clock.now()) if r.kind == "erasure"]
+    assert erasure.request_id == response.json["request_id"]
+    assert erasure.status == "completed" and erasure.completed_at == clock.now()
+    remaining = {item.entity for item in subject_store.items_of(me.user_id)}
+    assert "ConsentState" not in remaining and "ConsentEvent" not in remaining and "Session" not in remaining
 
     # When 30 days pass and the sweeps run
     clock.advance(timedelta(days=30, hours=1))
@@ -135,7 +142,7 @@ def test_erasure_signs_out_everywhere_and_removes_personal_data_within_30_days(a
 
 
 def test_bookings_active_at_deletion_stay_30_days_for_the_business_then_are_anonymised(
-    api, signup, salon, clock, buckets
+    api, signup, salon, clock, buckets, drain_jobs
 ):
     # proves: RET-2
     # Given a customer with a booking next week, who then deletes the account
@@ -146,7 +153,8 @@ def test_bookings_active_at_deletion_stay_30_days_for_the_business_then_are_anon
     )
     assert made.status == 201, made.body
     booking_id = made.json["id"]
-    api.delete("/v1/me", headers=me.headers)
+    assert api.delete("/v1/me", headers=me.headers).status == 202
+    assert drain_jobs() >= 1
     # Then for now the business still sees the booking, with who it is for
     booking = subject_store.get(f"BKG#{booking_id}", "BOOKING")
     assert booking.values["status"] in ("confirmed", "pending")

@@ -133,6 +133,44 @@ def test_privacy_request_round_trip(aws, received):
 
 
 @pytest.mark.ddblocal
+@pytest.mark.parametrize("received", INSTANTS, ids=lambda at: str(at.year))
+def test_in_progress_request_and_its_progress_round_trip(aws, received):
+    due = received + timedelta(days=1, microseconds=1)
+    later = received + timedelta(seconds=1)
+    cursor = {"pk": {"S": "USER#" + "u" * 300}, "sk": {"S": ""}, "gsi1pk": {"S": "CUST#u"}, "gsi1sk": {"S": LONG}}
+    # Given a request whose work runs in the background, written in a transaction
+    tx = db.Transaction()
+    started = privacy_requests.create_in_progress(tx, "p0", "u", "erasure", received, due, "items:0")
+    tx.commit()
+    assert started.status == "in_progress" and started.progress is not None
+    assert privacy_requests.get("p0") == started
+    # When its progress moves, with a cursor at its extremes, then clears the cursor
+    assert privacy_requests.record_progress("p0", 0, "items:2", cursor, 100, due, later)
+    assert not privacy_requests.record_progress("p0", 0, "items:3", None, 1, None, later)  # not at step 0 now
+    moved = privacy_requests.get("p0")
+    assert moved is not None and moved.progress == privacy_requests.Progress("items:2", cursor, 1, 100, due, later)
+    assert privacy_requests.record_progress("p0", 1, "finish", None, BIG, None, later)
+    finishing = privacy_requests.get("p0")
+    assert finishing is not None and finishing.progress is not None
+    assert (finishing.progress.cursor, finishing.progress.items_processed) == (None, 100 + BIG)
+    assert finishing.progress.contact_kept_until == due  # kept when a step has none to add
+    # Then it is found in progress by due date, and once completed no longer
+    assert [v.request_id for v in privacy_requests.in_progress_due_before(due + timedelta(microseconds=1))] == ["p0"]
+    assert list(privacy_requests.in_progress_due_before(due)) == []
+    assert privacy_requests.complete_in_progress("p0", 2, due)
+    assert not privacy_requests.complete_in_progress("p0", 3, due)
+    done = privacy_requests.get("p0")
+    assert done is not None and (done.status, done.completed_at) == ("completed", due)
+    assert done.progress is not None and (done.progress.phase, done.progress.step) == ("done", 3)
+    assert list(privacy_requests.in_progress_due_before(due + timedelta(days=1))) == []
+    # And a second one with the same id cannot be started
+    again = db.Transaction()
+    privacy_requests.create_in_progress(again, "p0", "u", "erasure", received, due, "items:0")
+    with pytest.raises(db.TransactionCancelled):
+        again.commit()
+
+
+@pytest.mark.ddblocal
 @pytest.mark.parametrize("at", INSTANTS, ids=lambda at: str(at.year))
 def test_notification_profile_round_trip(aws, at):
     # An untouched profile is the defaults

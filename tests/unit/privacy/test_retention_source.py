@@ -117,6 +117,16 @@ ALLOWED: dict[tuple[str, str, str], tuple[str, str | None]] = {
         "SQS redelivery timing of the jobs queue, not a keep window",
         None,
     ),
+    # --- privacy ---
+    ("chalicelib/privacy/erasure.py", "STALE_AFTER", "timedelta(hours=24)"): (
+        "alarm threshold: how long an erasure job may run before it is re-enqueued and counted; "
+        "nothing is kept longer because of it (RET-1's 30 days is the manifest's)",
+        None,
+    ),
+    ("chalicelib/privacy/requests.py", "in_progress_received_before", "timedelta(days=1)"): (
+        "query bound: how far a due date can shift past a later request's (time of day over a weekend)",
+        None,
+    ),
     # --- notify ---
     ("chalicelib/services/events.py", "STRANDED_AFTER", "timedelta(minutes=2)"): (
         "relay scheduling: how old an unrelayed event must be before the schedule retries it",
