@@ -61,7 +61,7 @@ SHAPES: dict[str, Shape] = {
     "DeliveryRecord": Shape("DELIVERY#<notification id>", "DELIVERY", "", "notification consumer"),
     "NotificationProfile": Shape("USER#<u>", "NOTIFY", "", "preferences, devices, unsubscribe"),
     "ReminderItem": Shape(
-        "REMIND#<5-minute bucket>Z", "<due>#<booking>#<offset>", "GSI1 USER#<u> / REMIND#<sk>", "event relay (created)"
+        "REMIND#<5-minute bucket>Z#<shard 00-31>", "<due>#<booking>#<offset>", "GSI1 USER#<u> / REMIND#<sk>", "event relay (created)"
     ),
     "ReminderCursor": Shape("REMIND#CURSOR", "CURSOR", "", "reminder schedule"),
     "ConsentState": Shape("USER#<u>", "CONSENT#<kind>#<scope>", "", "PUT /v1/me/consents"),
