@@ -1,6 +1,6 @@
 """Booking reminders, keyed by the UTC day they fall due in, spread over shards.
 
-    ReminderItem    PK ``REMIND#<yyyy-mm-dd>#<shard 00-31>`` (the due day in UTC; shard: a
+    ReminderItem    PK ``REMIND#<yyyy-mm-dd>#<shard 00-63>`` (the due day in UTC; shard: a
                     stable hash of the booking id)
                     SK ``<due instant, codec>#<booking id>#<offset minutes>``
     ReminderCursor  PK ``REMIND#CURSOR``  SK ``CURSOR`` (the last instant the schedule finished)
@@ -14,11 +14,12 @@ Why shards: every reminder is written (when planned) and deleted (when sent) in 
 partition of its due time. Until now that was one partition per five-minute bucket; at the
 modelled peak (docs/capacity.md: 10 million bookings a day, 5x peak hour, two reminders
 each) it takes over 1,000 WCU/s, DynamoDB's limit per partition, whatever the bucket's
-length: the rate is reminders due per second. ``SHARDS`` partitions take a 32nd each.
+length: the rate is reminders due per second. ``SHARDS`` partitions take a 64th each (the model's
+figure for the hottest shard is in docs/capacity.md).
 Why a day, not five minutes, per partition: a run reads every shard of every partition
-in its range, so 32 shards of five-minute buckets would cost 32 Queries per bucket (9,216
+in its range, so 64 shards of five-minute buckets would cost 64 Queries per bucket (18,432
 for the 24-hour catch-up); with the day in the key and the time in the sort key, a run
-makes 32 Queries (64 across midnight), each returning only what fell due. The shard hashes
+makes 64 Queries (128 across midnight), each returning only what fell due. The shard hashes
 the booking id, so a retry of ``schedule`` rewrites the same items.
 
 Items written before the shards existed sit under ``REMIND#<yyyy-mm-ddThh:mm>Z`` (the
@@ -50,7 +51,7 @@ from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.table import TableItem
 
 BUCKET_MINUTES = 5
-SHARDS = 32  # partitions per due day; chosen from the capacity model (docs/capacity.md)
+SHARDS = 64  # partitions per due day; chosen from the capacity model (docs/capacity.md)
 # Buckets before this instant are also read under their unsharded key (items from before SHARDS).
 LEGACY_BUCKETS_BEFORE = datetime(2028, 1, 1, tzinfo=UTC)
 _QUERY_THREADS = 8  # a day's shard Queries in flight at once
