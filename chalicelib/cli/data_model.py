@@ -56,12 +56,15 @@ SHAPES: dict[str, Shape] = {
     "BookingIdempotencyRecord": Shape("IDEM#<u>", "KEY#<sha256(key)>", "ByExpiry", "booking create"),
     "DiscountCodeRecord": Shape("BIZ#<b>", "DISCOUNT#<CODE>", "", "discount create/patch; booking create/cancel"),
     "OutboxEvent": Shape(
-        "OUTBOX#<event id>", "EVENT", "GSI1 OUTBOX#<shard 0-7> / <recorded>#<event id>", "every change with events"
+        "OUTBOX#<event id>", "EVENT", "GSI1 OUTBOX#<shard 0-63> / <recorded>#<event id>", "every change with events"
     ),
     "DeliveryRecord": Shape("DELIVERY#<notification id>", "DELIVERY", "", "notification consumer"),
     "NotificationProfile": Shape("USER#<u>", "NOTIFY", "", "preferences, devices, unsubscribe"),
     "ReminderItem": Shape(
-        "REMIND#<5-minute bucket>Z", "<due>#<booking>#<offset>", "GSI1 USER#<u> / REMIND#<sk>", "event relay (created)"
+        "REMIND#<due day>#<shard 00-63>",
+        "<due>#<booking>#<offset>",
+        "GSI1 USER#<u> / REMIND#<sk>",
+        "event relay (created)",
     ),
     "ReminderCursor": Shape("REMIND#CURSOR", "CURSOR", "", "reminder schedule"),
     "ConsentState": Shape("USER#<u>", "CONSENT#<kind>#<scope>", "", "PUT /v1/me/consents"),

@@ -1,16 +1,17 @@
 """The transactional outbox: domain events written in the same transaction as the change.
 
     OutboxEvent  PK ``OUTBOX#<event id>``  SK ``EVENT``
-                 GSI1 ``OUTBOX#<shard 0-7>`` / ``<recorded_at>#<event id>`` (pending items only)
+                 GSI1 ``OUTBOX#<shard 0-63>`` / ``<recorded_at>#<event id>`` (pending items only)
 
 A change adds its events with ``add(tx, ...)`` (services/events.record), so an event exists
 exactly when the change committed. The table's stream (keys only) hands the key to the
 relay (chalicelib/services/events.py), which reads the item, runs its subscribers and
 deletes it. ``done`` names the subscribers that already ran when an earlier relay failed
 part-way, so a retry runs only the rest. The GSI1 entry lets the stranded-event schedule
-find items the stream did not deliver with one Query per shard; eight shards spread the
-index writes of busy hours over partitions. The event id is deterministic, so writing the
-same event twice leaves one item.
+find items the stream did not deliver with one Query per shard; 64 shards spread the
+index writes of busy hours over partitions (docs/capacity.md: with 8, each took about a quarter of a
+partition's 1,000 WCU/s at the modelled peak). Items written under 8 shards are in 0-7,
+still read. The event id is deterministic, so writing the same event twice leaves one item.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.table import TableItem
 
 SORT_KEY = "EVENT"
-INDEX_SHARDS = 8
+INDEX_SHARDS = 64  # from the capacity model (docs/capacity.md)
 # Backstop only: a relayed item is deleted at once; one nobody relayed is moot after this.
 TTL = window("outbox")
 

@@ -1,13 +1,33 @@
-"""Booking reminders, keyed by the five-minute bucket they fall due in.
+"""Booking reminders, keyed by the UTC day they fall due in, spread over shards.
 
-    ReminderItem    PK ``REMIND#<yyyy-mm-ddThh:mm>Z`` (due time floored to 5 min: the codec's
-                    text of the bucket start, cut after the minutes)
+    ReminderItem    PK ``REMIND#<yyyy-mm-dd>#<shard 00-63>`` (the due day in UTC; shard: a
+                    stable hash of the booking id)
                     SK ``<due instant, codec>#<booking id>#<offset minutes>``
     ReminderCursor  PK ``REMIND#CURSOR``  SK ``CURSOR`` (the last instant the schedule finished)
 
-The schedule queries only the buckets between its cursor and now (normally one or two),
-so its cost grows with the reminders due, never with the table. A sent reminder's item is
-deleted; the TTL is a backstop for items whose booking was cancelled or moved.
+The schedule reads, in each shard of the days between its cursor and now (normally one
+day), only the sort-key range from the cursor's five-minute bucket to now, so its cost
+grows with the reminders due, never with the table. A sent reminder's item is deleted;
+the TTL is a backstop for items whose booking was cancelled or moved.
+
+Why shards: every reminder is written (when planned) and deleted (when sent) in the
+partition of its due time. Until now that was one partition per five-minute bucket; at the
+modelled peak (docs/capacity.md: 10 million bookings a day, 5x peak hour, two reminders
+each) it takes over 1,000 WCU/s, DynamoDB's limit per partition, whatever the bucket's
+length: the rate is reminders due per second. ``SHARDS`` partitions take a 64th each (the model's
+figure for the hottest shard is in docs/capacity.md).
+Why a day, not five minutes, per partition: a run reads every shard of every partition
+in its range, so 64 shards of five-minute buckets would cost 64 Queries per bucket (18,432
+for the 24-hour catch-up); with the day in the key and the time in the sort key, a run
+makes 64 Queries (128 across midnight), each returning only what fell due. The shard hashes
+the booking id, so a retry of ``schedule`` rewrites the same items.
+
+Items written before the shards existed sit under ``REMIND#<yyyy-mm-ddThh:mm>Z`` (the
+five-minute bucket, no shard). ``due`` also reads that legacy partition, one Query per
+bucket as before, for buckets before ``LEGACY_BUCKETS_BEFORE``: a reminder is planned at
+most a venue's horizon (366 days at most) ahead, so none written before this change
+(December 2026) falls due after it; from then on the extra Queries stop. No migration is
+needed, locally (DynamoDB Local keeps its data across restarts) or deployed.
 
 Each item is also on GSI1 under its customer (``USER#<u>`` / ``REMIND#<sk>``), one of the
 places the privacy engine finds a data subject's items (store/subjects.py), so erasure
@@ -16,7 +36,10 @@ deletes a customer's pending reminders with the rest of their data.
 
 from __future__ import annotations
 
+import heapq
+import zlib
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -28,6 +51,10 @@ from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.table import TableItem
 
 BUCKET_MINUTES = 5
+SHARDS = 64  # partitions per due day; chosen from the capacity model (docs/capacity.md)
+# Buckets before this instant are also read under their unsharded key (items from before SHARDS).
+LEGACY_BUCKETS_BEFORE = datetime(2028, 1, 1, tzinfo=UTC)
+_QUERY_THREADS = 8  # a day's shard Queries in flight at once
 CURSOR_KEY = ("REMIND#CURSOR", "CURSOR")
 # Kept this long after the booking's start in case nothing deleted them (TTL backstop).
 TTL_AFTER_START = window("reminder")
@@ -38,9 +65,18 @@ def bucket_of(instant: datetime) -> datetime:
     return instant.replace(minute=instant.minute - instant.minute % BUCKET_MINUTES, second=0, microsecond=0)
 
 
-def _bucket_pk(bucket: datetime) -> str:
+def _legacy_bucket_pk(bucket: datetime) -> str:
     # "yyyy-mm-ddThh:mm" is the first 16 characters of the codec's fixed-width text.
     return f"REMIND#{codec.encode(bucket)[:16]}Z"
+
+
+def shard_of(booking_id: str) -> int:
+    """Stable across processes and releases (crc32, not Python's salted hash)."""
+    return zlib.crc32(booking_id.encode()) % SHARDS
+
+
+def _partition(due: datetime, shard: int) -> str:
+    return f"REMIND#{codec.encode(due)[:10]}#{shard:02d}"  # the codec's text starts "yyyy-mm-dd"
 
 
 class ReminderItem(TableItem, discriminator="ReminderItem"):
@@ -91,7 +127,7 @@ def schedule(
         sort_key = f"{codec.encode(due)}#{booking_id}#{offset}"
         items.append(
             ReminderItem(
-                pk=_bucket_pk(bucket_of(due)),
+                pk=_partition(due, shard_of(booking_id)),
                 sk=sort_key,
                 gsi1pk=f"USER#{customer_user_id}",  # found with the customer's data (erasure)
                 gsi1sk=f"REMIND#{sort_key}",
@@ -113,14 +149,41 @@ def schedule(
 
 
 def due(since: datetime, until: datetime) -> Iterator[DueReminder]:
-    """Reminders due at or before ``until`` in the buckets from ``since``'s to ``until``'s:
-    one Query per bucket (the sort key starts with the due instant)."""
-    bucket = bucket_of(since)
-    last = bucket_of(until)
-    limit = codec.encode(until) + "~"  # "~" sorts after "#": includes everything due at ``until``
-    while bucket <= last:
-        for item in db.query(ReminderItem, _bucket_pk(bucket), ReminderItem.sk <= limit):
-            yield DueReminder(
+    """Reminders due from the start of ``since``'s five-minute bucket to ``until`` (inclusive),
+    in due order: per UTC day, one Query per shard, run in parallel on a small thread pool
+    (the boto3 client is thread-safe), plus the legacy buckets (see above), merged by sort
+    key (it starts with the due instant)."""
+    lower = codec.encode(bucket_of(since))
+    upper = codec.encode(until) + "~"  # "~" sorts after "#": includes everything due at ``until``
+    day = bucket_of(since).replace(hour=0, minute=0)
+    with ThreadPoolExecutor(max_workers=_QUERY_THREADS) as pool:
+        while day <= until:
+            first, *others = [_partition(day, shard) for shard in range(SHARDS)]
+            # The first in this thread: it builds PynamoDB's client once (session set-up is not thread-safe).
+            found = [_due_in(first, lower, upper), *pool.map(lambda pk: _due_in(pk, lower, upper), others)]
+            found += [_due_in(pk, lower, upper) for pk in _legacy_partitions(day, since, until)]
+            for _, item in heapq.merge(*found, key=lambda entry: entry[0]):
+                yield item
+            day += timedelta(days=1)
+
+
+def _legacy_partitions(day: datetime, since: datetime, until: datetime) -> list[str]:
+    """The unsharded five-minute buckets of ``day`` between ``since``'s and ``until``'s."""
+    bucket = max(bucket_of(since), day)
+    last = min(bucket_of(until), day + timedelta(days=1) - timedelta(minutes=BUCKET_MINUTES))
+    found = []
+    while bucket <= last and bucket < LEGACY_BUCKETS_BEFORE:
+        found.append(_legacy_bucket_pk(bucket))
+        bucket += timedelta(minutes=BUCKET_MINUTES)
+    return found
+
+
+def _due_in(partition: str, lower: str, upper: str) -> list[tuple[str, DueReminder]]:
+    """One partition's due reminders (a Query, paginated), by sort key."""
+    return [
+        (
+            item.sk,
+            DueReminder(
                 booking_id=item.booking_id,
                 business_id=item.business_id,
                 customer_user_id=item.customer_user_id,
@@ -129,8 +192,10 @@ def due(since: datetime, until: datetime) -> Iterator[DueReminder]:
                 booking_start=item.booking_start,
                 params={str(k): str(v) for k, v in item.params.as_dict().items()},
                 key=(item.pk, item.sk),
-            )
-        bucket += timedelta(minutes=BUCKET_MINUTES)
+            ),
+        )
+        for item in db.query(ReminderItem, partition, ReminderItem.sk.between(lower, upper))
+    ]
 
 
 def remove(keys: Sequence[tuple[str, str]]) -> None:

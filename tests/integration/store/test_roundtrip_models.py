@@ -507,7 +507,8 @@ def test_reminders_round_trip(aws, start):
     for reminder in found:
         assert reminder.due_at == start - timedelta(minutes=reminder.offset_minutes)
         assert reminder.booking_start == start
-        assert reminder.key[0] == f"REMIND#{codec.encode(reminders.bucket_of(reminder.due_at))[:16]}Z"
+        shard = reminders.shard_of(reminder.booking_id)
+        assert reminder.key[0] == f"REMIND#{codec.encode(reminder.due_at)[:10]}#{shard:02d}"
         if reminder.booking_id == "b":
             assert (reminder.business_id, reminder.customer_user_id, reminder.params) == (_id(80), "c", params)
         else:
@@ -523,7 +524,10 @@ def test_reminders_round_trip(aws, start):
 
 
 def test_the_bucket_key_keeps_its_text_for_years_below_1000():
-    # The bucket partition is "REMIND#yyyy-mm-ddThh:mmZ": zero-padded years, minutes floored to 5
-    assert reminders._bucket_pk(reminders.bucket_of(YEAR_837)) == "REMIND#0837-07-07T05:40Z"
+    # The day partition is "REMIND#yyyy-mm-dd#<shard>", the legacy bucket "REMIND#yyyy-mm-ddThh:mmZ":
+    # zero-padded years, minutes floored to 5
+    assert reminders._partition(YEAR_837, 7) == "REMIND#0837-07-07#07"
+    assert reminders._legacy_bucket_pk(reminders.bucket_of(YEAR_837)) == "REMIND#0837-07-07T05:40Z"
     at = datetime(2026, 11, 22, 9, 4, 59, tzinfo=UTC)
-    assert reminders._bucket_pk(reminders.bucket_of(at)) == "REMIND#2026-11-22T09:00Z"
+    assert reminders._partition(at, 31) == "REMIND#2026-11-22#31"
+    assert reminders._legacy_bucket_pk(reminders.bucket_of(at)) == "REMIND#2026-11-22T09:00Z"
