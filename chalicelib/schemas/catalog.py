@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, field_validator, model_validator
 from pydantic.config import JsonDict
 
-from chalicelib.domain.catalog import MAX_NAMED_SPECIALISTS
+from chalicelib.domain.catalog import MAX_NAMED_SPECIALISTS, MAX_SERVICE_MINUTES
 from chalicelib.schemas.auth import Phone
 from chalicelib.schemas.common import (
     ApiDate,
@@ -255,7 +255,7 @@ class VenuePage(ResponseModel):
 
 class ServiceCreate(RequestModel):
     name: Name
-    duration_minutes: int = Field(ge=5, le=12 * 60)
+    duration_minutes: int = Field(ge=5, le=MAX_SERVICE_MINUTES)
     price_minor: int = Field(ge=0, le=100_000_000, description="In the currency's minor unit (cents)")
     currency: Currency
     buffer_before_minutes: int = Field(default=0, ge=0, le=240)
@@ -271,7 +271,7 @@ class ServicePatch(RequestModel):
     """Only the fields sent change; none can be cleared, so null is refused (leave it out)."""
 
     name: Omittable[Name] = None
-    duration_minutes: Omittable[int] = Field(default=None, ge=5, le=12 * 60)
+    duration_minutes: Omittable[int] = Field(default=None, ge=5, le=MAX_SERVICE_MINUTES)
     price_minor: Omittable[int] = Field(default=None, ge=0, le=100_000_000)
     currency: Omittable[Currency] = None
     buffer_before_minutes: Omittable[int] = Field(default=None, ge=0, le=240)

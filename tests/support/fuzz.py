@@ -227,8 +227,8 @@ def _parse_when(text: Any, kind: str) -> date | datetime | None:
 
 @cache
 def _phone_numbers() -> list[str]:
-    """Numbers that exist, one per region libphonenumber knows (the server's own check), in
-    E.164 and in the spaced international form the schema allows."""
+    """Numbers that exist: libphonenumber's example for each region it knows (the library the
+    server checks with), in E.164 and in the spaced international form the pattern allows."""
     import phonenumbers
 
     numbers = []
