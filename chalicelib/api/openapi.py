@@ -105,7 +105,12 @@ def build() -> dict[str, Any]:
             f"lies from {EARLIEST_DATE.isoformat()} to at most {MAX_DAYS_AHEAD} days (about five "
             "years) after the request (`formatMinimum`, `x-max-days-ahead`), and booking starts "
             "and availability dates also within the venue's `horizon_days`; a route without a "
-            "body ignores Content-Type.",
+            "body ignores Content-Type. Rules no standard keyword can state are extensions: "
+            "`x-server-issued` (send back only what the server handed out, e.g. a next_cursor), "
+            "`x-refers-to` (the id of an existing object), `x-date-bounds` (min/max/after/before "
+            "expressions of days, `today`, sibling fields and `<object>.<field>` of the objects "
+            "the path names) and `x-phone-number` (the number exists in its country's plan); a "
+            "request breaking one is a 422 naming the field.",
         },
         "paths": paths,
         "components": {

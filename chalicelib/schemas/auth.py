@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
 from chalicelib.schemas.common import FreeText, RequestModel, ResponseModel
+from chalicelib.security.contacts import EMAIL_PATTERN
 
 
 def _phone(value: str) -> str:
@@ -38,15 +39,51 @@ Phone = Annotated[
         max_length=32,
         pattern=E164,
         description="International format, stored and answered as E.164 (e.g. +4915112345678); "
-        "spaces, hyphens, dots and parentheses between the digits are allowed and removed",
+        "spaces, hyphens, dots and parentheses between the digits are allowed and removed. The "
+        "number must exist in its country's numbering plan (x-phone-number); one that does not is "
+        "a 422 naming the field",
+        json_schema_extra={"x-phone-number": "E.164: valid in its country's numbering plan (libphonenumber)"},
     ),
     AfterValidator(_phone),
 ]
 
-Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_email)]
+Email = Annotated[
+    str,
+    Field(
+        min_length=3,
+        max_length=254,
+        pattern=EMAIL_PATTERN,
+        json_schema_extra={"format": "email"},
+        description="Checked against the pattern after trimming and lower-casing; stored lower-cased",
+    ),
+    AfterValidator(_email),
+]
 PersonName = Annotated[str, FreeText(max_length=100, min_length=1)]
 Locale = Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$", description="e.g. en, de, ru-RU")]
 Password = Annotated[str, Field(min_length=10, max_length=256)]
+
+
+def _current_terms(schema: dict[str, Any]) -> None:
+    # Read when /openapi.json is built, from the setting the registration checks (DATA-2).
+    from chalicelib.settings import get_settings
+
+    schema["const"] = get_settings().terms_version
+
+
+def _confirmed(value: bool) -> bool:
+    if value is not True:
+        raise ValueError("you must confirm that you are 16 or older")
+    return value
+
+
+AgeConfirmed = Annotated[
+    bool,
+    Field(
+        description='Explicit "I am 16 or older" confirmation (must be true); no birth date is collected',
+        json_schema_extra={"const": True},
+    ),
+    AfterValidator(_confirmed),
+]
 TokenDelivery = Annotated[
     Literal["body", "cookie"],
     Field(description="body: tokens in the JSON answer (mobile); cookie: __Host- HttpOnly cookies (browsers)"),
@@ -58,8 +95,13 @@ class RegisterRequest(RequestModel):
     phone: Phone
     email: Email | None = None
     password: Password | None = None
-    age_16_or_older: bool = Field(description='Explicit "I am 16 or older" confirmation; no birth date is collected')
-    terms_version: str = Field(min_length=1, max_length=32, description="The terms/privacy version accepted")
+    age_16_or_older: AgeConfirmed
+    terms_version: str = Field(
+        min_length=1,
+        max_length=32,
+        description="The terms/privacy version accepted: the current one (const), else a 422 naming the field",
+        json_schema_extra=_current_terms,
+    )
     locale: Locale = "en"
     token_delivery: TokenDelivery = "body"  # noqa: S105 - not a secret
 

@@ -7,7 +7,15 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field, model_validator
 
 from chalicelib.domain.bookings import NOTES_MAX_CHARS
-from chalicelib.schemas.common import ApiDate, ApiDateTime, Currency, FreeText, RequestModel, ResponseModel
+from chalicelib.schemas.common import (
+    ApiDate,
+    ApiDateTime,
+    Currency,
+    FreeText,
+    RequestModel,
+    ResponseModel,
+    date_bounds,
+)
 from chalicelib.schemas.pagination import PageQuery
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -105,7 +113,9 @@ class DiscountCodeCreate(RequestModel):
     value: int = Field(gt=0, description="Percent (1-100) or an amount in minor units")
     currency: Currency | None = Field(default=None, description="Required for fixed amounts")
     valid_from: Instant
-    valid_until: Instant = Field(description="Exclusive")
+    valid_until: Instant = Field(
+        description="Exclusive; after valid_from", json_schema_extra=date_bounds(after=["valid_from"])
+    )
     max_uses: int | None = Field(default=None, ge=1, description="Omit for unlimited")
 
     @model_validator(mode="after")
@@ -121,7 +131,11 @@ class DiscountCodeCreate(RequestModel):
 
 class DiscountCodePatch(RequestModel):
     active: bool | None = None
-    valid_until: Instant | None = None
+    valid_until: Instant | None = Field(
+        default=None,
+        description="Exclusive; after the code's valid_from (which never changes)",
+        json_schema_extra=date_bounds(after=["code.valid_from"]),
+    )
     max_uses: int | None = Field(default=None, ge=1)
 
 

@@ -4,19 +4,32 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Literal
+from functools import cache
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, field_validator, model_validator
+from pydantic.config import JsonDict
 
-from chalicelib.domain.catalog import MAX_NAMED_SPECIALISTS
+from chalicelib.domain.catalog import MAX_NAMED_SPECIALISTS, MAX_SERVICE_MINUTES
 from chalicelib.schemas.auth import Phone
-from chalicelib.schemas.common import ApiDate, ApiDateTime, Currency, FreeText, Omittable, RequestModel, ResponseModel
+from chalicelib.schemas.common import (
+    ApiDate,
+    ApiDateTime,
+    Currency,
+    FreeText,
+    Omittable,
+    RequestModel,
+    ResponseModel,
+    date_bounds,
+    refers_to,
+)
 
 Name = Annotated[str, FreeText(max_length=120, min_length=1)]
 Address = Annotated[str, FreeText(max_length=300)]
 VenueAddress = Annotated[str, FreeText(max_length=300, min_length=1)]
 City = Annotated[str, FreeText(max_length=80, min_length=1)]
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+SpecialistId = Annotated[Id, Field(json_schema_extra=refers_to("specialist"))]
 RoleName = Literal["owner", "manager", "specialist"]
 HhMm = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$", examples=["09:00", "24:00"])]
 _IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$")
@@ -47,10 +60,11 @@ class BusinessCreate(RequestModel):
 
 
 class BusinessPatch(RequestModel):
-    """Only the fields sent change; ``null`` clears tax number or payment details."""
+    """Only the fields sent change; ``null`` clears tax number or payment details (name and
+    address cannot be cleared: leave them out)."""
 
-    name: Name | None = None
-    address: Address | None = None
+    name: Omittable[Name] = None
+    address: Omittable[Address] = None
     tax_number: str | None = Field(default=None, min_length=3, max_length=32, pattern=r"^[A-Za-z0-9 -]+$")
     payment_details: PaymentDetailsIn | None = None
 
@@ -106,38 +120,113 @@ class StaffPage(ResponseModel):
 
 # --- venues --------------------------------------------------------------------------
 
+
+@cache
+def zone_names() -> tuple[str, ...]:
+    """The IANA names the pinned tzdata package lists and the catalog can load (is_known_zone):
+    the enum /openapi.json states, built when the document is (not at import: cold start)."""
+    from importlib import resources
+
+    from chalicelib.domain.availability import is_known_zone
+
+    listed = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
+    return tuple(sorted(name for name in listed if is_known_zone(name)))
+
+
+def _zone_enum(schema: dict[str, Any]) -> None:
+    schema["enum"] = list(zone_names())
+
+
+def _known_zone(value: str) -> str:
+    if value not in zone_names():
+        raise ValueError("not an IANA time zone name, e.g. Asia/Baku")
+    return value
+
+
+TimeZoneName = Annotated[
+    str,
+    Field(min_length=1, max_length=64, description="IANA zone, e.g. Asia/Baku", json_schema_extra=_zone_enum),
+    AfterValidator(_known_zone),
+]
+COORDINATE_DECIMALS = 7  # about 1 cm: finer digits mean nothing, and DynamoDB stores no 5e-324
+
+
+def _coordinate(value: float) -> float:
+    return round(value, COORDINATE_DECIMALS) + 0.0  # + 0.0: no -0.0
+
+
+_ROUNDED = f"degrees, rounded to {COORDINATE_DECIMALS} decimal places"
+Latitude = Annotated[float, Field(ge=-90, le=90, description=_ROUNDED), AfterValidator(_coordinate)]
+Longitude = Annotated[float, Field(ge=-180, le=180, description=_ROUNDED), AfterValidator(_coordinate)]
+_BOTH_COORDINATES = "give both latitude and longitude, or neither"
+_NUMBER: JsonDict = {"type": "number"}
+_NULL: JsonDict = {"type": "null"}
+# Coordinates come in pairs; stated in the schema (anyOf) and checked by the models below.
+_CREATE_COORDINATES: JsonDict = {
+    "anyOf": [
+        {"required": ["latitude", "longitude"], "properties": {"latitude": _NUMBER, "longitude": _NUMBER}},
+        {"properties": {"latitude": _NULL, "longitude": _NULL}},
+    ]
+}
+# A patch sends neither (the stored pair stays), both numbers, or both null (cleared).
+_PATCH_COORDINATES: JsonDict = {
+    "anyOf": [
+        {"properties": {"latitude": False, "longitude": False}},
+        {"required": ["latitude", "longitude"], "properties": {"latitude": _NUMBER, "longitude": _NUMBER}},
+        {"required": ["latitude", "longitude"], "properties": {"latitude": _NULL, "longitude": _NULL}},
+    ]
+}
+
 Category = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9-]+$")]
 
 
 class VenueCreate(RequestModel):
+    model_config = ConfigDict(json_schema_extra=_CREATE_COORDINATES)
+
     name: Name
     address: VenueAddress
     city: City
-    timezone: str = Field(min_length=1, max_length=64, description="IANA zone, e.g. Asia/Baku")
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
+    timezone: TimeZoneName
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
     categories: list[Category] = Field(default_factory=list, max_length=10)
     slot_interval_minutes: int = Field(default=15, ge=5, le=240)
     min_notice_minutes: int = Field(default=60, ge=0, le=30 * 24 * 60)
     horizon_days: int = Field(default=60, ge=1, le=366)
     cancellation_notice_minutes: int = Field(default=24 * 60, ge=0, le=30 * 24 * 60)
 
+    @model_validator(mode="after")
+    def _paired(self) -> VenueCreate:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError(_BOTH_COORDINATES)
+        return self
+
 
 class VenuePatch(RequestModel):
     """Only the fields sent change. Settings that always have a value (notice, horizon, grid,
-    zone, categories) may be left out but not sent as null; latitude/longitude null clears."""
+    zone, categories) may be left out but not sent as null; latitude and longitude are sent
+    together (both null clears them) or not at all."""
 
-    name: Name | None = None
-    address: VenueAddress | None = None
-    city: City | None = None
-    timezone: Omittable[str] = Field(default=None, min_length=1, max_length=64)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
+    model_config = ConfigDict(json_schema_extra=_PATCH_COORDINATES)
+
+    name: Omittable[Name] = None
+    address: Omittable[VenueAddress] = None
+    city: Omittable[City] = None
+    timezone: Omittable[TimeZoneName] = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
     categories: Omittable[list[Category]] = Field(default=None, max_length=10)
     slot_interval_minutes: Omittable[int] = Field(default=None, ge=5, le=240)
     min_notice_minutes: Omittable[int] = Field(default=None, ge=0, le=30 * 24 * 60)
     horizon_days: Omittable[int] = Field(default=None, ge=1, le=366)
     cancellation_notice_minutes: Omittable[int] = Field(default=None, ge=0, le=30 * 24 * 60)
+
+    @model_validator(mode="after")
+    def _paired(self) -> VenuePatch:
+        sent = {"latitude", "longitude"} & self.model_fields_set
+        if sent and (len(sent) == 1 or (self.latitude is None) != (self.longitude is None)):
+            raise ValueError(_BOTH_COORDINATES)
+        return self
 
 
 class VenueOut(ResponseModel):
@@ -166,12 +255,12 @@ class VenuePage(ResponseModel):
 
 class ServiceCreate(RequestModel):
     name: Name
-    duration_minutes: int = Field(ge=5, le=12 * 60)
+    duration_minutes: int = Field(ge=5, le=MAX_SERVICE_MINUTES)
     price_minor: int = Field(ge=0, le=100_000_000, description="In the currency's minor unit (cents)")
     currency: Currency
     buffer_before_minutes: int = Field(default=0, ge=0, le=240)
     buffer_after_minutes: int = Field(default=0, ge=0, le=240)
-    specialist_ids: list[Id] = Field(
+    specialist_ids: list[SpecialistId] = Field(
         default_factory=list,
         max_length=MAX_NAMED_SPECIALISTS,
         description="Empty: every specialist. Each must be a specialist of this venue (422 otherwise)",
@@ -181,13 +270,17 @@ class ServiceCreate(RequestModel):
 class ServicePatch(RequestModel):
     """Only the fields sent change; none can be cleared, so null is refused (leave it out)."""
 
-    name: Name | None = None
-    duration_minutes: Omittable[int] = Field(default=None, ge=5, le=12 * 60)
+    name: Omittable[Name] = None
+    duration_minutes: Omittable[int] = Field(default=None, ge=5, le=MAX_SERVICE_MINUTES)
     price_minor: Omittable[int] = Field(default=None, ge=0, le=100_000_000)
     currency: Omittable[Currency] = None
     buffer_before_minutes: Omittable[int] = Field(default=None, ge=0, le=240)
     buffer_after_minutes: Omittable[int] = Field(default=None, ge=0, le=240)
-    specialist_ids: Omittable[list[Id]] = Field(default=None, max_length=MAX_NAMED_SPECIALISTS)
+    specialist_ids: Omittable[list[SpecialistId]] = Field(
+        default=None,
+        max_length=MAX_NAMED_SPECIALISTS,
+        description="Empty: every specialist. Each must be a specialist of this venue (422 otherwise)",
+    )
 
 
 class ServiceOut(ResponseModel):
@@ -244,7 +337,7 @@ class DateExceptionIn(RequestModel):
 
 class TimeOffIn(RequestModel):
     start: ApiDateTime
-    end: ApiDateTime
+    end: ApiDateTime = Field(description="After start", json_schema_extra=date_bounds(after=["start"]))
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeOffIn:
@@ -264,7 +357,7 @@ class SpecialistCreate(RequestModel):
 class SpecialistPatch(RequestModel):
     """Lists replace what is stored; a specialist may change only their own schedule."""
 
-    name: Name | None = None
+    name: Omittable[Name] = None
     user_id: Id | None = None
     weekly: WeeklyPlan | None = None
     exceptions: list[DateExceptionIn] | None = Field(default=None, max_length=366)

@@ -252,3 +252,35 @@ _T = TypeVar("_T")
 # A PATCH field that may be omitted (its default None means "not sent") but never sent as null:
 # the value has no "cleared" state. The spec and the 422 agree: null is not offered.
 Omittable = Annotated[_T | None, BeforeValidator(_not_null), NotNullable()]
+
+
+# --- rules no static JSON Schema keyword can state -----------------------------------------
+#
+# Stated beside the field's description as ``x-`` extensions, so a client generated from
+# /openapi.json can read them (tests/support/fuzz.py generates conforming values from them):
+# - ``x-server-issued: {"kind", "issued-in"}``: a value only the server mints (a list cursor, a
+#   signed link's token). Clients pass on what they were given; anything else is a 422 naming
+#   the field, which is the honest answer: the value is well formed but was never issued.
+# - ``x-refers-to``: the kind of existing object an id names (e.g. a specialist of the venue
+#   in the path); an id of no such object is a 422 naming the field.
+# - ``x-date-bounds: {"min"|"max"|"after"|"before": [expression, ...]}``: bounds (inclusive or
+#   exclusive) relative to the request or to other fields. An expression is terms joined by
+#   "+": an integer (days), ``today`` (the request's date, in the venue's zone where a venue is
+#   addressed), a sibling field's name, or ``<object>.<field>`` of the object the path
+#   addresses (e.g. ``venue.horizon_days``).
+# - ``x-phone-number``: the number must exist in its country's numbering plan (E.164).
+
+
+def server_issued(kind: str, issued_in: str) -> dict[str, Any]:
+    return {"x-server-issued": {"kind": kind, "issued-in": issued_in}}
+
+
+def refers_to(kind: str) -> dict[str, Any]:
+    return {"x-refers-to": kind}
+
+
+def date_bounds(**bounds: list[str]) -> dict[str, Any]:
+    unknown = set(bounds) - {"min", "max", "after", "before"}
+    if unknown:
+        raise ValueError(f"unknown date bounds: {sorted(unknown)}")
+    return {"x-date-bounds": bounds}

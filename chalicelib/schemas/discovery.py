@@ -8,10 +8,17 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from chalicelib.schemas.common import ApiDate, FreeText, RequestModel, ResponseModel
+from chalicelib.schemas.common import ApiDate, FreeText, RequestModel, ResponseModel, date_bounds
 from chalicelib.schemas.pagination import PageQuery
+from chalicelib.services.availability import MAX_DAYS
 
-_NEAR = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
+# 'lat,lon' in degrees, the ranges (-90..90, -180..180) included: the pattern /openapi.json
+# states is the whole rule, and near_point reads the numbers back with it. ASCII digits only
+# ([0-9], not \d, which Python reads as any Unicode digit and JavaScript as ASCII).
+_LATITUDE = r"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
+_LONGITUDE = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)"
+NEAR_PATTERN = rf"^ *({_LATITUDE}) *, *({_LONGITUDE}) *$"
+_NEAR = re.compile(NEAR_PATTERN)
 
 
 class VenueSearchQuery(PageQuery):
@@ -20,8 +27,10 @@ class VenueSearchQuery(PageQuery):
     near: str | None = Field(
         default=None,
         max_length=64,
-        description="'lat,lon' from the device, sent only when the user chose 'use my location'. "
-        "Used for this request only: never stored or logged (DATA-5).",
+        pattern=NEAR_PATTERN,
+        description="'lat,lon' in degrees (latitude -90..90, longitude -180..180) from the device, "
+        "sent only when the user chose 'use my location'. Used for this request only: never "
+        "stored or logged (DATA-5).",
         examples=["40.3777,49.8920"],
     )
     radius_km: float = Field(default=5.0, gt=0, le=100)
@@ -29,10 +38,8 @@ class VenueSearchQuery(PageQuery):
     @field_validator("near")
     @classmethod
     def _near(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        match = _NEAR.match(value)
-        if not match or not (-90 <= float(match[1]) <= 90 and -180 <= float(match[2]) <= 180):
+        # The pattern already held (pydantic checks it first); this names the rule in words.
+        if value is not None and not _NEAR.match(value):
             raise ValueError("expected 'lat,lon' in degrees")
         return value
 
@@ -94,8 +101,17 @@ class PublicVenue(ResponseModel):
 class AvailabilityQuery(RequestModel):
     service_id: str = Field(min_length=1, max_length=64)
     specialist_id: str = Field(default="any", min_length=1, max_length=64, description="A specialist id, or 'any'")
-    from_: ApiDate = Field(alias="from", description="First local date (venue's zone)")
-    to: ApiDate = Field(description="Last local date, inclusive; at most 31 days after 'from'")
+    from_: ApiDate = Field(
+        alias="from",
+        description=f"First local date (venue's zone): at most the venue's horizon_days after today, "
+        f"and at most {MAX_DAYS - 1} days before it (else no 'to' can reach today)",
+        json_schema_extra=date_bounds(min=[f"today-{MAX_DAYS - 1}"], max=["today+venue.horizon_days"]),
+    )
+    to: ApiDate = Field(
+        description=f"Last local date, inclusive: not before 'from' nor before today, and at most "
+        f"{MAX_DAYS - 1} days after 'from' ({MAX_DAYS} days in all)",
+        json_schema_extra=date_bounds(min=["from", "today"], max=[f"from+{MAX_DAYS - 1}"]),
+    )
 
 
 class Slot(ResponseModel):

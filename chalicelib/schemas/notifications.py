@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from chalicelib.notify.messages import Category, Channel
-from chalicelib.schemas.common import RequestModel, ResponseModel
+from chalicelib.schemas.common import RequestModel, ResponseModel, server_issued
 
 
 class ChoiceIn(RequestModel):
@@ -51,7 +51,12 @@ class DeviceView(ResponseModel):
 
 
 class UnsubscribeQuery(RequestModel):
-    token: str = Field(min_length=16, max_length=1024)
+    token: str = Field(
+        min_length=16,
+        max_length=1024,
+        description="The token of an unsubscribe link we sent (signed); any other value is a 422 naming query.token",
+        json_schema_extra=server_issued("unsubscribe-token", "the List-Unsubscribe link of a message"),
+    )
 
 
 class UnsubscribeView(ResponseModel):

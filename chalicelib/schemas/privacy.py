@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from chalicelib.schemas.common import FreeText, RequestModel, ResponseModel
+from chalicelib.schemas.common import FreeText, RequestModel, ResponseModel, server_issued
 
 PARTNER_ID_PATTERN = r"^(all|[A-Za-z0-9_-]{1,64})$"
 
@@ -149,7 +149,12 @@ class OperatorPrivacyRequestList(ResponseModel):
 
 class OperatorPrivacyRequestQuery(RequestModel):
     status: RequestStatus = "open"
-    cursor: str | None = Field(default=None, max_length=512)
+    cursor: str | None = Field(
+        default=None,
+        max_length=512,
+        description="Opaque: the next_cursor of the previous page (same status); any other value is a 422",
+        json_schema_extra=server_issued("cursor", "next_cursor"),
+    )
 
 
 class PrivacyRequestUpdate(RequestModel):

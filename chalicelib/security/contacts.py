@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+# Also the pattern /openapi.json states for e-mail fields (schemas/auth.py), checked after
+# trimming and lower-casing.
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 class InvalidContact(ValueError):

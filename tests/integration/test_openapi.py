@@ -55,3 +55,65 @@ def test_docs_page_links_the_spec(api):
     response = api.get("/docs")
     assert response.status == 200 and response.content_type == "text/html"
     assert b"/openapi.json" in response.body and b"/v1/health" in response.body
+
+
+def _stated(spec):
+    """(operation, path, names beside the field, extension, value) for every x- rule stated."""
+    import re
+
+    components = spec["components"]["schemas"]
+
+    def walk(node, siblings, where, seen):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                name = node["$ref"].removeprefix("#/components/schemas/")
+                if name not in seen:
+                    yield from walk(components[name], siblings, where, seen | {name})
+                return
+            for key in ("x-date-bounds", "x-server-issued", "x-refers-to"):
+                if key in node:
+                    yield where, siblings, key, node[key]
+            properties = node.get("properties", {})
+            for value in properties.values():
+                yield from walk(value, set(properties), where, seen)
+            for key in ("items", "anyOf"):
+                for value in node.get(key, []) if key == "anyOf" else [node.get(key)]:
+                    yield from walk(value, siblings, where, seen)
+
+    for path, operations in spec["paths"].items():
+        objects = {name.removesuffix("_id") for name in re.findall(r"{(\w+)}", path)}
+        for method, op in operations.items():
+            where = (method.upper(), path, objects, op)
+            query = {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}
+            for parameter in op.get("parameters", []):
+                yield from walk(parameter["schema"], query, where, frozenset())
+            for media in op.get("requestBody", {}).get("content", {}).values():
+                yield from walk(media["schema"], set(), where, frozenset())
+
+
+def test_every_stated_x_rule_names_only_what_a_client_can_resolve(api):
+    # Given the x- rules of /openapi.json (chalicelib/schemas/common.py's vocabulary)
+    import re
+
+    spec = api.get("/openapi.json").json
+    stated = list(_stated(spec))
+    assert {key for *_, key, _ in stated} == {"x-date-bounds", "x-server-issued", "x-refers-to"}
+    for (method, path, objects, op), siblings, key, value in stated:
+        label = f"{method} {path}: {key}={value}"
+        if key == "x-date-bounds":
+            # Then a date bound is built of days, today, sibling fields and the path's objects
+            assert set(value) <= {"min", "max", "after", "before"}, label
+            for expression in (e for expressions in value.values() for e in expressions):
+                for term in re.split(r"[+-]", expression):
+                    obj, dot, _ = term.partition(".")
+                    assert term.isdigit() or term == "today" or term in siblings or (dot and obj in objects), label
+        elif key == "x-server-issued":
+            # a cursor is handed out as next_cursor by the same operation's answer
+            assert value["kind"] in {"cursor", "unsubscribe-token"}, label
+            if value["kind"] == "cursor":
+                ok = op["responses"][next(iter(op["responses"]))]["content"]["application/json"]["schema"]
+                name = ok["$ref"].removeprefix("#/components/schemas/")
+                assert value["issued-in"] in spec["components"]["schemas"][name]["properties"], label
+        else:
+            # an id of an object the path's venue holds
+            assert value == "specialist" and "venue" in objects, label
