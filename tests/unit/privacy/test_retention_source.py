@@ -59,6 +59,14 @@ ALLOWED: dict[tuple[str, str, str], tuple[str, str | None]] = {
         "scheduling granularity of the reminder index, not a keep window",
         None,
     ),
+    ("chalicelib/store/reminders.py", "due", "timedelta(days=1)"): (
+        "step from one due-day partition of the reminder index to the next, not a keep window",
+        None,
+    ),
+    ("chalicelib/store/reminders.py", "_legacy_partitions", "timedelta(days=1)"): (
+        "end of the due day whose legacy five-minute buckets are read, not a keep window",
+        None,
+    ),
     # --- settings: security parameters and timings, configurable per stage ---
     ("chalicelib/settings.py", "Settings.access_token_ttl_seconds", "default=900"): (
         "security parameter: access token (JWT) lifetime; nothing is stored for it",
