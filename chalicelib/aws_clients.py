@@ -39,7 +39,8 @@ def dynamodb_config(settings: Settings | None = None) -> DynamoConfig:
 @cache
 def client(service: str, *, sdk_retries: bool = True) -> Any:
     """``sdk_retries=False``: one attempt per call, for requests that must not be repeated
-    blindly (SNS Publish: SMS and push have no idempotency key; see ``answer_lost``)."""
+    blindly (SNS Publish: SMS and push have no idempotency key; see ``answer_lost``). DynamoDB
+    clients always use ``dynamodb_config()``."""
     import boto3
     from botocore.config import Config
 
@@ -55,8 +56,8 @@ def client(service: str, *, sdk_retries: bool = True) -> Any:
             max_pool_connections=dynamo.max_pool_connections,
         )
         return session.client(service, region_name=dynamo.region, endpoint_url=dynamo.endpoint, config=config)
-    config = None if sdk_retries else Config(retries={"mode": "standard", "total_max_attempts": 1})
-    return session.client(service, region_name=settings.region, endpoint_url=settings.aws_endpoint, config=config)
+    once = None if sdk_retries else Config(retries={"mode": "standard", "total_max_attempts": 1})
+    return session.client(service, region_name=settings.region, endpoint_url=settings.aws_endpoint, config=once)
 
 
 def answer_lost(error: BaseException) -> bool:
