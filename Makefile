@@ -64,10 +64,10 @@ format: $(STAMP)
 PYTEST_WORKERS ?= 2
 
 test: deps lint lint-infra
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not faults"
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
-# The fault-injection harness (tests/integration/test_fault_injection.py): every DynamoDB, SQS
-# and SNS call of each operation failed in turn. Not in `make test` until it is stable.
+# The fault-injection harness alone (tests/integration/test_fault_injection.py, also part of
+# `make test`): every DynamoDB, SQS and SNS call of each operation failed in turn.
 test-faults: deps
 	$(PY) -m pytest -m faults -q
 

@@ -37,7 +37,10 @@ def dynamodb_config(settings: Settings | None = None) -> DynamoConfig:
 
 
 @cache
-def client(service: str) -> Any:
+def client(service: str, *, sdk_retries: bool = True) -> Any:
+    """``sdk_retries=False``: one attempt per call, for requests that must not be repeated
+    blindly (SNS Publish: SMS and push have no idempotency key; see ``answer_lost``). DynamoDB
+    clients always use ``dynamodb_config()``."""
     import boto3
     from botocore.config import Config
 
@@ -53,7 +56,17 @@ def client(service: str) -> Any:
             max_pool_connections=dynamo.max_pool_connections,
         )
         return session.client(service, region_name=dynamo.region, endpoint_url=dynamo.endpoint, config=config)
-    return session.client(service, region_name=settings.region, endpoint_url=settings.aws_endpoint)
+    once = None if sdk_retries else Config(retries={"mode": "standard", "total_max_attempts": 1})
+    return session.client(service, region_name=settings.region, endpoint_url=settings.aws_endpoint, config=once)
+
+
+def answer_lost(error: BaseException) -> bool:
+    """The request may have reached the service, but its answer did not come back (read
+    timeout, connection closed mid-response): the outcome is unknown. A connect error or an
+    error answer (throttling, 5xx) says the request was not accepted instead."""
+    from botocore.exceptions import ConnectionClosedError, ReadTimeoutError, ResponseStreamingError
+
+    return isinstance(error, ReadTimeoutError | ConnectionClosedError | ResponseStreamingError)
 
 
 def reset_clients() -> None:

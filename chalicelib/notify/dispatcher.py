@@ -11,7 +11,12 @@ Per message, on the happy path (docs/notifications.md counts them):
 A channel that fails transiently makes the whole message fail (SQS retries it), but the
 channels already delivered are kept on the record, so the retry sends only what is
 missing. A channel that can never work for this address (opted out, blocked, disabled
-endpoint) counts as handled and is never retried.
+endpoint) counts as handled and is never retried, and so does a send whose answer was lost
+(``base.Unconfirmed``: SNS Publish has no idempotency key; at most once beats twice).
+
+A live claim held by another consumer (``deliveries.Busy``, maybe one that crashed) fails the
+record: SQS shows it again after the visibility timeout, which outlasts the lease
+(``claim_lease``). It is never deleted as if delivered.
 """
 
 from __future__ import annotations
@@ -122,6 +127,9 @@ def _deliver(message: NotificationMessage, batch: BatchContext, done: set[str], 
         try:
             registry.sender_for(target.channel).send(target.address, outgoing)
             sent.append(target.progress_key)
+        except base.Unconfirmed:  # maybe delivered: never resent (no doubled SMS), maybe lost
+            sent.append(target.progress_key)
+            logger.warning("delivery unconfirmed; not resent", extra={"operation": message.kind})
         except base.OptedOut:
             if message.user_id:
                 profiles.record_sms_opt_out(message.user_id, batch.now)

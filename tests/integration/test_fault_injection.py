@@ -21,10 +21,10 @@ import pytest
 from tests.support.faults import Faults, install
 from tests.support.fixtures_bookings import assert_booking_invariants
 
-# Out of `make test` for now (`make test-faults` runs it): in a full two-worker run it once
-# counted no SMS in its clean reschedule run while the faulted runs counted two, and the next
-# file on its worker (test_contact_change_delivery) then missed an SMS it gets when run alone:
-# some state outlives the test. Both pass on their own; find the leak before it gates CI.
+# Part of `make test`; `make test-faults` runs it alone. It was left out while a full run made
+# its clean reschedule count no SMS and the next file on its worker miss one: fixture phone
+# numbers come from one counter per process and moto treats numbers ending in 99 as opted
+# out (unique_phone now skips them; the last test below keeps it so).
 pytestmark = pytest.mark.faults
 
 
@@ -51,13 +51,11 @@ def _live_bookings_of(api: Any, person: Any) -> list[str]:
     return sorted(f"{b['status']}@{b['start'][11:16]}" for b in listed.json["items"])
 
 
-def _audit_actions(actor: str) -> list[str]:
+def _audit_actions(items: list[dict[str, Any]], actor: str) -> list[str]:
     """The audit records this person's actions left (SEC-6: each booking change has one)."""
-    from tests.support.fixtures_bookings import table_items
-
     return sorted(
         item["action"]["S"]
-        for item in table_items()
+        for item in items
         if item.get("entity", {}).get("S") == "AuditRecord" and item.get("actor", {}).get("S") == actor
     )
 
@@ -85,12 +83,15 @@ class Scenarios:
         return person, made.json["id"], later
 
     def _booking_outcome(self, person: Any) -> dict[str, Any]:
+        from tests.support.fixtures_bookings import INVARIANT_ENTITIES, table_items
+
         self.settle()
-        assert_booking_invariants()
+        items = table_items((*INVARIANT_ENTITIES, "AuditRecord"))  # one read for both checks
+        assert_booking_invariants(items)
         return {
             "bookings": _live_bookings_of(self.api, person),
             "sms": _sms_to(self.notify, person.phone),
-            "audit": _audit_actions(person.user_id),
+            "audit": _audit_actions(items, person.user_id),
         }
 
     def create(self) -> Attempt:
@@ -166,6 +167,29 @@ class Scenarios:
 
         return Attempt(deliver, self.settle, lambda: self._booking_outcome(person))
 
+    def delivery(self) -> Attempt:
+        """The outbox was relayed cleanly; the consumer meets the fault, delivering by SMS and
+        to a push device (SNS platform endpoint)."""
+        from chalicelib.store import preferences as profiles
+
+        person = self.signup(name="Fault Customer")
+        start, _ = self._slot()
+        token = f"{self.round:08x}" * 8
+        device = self.api.post("/v1/me/devices", {"platform": "apns", "token": token}, headers=person.headers)
+        assert device.status == 201, device.body
+        [registered] = profiles.load(person.user_id).devices
+        made = self._book(person, start, f"delivery-{self.round}")
+        assert made.status == 201, made.body
+        self.notify.relay()  # the notification is in the queue before the watched part starts
+
+        def deliver() -> Any:
+            return self.notify.drain()
+
+        def outcome() -> dict[str, Any]:
+            return {**self._booking_outcome(person), "push": len(self.notify.outbox.pushes(registered.endpoint_arn))}
+
+        return Attempt(deliver, self.settle, outcome)
+
     def settle(self) -> None:
         """What the event source mappings do after a failed batch: run again (bounded) until
         the stream has nothing new and the queue is empty."""
@@ -189,15 +213,11 @@ KNOWN: dict[tuple[str, str], str] = {
     ("cancel", "before"): _AUDIT,
     ("cancel", "after"): _AUDIT,
     ("reschedule", "after"): _AUDIT,
-    # (a) claim UpdateItem / contact GetItem answer lost: the retry comes at once here (the
-    # harness's VisibilityTimeout=0) while the claim's lease still holds, so it is skipped as a
-    # duplicate and deleted: 0 SMS. On SQS the retry comes after the visibility timeout, past
-    # the lease (dispatcher.claim_lease); the harness should advance the clock to prove that.
-    # (b) sns.Publish answer lost: the retry texts again (2 SMS): SMS has no idempotency key.
-    ("relay", "after"): "lost claim answer skipped as duplicate within the lease; lost Publish answer resends",
 }
 
-OPERATIONS = ["create", "cancel", "reschedule", "register", "erase", "relay"]
+OPERATIONS = ["create", "cancel", "reschedule", "register", "erase", "relay", "delivery"]
+# Bounded by count: one faulted attempt per call of the clean run, at most this many.
+MAX_CALLS = 40
 
 
 @pytest.mark.timeout(240)
@@ -212,29 +232,40 @@ def test_each_call_can_fail_and_a_retry_converges(
     # per-IP registration limit (a security parameter, tested in test_register) for this test.
     monkeypatch.setenv("BOOKING_REGISTER_IP_LIMIT", "100000")
     get_settings.cache_clear()
+    from chalicelib import queues
+
     faults = Faults(kind)
     install(monkeypatch, faults)
+    # A failed batch comes back after the visibility timeout, as on SQS (past a claim's lease).
+    notify.redelivery_advances_clock = True
     scenarios = Scenarios(api, salon, signup, notify)
     notify.relay()  # the stream poller's first pass (DescribeTable...) is not part of any operation
-    # Given a clean run, which says how many SDK calls the operation makes and how it ends
+    # Given a clean run, which says which SDK calls the operation makes and how it ends
     clean = getattr(scenarios, operation)()
+    queues.reset()  # every attempt starts cold (no cached queue URL): the same calls each time
     with faults.watching(None):
         first = clean.act()
     calls = list(faults.calls)
     expected = clean.outcome()
     assert calls, f"{operation} made no DynamoDB/SQS/SNS call"
+    assert len(calls) <= MAX_CALLS, f"{operation}: {len(calls)} calls, more than the bound {MAX_CALLS}"
     if hasattr(first, "status"):
         assert first.status < 300, first.body
     problems: list[str] = []
     for index in range(len(calls)):
         # When call ``index`` fails (before it is sent, or after it committed) and the client retries
         attempt = getattr(scenarios, operation)()
+        queues.reset()
         with faults.watching(index):
             try:
                 answer = attempt.act()
             except Exception as error:  # the relay/consumer may raise: Lambda would retry it
                 answer = error
         call = faults.injected or f"(none; clean run's {calls[index]})"
+        if faults.calls[:index] != calls[:index] or faults.injected != calls[index]:
+            # the attempt did not repeat the clean run's calls: this call went untested
+            problems.append(f"call {index} {calls[index]}: not reached, the attempt made {faults.calls}")
+            continue
         if hasattr(answer, "status") and answer.status >= 500 and answer.status != 503:
             problems.append(f"call {index} {call}: answered {answer.status} (a dependency fault is 503)")
         retried = attempt.retry()
@@ -248,9 +279,26 @@ def test_each_call_can_fail_and_a_retry_converges(
             continue
         if got != expected:
             problems.append(f"call {index} {call}: end state {got}, clean run {expected}")
+    dead = notify.receive(dlq=True)
+    if dead:  # a notification given up on is a lost one
+        problems.append(f"{len(dead)} notification(s) in the dead-letter queue: {[m['Body'][:80] for m in dead]}")
     print(f"{operation}/{kind}: {len(calls)} calls {calls}")
     known = KNOWN.get((operation, kind))
     if known and problems:
         pytest.xfail(f"{known}: " + "; ".join(problems))
     assert not problems, f"{operation}, fault {kind}:\n" + "\n".join(problems)
     assert known is None, f"fixed, remove from KNOWN: {(operation, kind)}"
+
+
+def test_fixture_phone_numbers_are_never_opted_out_at_moto(aws: str) -> None:
+    # The leak that kept this file out of `make test`: moto's SNS reports every number ending
+    # in 99 as opted out, and fixture numbers come from one counter per process, so a test got
+    # one (and lost its SMS) depending on how many numbers earlier tests had drawn.
+    from chalicelib.aws_clients import client
+    from tests.support.fixtures_accounts import unique_phone
+
+    # Given more numbers than a hundred (every last-two-digit pair comes round)
+    numbers = [unique_phone() for _ in range(150)]
+    # Then none of them is one SNS would refuse to text
+    sns = client("sns")
+    assert not [n for n in numbers if sns.check_if_phone_number_is_opted_out(phoneNumber=n)["isOptedOut"]]

@@ -289,3 +289,70 @@ def test_telegram_down_is_retried_by_sqs(notify, monkeypatch):
     rounds = notify.drain()
     # Then the second SQS delivery sent it, once
     assert rounds == 2 and len(notify.telegram.sent) == 1
+
+
+# --- lost answers and live claims: at most once on SMS, never dropped -------------------
+
+
+@pytest.mark.parametrize("partial", [True, False], ids=["report-batch-item-failures", "whole-batch-failure"])
+def test_a_live_claim_of_a_crashed_consumer_is_retried_after_its_lease_never_deleted(notify, clock, partial):
+    # proves: NOTE-1
+    # Given a sign-in code claimed by a consumer that then crashed (its lease still runs)
+    from datetime import timedelta
+
+    from chalicelib import resources
+    from chalicelib.notify import dispatcher
+    from chalicelib.store import deliveries
+
+    notify.partial(partial)
+    deliveries.claim("otp-crash-0001", clock.now(), dispatcher.claim_lease())
+    notify.send(otp("otp-crash-0001", "+4915100000011"))
+    # When SQS hands the message to another consumer while the lease holds
+    notify.invoke(notify.receive())
+    # Then nothing is sent and the message is NOT deleted: it stays in the queue, not the DLQ
+    assert notify.outbox.sms() == []
+    assert len(notify.receive()) == 1 and notify.receive(dlq=True) == []
+    # When it comes back after the visibility timeout (longer than the lease)
+    clock.advance(timedelta(seconds=resources.queue_spec("notifications").visibility_timeout_seconds))
+    notify.drain()
+    # Then it is delivered exactly once
+    assert [phone for phone, _ in notify.outbox.sms()] == ["+4915100000011"]
+    assert notify.receive() == [] and notify.receive(dlq=True) == []
+
+
+def test_a_lost_publish_answer_is_not_resent(notify, monkeypatch):
+    # proves: NOTE-1
+    # Given SNS accepting a Publish whose answer is lost (read timeout after the request was sent)
+    from tests.support.faults import fail_next
+
+    lost = fail_next(monkeypatch, "sns.Publish", "after")
+    notify.send(otp("otp-lost-0001", "+4915100000012"))
+    # When the consumer runs until the queue is empty
+    rounds = notify.drain()
+    # Then the SMS went out once: the unconfirmed send counts as sent and is never repeated
+    assert lost.failed == ["sns.Publish"]
+    assert [phone for phone, _ in notify.outbox.sms()] == ["+4915100000012"]
+    assert rounds == 1 and notify.receive() == [] and notify.receive(dlq=True) == []
+
+
+@pytest.mark.parametrize("error", [0, 1], ids=["throttled", "connection-refused"])
+def test_a_publish_that_was_refused_is_retried(notify, monkeypatch, error):
+    # Given SNS answering throttling, or no connection at all: the message was not accepted
+    from tests.support.faults import fail_next
+
+    refused = fail_next(monkeypatch, "sns.Publish", "before", before_error=error)
+    notify.send(otp("otp-refused-0001", "+4915100000013"))
+    # When the consumer runs until the queue is empty
+    rounds = notify.drain()
+    # Then SQS's retry sent it, once
+    assert refused.failed == ["sns.Publish"]
+    assert [phone for phone, _ in notify.outbox.sms()] == ["+4915100000013"]
+    assert rounds == 2 and notify.receive(dlq=True) == []
+
+
+def test_publish_is_one_attempt_with_no_sdk_retries(aws):
+    # Given the SNS client SMS and push publish with
+    from chalicelib.notify.channels import publish
+
+    # Then botocore makes one attempt (its retries would resend after a read timeout)
+    assert publish.sns().meta.config.retries == {"mode": "standard", "total_max_attempts": 1}

@@ -53,12 +53,16 @@ class Faults:
         if index != self.fail_at:
             return send()
         self.injected = self.calls[-1]
-        if self.kind == "before":
-            raise _error_before(service, operation, index)
-        send()
-        from botocore.exceptions import ReadTimeoutError
+        return _fail(self.kind, service, operation, index, send)
 
-        raise ReadTimeoutError(endpoint_url=f"https://{service}.injected")
+
+def _fail(kind: str, service: str, operation: str, index: int, send: Any) -> Any:
+    if kind == "before":
+        raise _error_before(service, operation, index)
+    send()
+    from botocore.exceptions import ReadTimeoutError
+
+    raise ReadTimeoutError(endpoint_url=f"https://{service}.injected")
 
 
 def _error_before(service: str, operation: str, index: int) -> Exception:
@@ -80,3 +84,33 @@ def install(monkeypatch: Any, faults: Faults) -> None:
         return faults.intercept(self, operation_name, api_params, lambda: inner(self, operation_name, api_params))
 
     monkeypatch.setattr(BaseClient, "_make_api_call", intercepted)
+
+
+@dataclass
+class NextCalls:
+    """``fail_next``'s record: the calls it failed."""
+
+    failed: list[str] = field(default_factory=list)
+
+
+def fail_next(monkeypatch: Any, call: str, kind: str, times: int = 1, *, before_error: int = 0) -> NextCalls:
+    """Fail the next ``times`` calls named ``call`` (e.g. ``"sns.Publish"``) with ``kind``;
+    ``before_error`` picks the "before" error (0: throttling answer, 1: connection error)."""
+    from botocore.client import BaseClient
+
+    inner = BaseClient._make_api_call
+    record = NextCalls()
+    service_name, _, operation_name = call.partition(".")
+
+    def intercepted(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        def send() -> Any:
+            return inner(self, operation, params)
+
+        service = self.meta.service_model.service_name
+        if (service, operation) != (service_name, operation_name) or len(record.failed) >= times:
+            return send()
+        record.failed.append(call)
+        return _fail(kind, service, operation, before_error, send)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", intercepted)
+    return record

@@ -10,6 +10,8 @@ platform applications, and a hand-driven SQS consumer loop (receive -> handler -
 - ``notify.relay()`` feeds the table's stream to the outbox relay, as the event source
   mapping does (the local dispatcher's StreamPoller, on moto's stream)
 - ``notify.partial(True/False)`` switches the partial-batch-response setting
+- ``notify.redelivery_advances_clock = True``: a failed batch moves the clock on by the
+  queue's visibility timeout (as SQS's redelivery would) before it is received again
 """
 
 from __future__ import annotations
@@ -80,8 +82,13 @@ class NotifyKit:
     apns_arn: str
     fcm_arn: str
     monkeypatch: pytest.MonkeyPatch
+    clock: Any = None  # the test's FakeClock
     invocations: int = 0
     stream: Any = None  # the StreamPoller, made on first use (it keeps the stream position)
+    # ``receive`` shows a message again at once; on SQS a record that failed comes back only
+    # after the visibility timeout, past a claim's lease (dispatcher.claim_lease). When set, a
+    # failed invocation moves the clock on by that timeout, so the retry sees what SQS's would.
+    redelivery_advances_clock: bool = False
 
     def partial(self, enabled: bool) -> None:
         from tests.support import stack
@@ -147,11 +154,23 @@ class NotifyKit:
         try:
             response = consumers.handle_notifications(self.event(messages))
         except Exception:
+            self._await_redelivery()
             return  # the whole batch stays; SQS shows it again after the visibility timeout
         failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+        if failed:
+            self._await_redelivery()
         for m in messages:
             if m["MessageId"] not in failed:
                 sqs.delete_message(QueueUrl=self.queue_url(), ReceiptHandle=m["ReceiptHandle"])
+
+    def _await_redelivery(self) -> None:
+        if self.redelivery_advances_clock:
+            from datetime import timedelta
+
+            from chalicelib import resources
+
+            timeout = resources.queue_spec("notifications").visibility_timeout_seconds
+            self.clock.advance(timedelta(seconds=timeout))
 
     def relay(self) -> Any:
         """One pass over the table's stream into ``consumers.handle_outbox_records``; returns
@@ -201,6 +220,6 @@ def notify(aws: str, clock: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     fake = FakeTelegram()
     registry.reset(telegram_transport=fake, sleep=fake.slept.append)
     telegram.bot_token.cache_clear()
-    kit = NotifyKit(Outbox(), fake, apns["PlatformApplicationArn"], fcm["PlatformApplicationArn"], monkeypatch)
+    kit = NotifyKit(Outbox(), fake, apns["PlatformApplicationArn"], fcm["PlatformApplicationArn"], monkeypatch, clock)
     yield kit
     registry.reset()

@@ -2,8 +2,9 @@
 
 A sender gets the rendered message and ONE address, nothing else (SHARE-2); it never
 touches DynamoDB. It returns the provider's message id, raises ``Undeliverable`` when this
-address can never take this message (retrying cannot help), and lets anything else
-propagate (the SQS message is retried).
+address can never take this message (retrying cannot help), ``Unconfirmed`` when the
+provider may have it but its answer was lost (never resent: SNS, publish.py), and lets
+anything else propagate (the SQS message is retried).
 """
 
 from __future__ import annotations

@@ -38,6 +38,12 @@ class EndpointGone(Undeliverable):
         self.endpoint_arn = endpoint_arn
 
 
+class Unconfirmed(Exception):
+    """The provider may have accepted the message, but its answer was lost (a read timeout
+    after the request was sent). Sending again could deliver it twice, so the dispatcher
+    counts it as sent and never resends it (at most once; docs/notifications.md)."""
+
+
 class Sender(Protocol):
     channel: Channel
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from chalicelib.aws_clients import client
+from chalicelib.notify.channels import publish
 from chalicelib.notify.channels.base import EndpointGone, Outgoing
 from chalicelib.notify.messages import Channel
 
@@ -22,12 +23,10 @@ class PushSender:
 
     def send(self, address: str, outgoing: Outgoing) -> str:
         """``address`` is the device's SNS endpoint ARN."""
-        sns = client("sns")
-        try:
-            answer = sns.publish(TargetArn=address, Message=payload(outgoing), MessageStructure="json")
-        except sns.exceptions.EndpointDisabledException:
+        try:  # at most once: a lost answer is not resent (publish.py)
+            return publish.publish(TargetArn=address, Message=payload(outgoing), MessageStructure="json")
+        except publish.sns().exceptions.EndpointDisabledException:
             raise EndpointGone(address) from None
-        return str(answer["MessageId"])
 
 
 def create_endpoint(application_arn: str, token: str) -> str:

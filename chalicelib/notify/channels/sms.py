@@ -1,10 +1,11 @@
-"""SMS through SNS Publish: transactional, E.164, never to a number opted out at SNS."""
+"""SMS through SNS Publish: transactional, E.164, never to a number opted out at SNS, at most once."""
 
 from __future__ import annotations
 
 import re
 
 from chalicelib.aws_clients import client
+from chalicelib.notify.channels import publish
 from chalicelib.notify.channels.base import OptedOut, Outgoing, Undeliverable
 from chalicelib.notify.messages import Channel
 
@@ -21,11 +22,10 @@ class SmsSender:
         # STOP replies are kept by SNS; asking first means an opted-out number is never texted.
         if sns.check_if_phone_number_is_opted_out(phoneNumber=address)["isOptedOut"]:
             raise OptedOut("number opted out of SMS")
-        answer = sns.publish(
+        return publish.publish(  # at most once: a lost answer is not resent (publish.py)
             PhoneNumber=address,
             Message=outgoing.rendered.body,
             MessageAttributes={
                 "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
             },
         )
-        return str(answer["MessageId"])
