@@ -1,4 +1,4 @@
-"""Scheduled functions (EventBridge): booking reminders, and the outbox safety net."""
+"""Scheduled functions (EventBridge): booking reminders, and the outbox and audit safety nets."""
 
 from __future__ import annotations
 
@@ -20,6 +20,14 @@ def register(app: Chalice) -> None:
     def relay_stranded_events(event: Any) -> dict[str, int]:
         return run_stranded_relay()
 
+    @app.schedule(
+        "rate(5 minutes)",
+        name="seal_stranded_audit",
+        description="Seal audit records the table stream did not deliver",
+    )
+    def seal_stranded_audit(event: Any) -> dict[str, int]:
+        return run_stranded_seal()
+
 
 def run_reminders() -> dict[str, int]:
     from chalicelib import deps
@@ -35,3 +43,10 @@ def run_stranded_relay() -> dict[str, int]:
     from chalicelib.services.subscribers import SUBSCRIPTIONS
 
     return {"relayed": events.relay_stranded(deps.clock().now(), SUBSCRIPTIONS)}
+
+
+def run_stranded_seal() -> dict[str, int]:
+    from chalicelib import deps
+    from chalicelib.privacy import audit
+
+    return {"sealed": audit.seal_stranded(deps.clock().now())}
