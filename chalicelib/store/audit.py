@@ -284,6 +284,8 @@ def seal(chain: Chain, hasher: Hasher, signer: Signer, now: datetime) -> int:
                 raise errors.DependencyUnavailable("The audit chain is being sealed elsewhere; try again") from None
             continue
         sealed += len(pending)
+        if len(pending) < SEAL_BATCH:
+            return sealed  # it saw all there was; a record written since brings its own seal
 
 
 def stranded_chains(cutoff: datetime) -> set[Chain]:
