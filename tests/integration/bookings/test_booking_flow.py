@@ -37,6 +37,31 @@ def test_create_and_read_a_booking(api, salon, customer):
     assert_booking_invariants()
 
 
+@pytest.mark.ddblocal
+def test_a_booking_and_its_audit_record_commit_together_or_not_at_all(api, salon, customer, signup):
+    # proves: SEC-6
+    from chalicelib.store.audit import list_records
+    from tests.support.fixtures_bookings import table_items
+
+    # Given a customer who booked a specialist at 10:00
+    start, spec = salon.at(1, "10:00"), salon.specialist_ids[0]
+    first = api.post("/v1/bookings", salon.body(start, spec), headers=customer.headers)
+    assert first.status == 201, first.body
+    # When another customer asks for the same specialist and start (the transaction's lock
+    # condition fails)
+    other = signup(name="Late Customer")
+    taken = api.post("/v1/bookings", salon.body(start, spec), headers=other.headers)
+    # Then it is refused, and neither a booking nor an audit record of it exists
+    assert taken.status == 409 and taken.json["type"] == "/problems/slot-taken"
+    records = [r for r in list_records(salon.business_id) if r.action == "booking.created"]
+    assert [r.actor for r in records] == [customer.user_id]
+    bookings = [i for i in table_items() if i.get("entity", {}).get("S") == "BookingRecord"]
+    assert [b["customer_user_id"]["S"] for b in bookings] == [customer.user_id]
+    # And the one that committed carries its record: actor, action and target
+    [record] = records
+    assert (record.action, record.target_entity, record.target_id) == ("booking.created", "booking", first.json["id"])
+
+
 def test_any_specialist_picks_a_free_one_and_then_runs_out(api, salon, signup):
     # Given three specialists and four customers wanting the same start with "any"
     start = salon.at(1, "11:00")
