@@ -20,6 +20,8 @@ from infra import template as infra_template
 
 STAGES = sorted(infra_template.STAGES)
 AUDIT_RETENTION_ROLE = infra_template.role_logical_id("retention_sweep")
+# The audit sealers: the stream consumer and the stranded-record schedule stamp seq and hashes.
+AUDIT_SEALER_ROLES = {infra_template.role_logical_id(f) for f in ("outbox_relay", "seal_stranded_audit")}
 CONFIG = json.loads((infra_template.ROOT / ".chalice" / "config.json").read_text())
 DATA_SERVICES = ("dynamodb", "s3", "sqs", "kms", "sns", "ses", "secretsmanager", "ssm")
 # Actions AWS offers no resource-level permission for (Resource must be "*").
@@ -183,8 +185,11 @@ def test_audit_records_cannot_be_changed_or_deleted_by_any_function(templates: d
         assert denies, role
         denied = {a for s in denies for a in as_list(s["Action"])}
         # (only the retention sweep may delete one: the oldest, after its 5 years, moving the
-        # chain's anchor in the same transaction: chalicelib/store/audit.remove_expired)
+        # chain's retention pointer in the same transaction: chalicelib/store/audit.remove_expired;
+        # only the sealers may update one: setting seq and hashes, chalicelib/store/audit.seal)
         allowed = {"dynamodb:DeleteItem"} if role == AUDIT_RETENTION_ROLE else set()
+        if role in AUDIT_SEALER_ROLES:
+            allowed = {"dynamodb:UpdateItem"}
         assert mutating - allowed == denied, role
         # and no statement offers a way around it (PartiQL, scans, table-level changes)
         assert not [

@@ -276,7 +276,7 @@ def test_ten_thousand_records_of_fifty_tenants_seal_and_verify(aws, clock):
             at=clock.now() + timedelta(microseconds=i),
             summary={"n": str(i)},
             expires_at=None,
-        )  # fmt: skip
+        )
         for i in range(10_000)
     ]
     with ThreadPoolExecutor(max_workers=8) as pool:
