@@ -178,17 +178,7 @@ class Scenarios:
 
 # Inconsistencies found and not fixed here, as (operation, fault kind) -> the defect. The test
 # xfails while they reproduce and fails once they stop ("remove from KNOWN"), so this only shrinks.
-_AUDIT = (
-    "SEC-6 audit record lost: bookings.py appends it AFTER the booking's commit (GetItem head + "
-    "TransactWriteItems); when that fails, or the commit's answer is lost, the client's retry "
-    "replays the result and no record is ever written"
-)
 KNOWN: dict[tuple[str, str], str] = {
-    ("create", "before"): _AUDIT,
-    ("create", "after"): _AUDIT,
-    ("cancel", "before"): _AUDIT,
-    ("cancel", "after"): _AUDIT,
-    ("reschedule", "after"): _AUDIT,
     # (a) claim UpdateItem / contact GetItem answer lost: the retry comes at once here (the
     # harness's VisibilityTimeout=0) while the claim's lease still holds, so it is skipped as a
     # duplicate and deleted: 0 SMS. On SQS the retry comes after the visibility timeout, past
