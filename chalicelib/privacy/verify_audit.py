@@ -65,7 +65,8 @@ def _verify_chain(chain: store.Chain, key: bytes, result: Verification) -> None:
     head = store.seal_head(chain)
     walked = list(store.sealed_records(chain, after_seq=start_seq))
     for _ in range(_TAIL_RETRIES):
-        if head is None or not walked or int(walked[-1]["seq"]) >= int(head.seq):
+        last_walked = int(walked[-1]["seq"]) if walked else start_seq
+        if head is None or last_walked >= int(head.seq):
             break
         time.sleep(0.5)
         walked = list(store.sealed_records(chain, after_seq=start_seq))
