@@ -115,7 +115,14 @@ def _delete_delivered(records: list[dict[str, Any]]) -> None:
 
 
 def handle_outbox_records(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Relay the outbox items a batch of table-stream records points at.
+    """Relay the outbox items a batch of table-stream records points at, and seal the audit
+    chain of every new audit record (SEC-6, chalicelib/privacy/audit.py).
+
+    The audit sealer rides on this consumer rather than a second one: a DynamoDB stream
+    shard serves at most two concurrent readers before they throttle each other, and the
+    sealer needs exactly the relay's semantics (keys only, partial batch responses,
+    bisection, bounded retries). Sealing is idempotent: a retried record finds its chain
+    already sealed and writes nothing.
 
     The stream carries keys only; records for other items are skipped (in AWS the event
     source's filter already drops them). Each outbox key is relayed on its own (read the
@@ -127,7 +134,9 @@ def handle_outbox_records(event: dict[str, Any], context: Any = None) -> dict[st
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+    from chalicelib import deps
     from chalicelib.observability import logger
+    from chalicelib.privacy import audit
     from chalicelib.services import events
     from chalicelib.services.subscribers import SUBSCRIPTIONS
     from chalicelib.settings import get_settings
@@ -141,6 +150,9 @@ def handle_outbox_records(event: dict[str, Any], context: Any = None) -> dict[st
         partition = (keys.get(resources.TABLE_HASH_KEY) or {}).get("S", "")
         if partition.startswith(resources.OUTBOX_KEY_PREFIX):
             events.relay(partition, SUBSCRIPTIONS)
+        elif partition.startswith(resources.AUDIT_KEY_PREFIX) and record.event_name.name == "INSERT":
+            sort_key = (keys.get(resources.TABLE_RANGE_KEY) or {}).get("S", "")
+            audit.seal_key(partition, sort_key, deps.clock().now())
 
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
     with processor(records=records, handler=relay_record, lambda_context=context):

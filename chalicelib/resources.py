@@ -56,6 +56,9 @@ TABLE_INDEXES: tuple[IndexSpec, ...] = (
 # OUTBOX_KEY_PREFIX: notifications written in the same transaction as the booking change.
 TABLE_STREAM_VIEW_TYPE = "KEYS_ONLY"
 OUTBOX_KEY_PREFIX = "OUTBOX#"
+# AUDIT_KEY_PREFIX / AUDIT_RECORD_PREFIX: new audit records, sealed into their chain by the same consumer.
+AUDIT_KEY_PREFIX = "AUDIT#"
+AUDIT_RECORD_PREFIX = "REC#"
 OUTBOX_RELAY_FUNCTION = "outbox_relay"
 OUTBOX_RELAY_BATCH_SIZE = 25
 

@@ -1,5 +1,5 @@
-"""Scheduled functions (EventBridge): booking reminders, the outbox safety net, and the
-stale-erasure check (RET-1)."""
+"""Scheduled functions (EventBridge): booking reminders, the outbox and audit safety nets,
+and the stale-erasure check (RET-1)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,14 @@ def register(app: Chalice) -> None:
     )
     def requeue_stale_erasures(event: Any) -> dict[str, int]:
         return run_stale_erasures()
+
+    @app.schedule(
+        "rate(5 minutes)",
+        name="seal_stranded_audit",
+        description="Seal audit records the table stream did not deliver",
+    )
+    def seal_stranded_audit(event: Any) -> dict[str, int]:
+        return run_stranded_seal()
 
 
 def run_reminders() -> dict[str, int]:
@@ -69,3 +77,10 @@ def run_stale_erasures() -> dict[str, int]:
     if stale:
         logger.warning("stale erasures re-enqueued", extra={"count": len(stale)})
     return {"requeued": len(stale)}
+
+
+def run_stranded_seal() -> dict[str, int]:
+    from chalicelib import deps
+    from chalicelib.privacy import audit
+
+    return {"sealed": audit.seal_stranded(deps.clock().now())}

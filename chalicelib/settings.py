@@ -45,6 +45,8 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     log_level: str = "INFO"
     cursor_signing_key: SecretStr = SecretStr("local-only-cursor-key-not-for-deployment-000000")  # list cursors
+    # Signs the audit chains' seal heads and anchors (SEC-6): without it a forged head shows.
+    audit_anchor_key: SecretStr = SecretStr("local-only-audit-anchor-key-not-for-deployment-00")
 
     # --- accounts and sign-in (docs/accounts.md); secrets: dummy local defaults only ---
     jwt_secret: SecretStr = SecretStr("local-only-jwt-secret-not-for-deployment-000000")

@@ -556,6 +556,19 @@ def outbox_filter_pattern() -> dict[str, Any]:
     }
 
 
+def audit_filter_pattern() -> dict[str, Any]:
+    """New audit records (their sealing): not the sealer's own writes (MODIFY, heads, anchors)."""
+    return {
+        "eventName": ["INSERT"],
+        "dynamodb": {
+            "Keys": {
+                resources.TABLE_HASH_KEY: {"S": [{"prefix": resources.AUDIT_KEY_PREFIX}]},
+                resources.TABLE_RANGE_KEY: {"S": [{"prefix": resources.AUDIT_RECORD_PREFIX}]},
+            }
+        },
+    }
+
+
 def _stream_consumer(stage: str, source: StreamSource, patches: Template, environment: dict[str, Any]) -> Template:
     """Point the relay's event source at the main table's stream (its ARN is known only at deploy)."""
     if source.stream_arn != resources.stream_arn_placeholder(stage):
@@ -572,7 +585,13 @@ def _stream_consumer(stage: str, source: StreamSource, patches: Template, enviro
                 # The GetAtt also orders the mapping after the table (no DependsOn, unlike SQS).
                 "Stream": {"Fn::GetAtt": ["MainTable", "StreamArn"]},
                 "FunctionResponseTypes": ["ReportBatchItemFailures"],
-                "FilterCriteria": {"Filters": [{"Pattern": json.dumps(outbox_filter_pattern())}]},
+                # Filters are OR-ed: outbox items, and new audit records (the sealer).
+                "FilterCriteria": {
+                    "Filters": [
+                        {"Pattern": json.dumps(outbox_filter_pattern())},
+                        {"Pattern": json.dumps(audit_filter_pattern())},
+                    ]
+                },
                 # A failing batch is halved until the failing record is alone: the rest go through.
                 "BisectBatchOnFunctionError": True,
                 "MaximumRetryAttempts": STREAM_MAXIMUM_RETRY_ATTEMPTS,

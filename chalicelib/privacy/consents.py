@@ -23,6 +23,7 @@ from chalicelib.domain.consents import (
 )
 from chalicelib.privacy import audit
 from chalicelib.store import consents as store
+from chalicelib.store import db
 
 PLATFORM_TENANT = "platform"
 
@@ -101,11 +102,13 @@ def summary(user_id: str, *, with_history: bool = True) -> ConsentSummary:
 
 
 def change(user_id: str, changes: list[ConsentChange], *, at: datetime, source: str = "settings") -> None:
-    """Record the changes (state + history, one transaction) and audit them (SEC-6)."""
+    """Record the changes and their audit record (SEC-6): state + history + audit, one
+    TransactWriteItems (a cancelled one leaves neither the change nor the record)."""
     if not changes:
         return
-    store.apply_changes(user_id, changes, at, source)
+    tx = db.Transaction()
     audit.record(
+        tx,
         tenant=PLATFORM_TENANT,
         actor=user_id,
         action="consent.changed",
@@ -117,6 +120,7 @@ def change(user_id: str, changes: list[ConsentChange], *, at: datetime, source: 
             "source": source,
         },
     )
+    store.apply_changes(user_id, changes, at, source, tx=tx)
 
 
 def withdraw_all(user_id: str, *, at: datetime, source: str) -> None:

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from chalicelib import errors
 from chalicelib.privacy import audit
 from chalicelib.privacy.export_document import EXPORTS_BUCKET, SCHEMA_URL, SCHEMA_VERSION, build
+from chalicelib.store import db, objects
 from chalicelib.store import exports as store
-from chalicelib.store import objects
 
 __all__ = ["SCHEMA_URL", "SCHEMA_VERSION", "build", "request_export", "status"]
 
@@ -24,16 +24,19 @@ LINK_LIFETIME = timedelta(minutes=15)
 
 
 def request_export(user_id: str, now: datetime) -> store.ExportView:
-    """Answer inline when small, else queue a build on the jobs queue."""
+    """Answer inline when small (the audit record alone: one PutItem), else queue a build
+    (the pending job and its audit record: one TransactWriteItems) on the jobs queue."""
     export_id = uuid.uuid4().hex
     document = build(user_id, now)
     body = json.dumps(document, sort_keys=True)
-    audit.record(
-        tenant=audit.PLATFORM, actor=user_id, action="export.requested", entity="Export", entity_id=export_id, at=now
-    )
+    tenant, action, entity = audit.PLATFORM, "export.requested", "Export"
     if len(body.encode()) <= INLINE_LIMIT_BYTES:
+        # Nothing is stored, so there is no change to join: the record alone.
+        audit.record_alone(tenant=tenant, actor=user_id, action=action, entity=entity, entity_id=export_id, at=now)
         return store.ExportView(export_id=export_id, status="ready", data=document, object_key=None, created_at=now)
-    view = store.create(user_id, export_id, now)
+    tx = db.Transaction()
+    audit.record(tx, tenant=tenant, actor=user_id, action=action, entity=entity, entity_id=export_id, at=now)
+    view = store.create(user_id, export_id, now, tx=tx)
     from chalicelib.privacy import jobs
 
     jobs.enqueue({"type": "export", "user_id": user_id, "export_id": export_id})

@@ -16,6 +16,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib import errors
 from chalicelib.privacy import audit
 from chalicelib.store import db
 from chalicelib.store import privacy_requests as store
@@ -95,9 +96,11 @@ def in_progress_received_before(threshold: datetime) -> list[RequestView]:
 
 
 def submit(user_id: str, kind: str, details: str | None, now: datetime, *, completed: bool = False) -> RequestView:
+    """Calls: one TransactWriteItems (the request + its audit record)."""
     request_id = uuid.uuid4().hex
-    view = store.create(request_id, user_id, kind, details, now, due_date(now), completed=completed)
+    tx = db.Transaction()
     audit.record(
+        tx,
         tenant=audit.PLATFORM,
         actor=user_id,
         action=f"privacy_request.{'completed' if completed else 'received'}",
@@ -106,7 +109,7 @@ def submit(user_id: str, kind: str, details: str | None, now: datetime, *, compl
         at=now,
         summary={"kind": kind},
     )
-    return view
+    return store.create(request_id, user_id, kind, details, now, due_date(now), completed=completed, tx=tx)
 
 
 def mine(user_id: str, now: datetime) -> list[RequestView]:
@@ -116,7 +119,8 @@ def mine(user_id: str, now: datetime) -> list[RequestView]:
 def operator_queue(
     operator_id: str, status: str, now: datetime, cursor: dict[str, object] | None
 ) -> tuple[list[RequestView], dict[str, object] | None]:
-    """The operators' view, earliest due first. The read is audited (SEC-6)."""
+    """The operators' view, earliest due first. The read is audited (SEC-6): one Query + one
+    PutItem (the audit record alone: a read has no change to join)."""
     views, after = store.by_status(status, 50, cursor, now)
     audit.record_read(
         tenant=audit.PLATFORM, actor=operator_id, entity="PrivacyRequest", entity_id=f"queue:{status}", at=now
@@ -125,8 +129,16 @@ def operator_queue(
 
 
 def close(operator_id: str, request_id: str, status: str, now: datetime) -> RequestView:
-    view = store.close(request_id, status, now)
+    """Calls: GetItem request (its subject, for the record) + one TransactWriteItems (the
+    conditional close + its audit record)."""
+    from dataclasses import replace
+
+    view = store.get(request_id)
+    if view is None:
+        raise errors.Conflict("This request is not open (or does not exist)")
+    tx = db.Transaction()
     audit.record(
+        tx,
         tenant=audit.PLATFORM,
         actor=operator_id,
         action=f"privacy_request.{status}",
@@ -135,7 +147,8 @@ def close(operator_id: str, request_id: str, status: str, now: datetime) -> Requ
         at=now,
         summary={"subject": view.user_id},
     )
-    return view
+    store.close(request_id, status, now, tx=tx)
+    return replace(view, status=status, completed_at=now)
 
 
 def handle_user_request(user_id: str, kind: str, details: str | None, now: datetime) -> RequestView:

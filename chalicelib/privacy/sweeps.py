@@ -6,7 +6,8 @@ retention rule of its entity (chalicelib/privacy/manifest) says what to do:
 - ``delete``: DeleteItem;
 - ``anonymise``: remove every attribute the manifest marks personal (RET-2 bookings);
 - ``archive``: copy to passive storage, then delete (RET-8);
-- audit records leave only in chain order, moving the chain's anchor (SEC-6).
+- audit records leave only in chain order, once sealed, moving the chain's retention
+  pointer (SEC-6).
 
 Every action is conditional on the deadline the sweep read, so running twice, or two runs
 at once, is harmless (idempotent); an interrupted run resumes from its cursor, and what
@@ -95,7 +96,9 @@ def handle(item: StoredItem, manifest: Manifest, report: SweepReport) -> bool:
     if entity == "AuditRecord":
         from chalicelib.store import audit
 
-        done = audit.remove_expired(item.text("tenant"), int(item.values["seq"]), item.text("hash"))
+        seq = item.values.get("seq")
+        # Sealed records only, next after the chain's retention pointer (an unsealed one waits).
+        done = audit.remove_expired(item.pk, item.sk, int(seq) if seq is not None else None, item.text("hash") or None)
         report.removed += int(done)
         return done
     action = manifest.rule_for(entity).action if entity in manifest.entities else "delete"

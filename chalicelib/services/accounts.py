@@ -19,8 +19,8 @@ from chalicelib.services import contact_codes
 from chalicelib.services import sessions as session_service
 from chalicelib.services.sessions import ClientInfo, IssuedSession
 from chalicelib.settings import get_settings
+from chalicelib.store import db, ratelimit
 from chalicelib.store import memberships as membership_store
-from chalicelib.store import ratelimit
 from chalicelib.store import users as user_store
 
 
@@ -35,10 +35,15 @@ class Registration:
     locale: str
 
 
-def _record(actor: str, action: str, user_id: str, now: datetime, summary: dict[str, str] | None = None) -> None:
+def _record(
+    actor: str, action: str, user_id: str, now: datetime, summary: dict[str, str] | None = None
+) -> db.Transaction:
+    """A transaction holding the change's audit record: the store adds the change and commits."""
+    tx = db.Transaction()
     audit.record(
-        tenant="platform", actor=actor, action=action, entity="user", entity_id=user_id, at=now, summary=summary
+        tx, tenant=audit.PLATFORM, actor=actor, action=action, entity="user", entity_id=user_id, at=now, summary=summary
     )
+    return tx
 
 
 def _check_consent(age_16_or_older: bool | None, terms_version: str | None) -> None:
@@ -58,7 +63,7 @@ def _limit_sign_in(client: ClientInfo, now: datetime) -> None:
 
 
 def register(form: Registration, client: ClientInfo, now: datetime) -> IssuedSession:
-    """Rate-limit UpdateItems, one TransactWriteItems (profile, record, claims), audit PutItem, session PutItem.
+    """Rate-limit UpdateItems, one TransactWriteItems (profile, record, claims, audit), session PutItem.
 
     A taken phone or e-mail is answered 409 "already registered" (registration signs the new
     account in, so no answer can look the same for both), which makes registration the place
@@ -70,9 +75,10 @@ def register(form: Registration, client: ClientInfo, now: datetime) -> IssuedSes
     settings = get_settings()
     ratelimit.hit("register-ip", client.ip, settings.register_ip_limit, settings.register_ip_window_seconds, now)
     password_hash = passwords.hash_password(form.password) if form.password else None
+    user_id = tokens.new_id()
     user = user_store.create_account(
         user_store.NewAccount(
-            user_id=tokens.new_id(),
+            user_id=user_id,
             name=form.name,
             locale=form.locale,
             phone=form.phone,
@@ -83,9 +89,9 @@ def register(form: Registration, client: ClientInfo, now: datetime) -> IssuedSes
             ip=client.ip,
             method="register",
             at=now,
-        )
+        ),
+        tx=_record(user_id, "account.registered", user_id, now, {"terms_version": form.terms_version}),
     )
-    _record(user.user_id, "account.registered", user.user_id, now, {"terms_version": form.terms_version})
     return session_service.start(user, "register", client, now)
 
 
@@ -138,8 +144,12 @@ def sign_in_with_telegram(
             raise errors.Unauthenticated("This account is closed")
         return session_service.start(user, "telegram", client, now)
     if linking_user_id is not None:
-        user_store.link_telegram(linking_user_id, telegram_user.telegram_id, now)
-        _record(linking_user_id, "account.telegram_linked", linking_user_id, now)
+        user_store.link_telegram(
+            linking_user_id,
+            telegram_user.telegram_id,
+            now,
+            tx=_record(linking_user_id, "account.telegram_linked", linking_user_id, now),
+        )
         user = user_store.get_user(linking_user_id)
         if user is None:
             raise errors.Unauthenticated("This account is closed")
@@ -147,9 +157,10 @@ def sign_in_with_telegram(
     _check_consent(age_16_or_older, terms_version)
     name = " ".join(part for part in (telegram_user.first_name, telegram_user.last_name) if part) or "Telegram user"
     locale = (telegram_user.language_code or "en")[:8]
+    user_id = tokens.new_id()
     created = user_store.create_account(
         user_store.NewAccount(
-            user_id=tokens.new_id(),
+            user_id=user_id,
             name=name[:100],
             locale=locale,
             phone=None,
@@ -160,9 +171,9 @@ def sign_in_with_telegram(
             ip=client.ip,
             method="telegram",
             at=now,
-        )
+        ),
+        tx=_record(user_id, "account.registered", user_id, now, {"terms_version": str(terms_version)}),
     )
-    _record(created.user_id, "account.registered", created.user_id, now, {"terms_version": str(terms_version)})
     return session_service.start(created, "telegram", client, now)
 
 
@@ -195,7 +206,9 @@ class ProfileChanges:
 
 
 def update_profile(user_id: str, changes: ProfileChanges, client: ClientInfo, now: datetime) -> Profile:
-    """Name/locale apply at once; a new phone or e-mail is kept pending and gets a code."""
+    """Name/locale apply at once; a new phone or e-mail is kept pending and gets a code.
+    Calls: profile GetItem (+ claim GetItem and code writes per new contact) + one
+    TransactWriteItems (profile update + audit) + profile GetItem and memberships Query."""
     user = user_store.get_user(user_id)
     if user is None or not user.active:
         raise errors.NotFound("No such account")
@@ -220,8 +233,13 @@ def update_profile(user_id: str, changes: ProfileChanges, client: ClientInfo, no
         updates["pending_email"] = changes.email
         changed.append("pending_email")
     if updates:
-        user_store.update_profile(user_id, int(user.revision), now, updates)
-        _record(user_id, "account.updated", user_id, now, {"fields": ",".join(changed)})
+        user_store.update_profile(
+            user_id,
+            int(user.revision),
+            now,
+            updates,
+            tx=_record(user_id, "account.updated", user_id, now, {"fields": ",".join(changed)}),
+        )
     return get_profile(user_id)
 
 
@@ -234,12 +252,10 @@ def confirm_contact_change(user_id: str, kind: str, code: str, now: datetime) ->
     if not pending:
         raise errors.Conflict(f"No {kind} change is pending")
     contact_codes.verify_change_code(kind, pending, user_id, code, now)
-    user_store.replace_contact(user, kind, pending, now)
-    _record(user_id, f"account.{kind}_changed", user_id, now)
+    user_store.replace_contact(user, kind, pending, now, tx=_record(user_id, f"account.{kind}_changed", user_id, now))
     return get_profile(user_id)
 
 
 def grant_operator(user_id: str, granted_by: str, now: datetime) -> None:
     """Operators are designated only here, by the bootstrap command (chalicelib/cli/operators.py)."""
-    user_store.set_operator(user_id, True, now)
-    _record(granted_by, "account.operator_granted", user_id, now)
+    user_store.set_operator(user_id, True, now, tx=_record(granted_by, "account.operator_granted", user_id, now))

@@ -6,8 +6,9 @@ account at view time: never stored on the booking, so corrections and erasure sh
 Every write is one conditional transaction in the store (no read-then-write races: the
 store conditions on the versions these functions read). A change the customer is told about
 records a domain event in that same transaction (services/events.py); its subscribers (the
-notification, NOTE-1) run after the commit. After the commit, one audit record (SEC-6,
-pseudonymous ids only).
+notification, NOTE-1) run after the commit. Its audit record (SEC-6, pseudonymous ids only)
+is one more put in that same transaction: no extra DynamoDB call, and no change without its
+record. An audited staff read writes its record alone (one PutItem).
 """
 
 from __future__ import annotations
@@ -118,7 +119,8 @@ def _staff_view(booking: Booking, now: datetime) -> StaffView:
 
 def create_booking(principal: Principal, request: NewBooking, idempotency_key: str | None, now: datetime) -> Created:
     """Calls: [GetItem idempotency] + Query venue + Query venue catalog + BatchGetItem locks
-    (+ discount) + TransactWriteItems + PutItem audit; a lost race repeats the last three."""
+    (+ discount) + TransactWriteItems (booking, locks, event, audit); a lost race repeats the
+    last two."""
     from chalicelib.store import catalog
 
     if idempotency_key is not None:
@@ -186,13 +188,15 @@ def create_booking(principal: Principal, request: NewBooking, idempotency_key: s
             service_name=service.name,
             specialist_name=chosen.name,
         )
+        tx = _with_event("booking.created", booking, venue, now)
+        _audit(tx, principal, booking, "booking.created", now)
         try:
             store.create_booking(
                 booking,
                 [locks[(chosen.specialist_id, day)] for day in days],
                 now=now,
                 idempotency=(principal.user_id, idempotency_key, fingerprint) if idempotency_key else None,
-                tx=_with_event("booking.created", booking, venue, now),
+                tx=tx,
             )
         except store.LockConflict:
             _back_off(attempt)
@@ -208,7 +212,6 @@ def create_booking(principal: Principal, request: NewBooking, idempotency_key: s
             return replay
         except store.DiscountRejected:
             raise DiscountUnavailable("The discount code has been used up or is no longer valid") from None
-        _audit(principal, booking, "booking.created", now)
         return Created(booking=booking, replayed=False)
     raise SlotBusy("Many people are booking this specialist right now; try again")
 
@@ -324,7 +327,7 @@ def get_booking(principal: Principal, booking_id: str, now: datetime) -> Booking
         raise errors.NotFound("No such booking")
     if booking.customer_user_id != principal.user_id:
         _require_staff_or_not_found(principal, booking.business_id)
-        _audit(principal, booking, "booking.read", now)
+        _audit_read(principal, booking, now)
     return booking
 
 
@@ -338,12 +341,12 @@ def _require_staff_or_not_found(principal: Principal, business_id: str) -> None:
 
 
 def get_business_booking(principal: Principal, business_id: str, booking_id: str, now: datetime) -> StaffView:
-    """Calls: GetItem membership + GetItem booking + audit (read) + GetItem customer card."""
+    """Calls: GetItem membership + GetItem booking + PutItem audit (read) + GetItem customer card."""
     from chalicelib.services import authz
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
     booking = _business_booking(business_id, booking_id, now)
-    _audit(principal, booking, "booking.read", now)
+    _audit_read(principal, booking, now)
     return _staff_view(booking, now)
 
 
@@ -364,7 +367,7 @@ def calendar_file(principal: Principal, booking_id: str, now: datetime) -> str:
 
 
 def cancel_as_customer(principal: Principal, booking_id: str, now: datetime) -> Booking:
-    """Calls: GetItem booking + GetItem venue + TransactWriteItems + PutItem audit."""
+    """Calls: GetItem booking + GetItem venue + TransactWriteItems (with the audit record)."""
     from chalicelib.store import catalog
 
     booking = store.get_booking(booking_id)
@@ -385,7 +388,7 @@ def change_as_business(
     principal: Principal, business_id: str, booking_id: str, target: BookingStatus, now: datetime
 ) -> StaffView:
     """Confirm, cancel, attended (completed) or no-show, by the business's staff.
-    Calls: GetItem membership + GetItem booking + TransactWriteItems + PutItem audit
+    Calls: GetItem membership + GetItem booking + TransactWriteItems (with the audit record)
     + GetItem customer card (after the commit). Confirm and cancel put their notification
     in the transaction (outbox)."""
     from chalicelib.services import authz
@@ -399,14 +402,15 @@ def _apply(
     principal: Principal, booking: Booking, target: BookingStatus, actor: Actor, notice: timedelta, now: datetime
 ) -> Booking:
     updated = transition(booking, target, actor, now, notice)
-    tx = _with_event(f"booking.{target.value}", updated, None, now) if target in _NOTIFIED_STATUSES else None
+    notified = target in _NOTIFIED_STATUSES
+    tx = _with_event(f"booking.{target.value}", updated, None, now) if notified else db.Transaction()
+    _audit(tx, principal, updated, f"booking.{target.value}", now)
     try:
         store.change_status(booking, updated, now=now, return_discount=target is BookingStatus.CANCELLED, tx=tx)
     except store.BookingChanged:
         raise errors.Conflict("The booking changed meanwhile; read it again") from None
     except store.LockConflict:
         raise errors.Conflict("The booking changed meanwhile; try again") from None
-    _audit(principal, updated, f"booking.{target.value}", now)
     return updated
 
 
@@ -436,7 +440,7 @@ def _reschedule(principal: Principal, booking: Booking, new_start: datetime, act
     """Move a live booking to a new start with the same specialist, atomically.
 
     Calls: GetItem venue + Query venue catalog + (BatchGetItem new locks + TransactWriteItems)
-    per attempt + PutItem audit."""
+    per attempt (the audit record joins the transaction)."""
     from chalicelib.domain.bookings import InvalidTransition
     from chalicelib.store import catalog
 
@@ -462,20 +466,21 @@ def _reschedule(principal: Principal, booking: Booking, new_start: datetime, act
             requested=specialist.specialist_id, moving=booking.booking_id,
         )  # fmt: skip
         updated = moved(booking, start, occupied, timedelta(minutes=service.duration_minutes), now)
+        tx = _with_event("booking.rescheduled", updated, venue, now)
+        _audit(tx, principal, updated, "booking.rescheduled", now, previous_start=booking.start)
         try:
             store.reschedule(
                 booking,
                 updated,
                 [locks[(specialist.specialist_id, day)] for day in days],
                 now=now,
-                tx=_with_event("booking.rescheduled", updated, venue, now),
+                tx=tx,
             )
         except store.LockConflict:
             _back_off(attempt)
             continue
         except store.BookingChanged:
             raise errors.Conflict("The booking changed meanwhile; read it again") from None
-        _audit(principal, updated, "booking.rescheduled", now, previous_start=booking.start)
         return updated
     raise SlotBusy("Many people are booking this specialist right now; try again")
 
@@ -509,7 +514,7 @@ def list_for_business(
 ) -> Page:
     """The business calendar: GetItem membership + GetItem venue + one GSI Query (venue:
     GSI2, specialist: GSI3) over the venue's local day (or from now on); when the page is
-    not empty, audit + one BatchGetItem of the page's distinct customers' cards (a page
+    not empty, PutItem audit (read) + one BatchGetItem of the page's distinct customers' cards (a page
     holds at most 100 bookings, so one call; more only for UnprocessedKeys)."""
     from chalicelib.services import authz
     from chalicelib.store import catalog, users
@@ -533,7 +538,7 @@ def list_for_business(
     if found:
         from chalicelib.privacy import audit
 
-        audit.record(
+        audit.record_read(
             tenant=business_id,
             actor=principal.user_id,
             action="booking.calendar_read",
@@ -549,24 +554,35 @@ def list_for_business(
     return Page(found, last, customers)
 
 
-# --- audit (after the commit) and the notification (inside it) ---------------------------------------
+# --- audit and the notification (both inside the change's transaction) -----------------------------
 
 
-def _audit(
-    principal: Principal, booking: Booking, action: str, now: datetime, previous_start: datetime | None = None
-) -> None:
-    from chalicelib.privacy import audit
-
-    summary = {
+def _summary(booking: Booking) -> dict[str, str]:
+    return {
         "status": booking.status.value,
         "venue_id": booking.venue_id,
         "specialist_id": booking.specialist_id,
         "start": codec.encode(booking.start),
         "customer": booking.customer_user_id,
     }
+
+
+def _audit(
+    tx: db.Transaction,
+    principal: Principal,
+    booking: Booking,
+    action: str,
+    now: datetime,
+    previous_start: datetime | None = None,
+) -> None:
+    """Add the change's audit record to its transaction (one more put, no extra call)."""
+    from chalicelib.privacy import audit
+
+    summary = _summary(booking)
     if previous_start is not None:
         summary["previous_start"] = codec.encode(previous_start)
     audit.record(
+        tx,
         tenant=booking.business_id,
         actor=principal.user_id,
         action=action,
@@ -574,6 +590,21 @@ def _audit(
         entity_id=booking.booking_id,
         at=now,
         summary=summary,
+    )
+
+
+def _audit_read(principal: Principal, booking: Booking, now: datetime) -> None:
+    """A staff read of a customer's booking: its record alone (one PutItem; nothing to join)."""
+    from chalicelib.privacy import audit
+
+    audit.record_read(
+        tenant=booking.business_id,
+        actor=principal.user_id,
+        action="booking.read",
+        entity="booking",
+        entity_id=booking.booking_id,
+        at=now,
+        summary=_summary(booking),
     )
 
 

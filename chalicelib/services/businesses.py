@@ -61,7 +61,7 @@ class NewStaffMember:
 
 
 def create_business(principal: Principal, form: NewBusiness, now: datetime) -> tuple[Business, Role]:
-    """One TransactWriteItems (business + owner membership), then the audit append."""
+    """One TransactWriteItems: business + owner membership + audit record."""
     business = Business(
         business_id=store.new_id(),
         name=form.name,
@@ -73,16 +73,18 @@ def create_business(principal: Principal, form: NewBusiness, now: datetime) -> t
     def owner_membership(tx: db.Transaction) -> None:
         memberships.add_membership_in(tx, business.business_id, principal.user_id, Role.OWNER, now)
 
-    created = store.create_business(business, now, extra=owner_membership)
+    tx = db.Transaction()
     audit.record(
-        tenant=created.business_id,
+        tx,
+        tenant=business.business_id,
         actor=principal.user_id,
         action="business.create",
         entity="business",
-        entity_id=created.business_id,
+        entity_id=business.business_id,
         at=now,
         summary={"owner": principal.user_id},
     )
+    created = store.create_business(business, now, extra=owner_membership, tx=tx)
     return created, Role.OWNER
 
 
@@ -94,7 +96,8 @@ def get_business(principal: Principal, business_id: str) -> tuple[Business, Role
 def update_business(
     principal: Principal, business_id: str, patch: BusinessChanges, now: datetime
 ) -> tuple[Business, Role]:
-    """Owners only (payment details and tax number are the owner's to change)."""
+    """Owners only (payment details and tax number are the owner's to change).
+    Calls: GetItem membership + GetItem business + TransactWriteItems (business + audit)."""
     role = require_staff(principal, business_id, OWNERS)
     current = store.get_business(business_id)
     changes = sent(patch)
@@ -103,8 +106,9 @@ def update_business(
             raise errors.InvalidInput([FieldError(name, "cannot be cleared")])
     if not changes:
         return current, role
-    updated = store.save_business(replace(current, **changes))
+    tx = db.Transaction()
     audit.record(
+        tx,
         tenant=business_id,
         actor=principal.user_id,
         action="business.update",
@@ -114,18 +118,21 @@ def update_business(
         # Which fields, never their values: tax and bank numbers stay out of the audit log.
         summary={"fields": ",".join(sorted(changes))},
     )
+    updated = store.save_business(replace(current, **changes), tx=tx)
     return updated, role
 
 
 def add_staff(principal: Principal, business_id: str, invite: NewStaffMember, now: datetime) -> StaffEntry:
-    """Owners add any role; managers add specialists only."""
+    """Owners add any role; managers add specialists only. Calls: GetItem membership + account
+    lookup + TransactWriteItems (membership + audit)."""
     caller_role = require_staff(principal, business_id, MANAGERS)
     role = invite.role
     if caller_role is not Role.OWNER and role is not Role.SPECIALIST:
         raise errors.Forbidden("Managers may add specialists only")
     user_id = _resolve_account(invite)
-    membership = memberships.add_membership(business_id, user_id, role, now)
+    tx = db.Transaction()
     audit.record(
+        tx,
         tenant=business_id,
         actor=principal.user_id,
         action="staff.add",
@@ -134,6 +141,7 @@ def add_staff(principal: Principal, business_id: str, invite: NewStaffMember, no
         at=now,
         summary={"role": role.value},
     )
+    membership = memberships.add_membership(business_id, user_id, role, now, tx=tx)
     return StaffEntry(user_id=user_id, role=role, since=memberships.since(membership))
 
 
@@ -164,15 +172,17 @@ def list_staff(
 
 
 def change_staff_role(principal: Principal, business_id: str, user_id: str, role: Role, now: datetime) -> StaffEntry:
-    """Owners only, and not their own role (a business never loses its last owner this way)."""
+    """Owners only, and not their own role (a business never loses its last owner this way).
+    Calls: GetItem membership x2 + TransactWriteItems (role + audit) + GetItem membership."""
     require_staff(principal, business_id, OWNERS)
     if user_id == principal.user_id:
         raise errors.Conflict("Owners cannot change their own role")
     old_role = memberships.get_role(business_id, user_id)
     if old_role is None:
         raise errors.NotFound("No such staff member")
-    item = store.change_role(business_id, user_id, old_role, role)
+    tx = db.Transaction()
     audit.record(
+        tx,
         tenant=business_id,
         actor=principal.user_id,
         action="staff.role_change",
@@ -181,18 +191,21 @@ def change_staff_role(principal: Principal, business_id: str, user_id: str, role
         at=now,
         summary={"from": old_role.value, "to": role.value},
     )
+    item = store.change_role(business_id, user_id, old_role, role, tx=tx)
     return StaffEntry(user_id=user_id, role=role, since=memberships.since(item))
 
 
 def remove_staff(principal: Principal, business_id: str, user_id: str, now: datetime) -> None:
+    """Calls: GetItem membership x2 + TransactWriteItems (delete + audit)."""
     require_staff(principal, business_id, OWNERS)
     if user_id == principal.user_id:
         raise errors.Conflict("Owners cannot remove themselves")
     old_role = memberships.get_role(business_id, user_id)
     if old_role is None:
         raise errors.NotFound("No such staff member")
-    store.remove_member(business_id, user_id, old_role)
+    tx = db.Transaction()
     audit.record(
+        tx,
         tenant=business_id,
         actor=principal.user_id,
         action="staff.remove",
@@ -201,3 +214,4 @@ def remove_staff(principal: Principal, business_id: str, user_id: str, now: date
         at=now,
         summary={"role": old_role.value},
     )
+    store.remove_member(business_id, user_id, old_role, tx=tx)

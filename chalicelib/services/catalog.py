@@ -3,7 +3,9 @@
 Every function first checks the caller's role in the business named in the path (one
 GetItem), then touches only keys under that business: another tenant's ids are simply
 not found (SEC-5). Managers and owners change the catalog; a specialist may change only
-their own schedule. Changes to venues, prices, schedules are audited under the business.
+their own schedule. Changes to venues, prices, schedules are audited under the business:
+the audit record is one more put in the change's own TransactWriteItems (a single put or
+delete today is a one-action transaction plus the record), so both commit or neither does.
 
 The API builds the commands below (``NewVenue``, ``VenueChanges``, ...) from its request
 models; a ``...Changes`` names only the fields the client sent (the others are ``UNSET``).
@@ -32,6 +34,7 @@ from chalicelib.errors import FieldError
 from chalicelib.privacy import audit
 from chalicelib.services.authz import ANY_STAFF, MANAGERS, require_staff
 from chalicelib.store import catalog as store
+from chalicelib.store import db
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -124,8 +127,12 @@ def _audit(
     entity_id: str,
     now: datetime,
     summary: dict[str, str] | None = None,
-) -> None:
+) -> db.Transaction:
+    """A transaction holding the change's audit record; the store adds the change and commits
+    (one TransactWriteItems: the change and its record, or neither)."""
+    tx = db.Transaction()
     audit.record(
+        tx,
         tenant=business_id,
         actor=principal.user_id,
         action=action,
@@ -134,6 +141,7 @@ def _audit(
         at=now,
         summary=summary,
     )
+    return tx
 
 
 def _check_zone(name: str) -> None:
@@ -181,9 +189,9 @@ def create_venue(principal: Principal, business_id: str, form: NewVenue, now: da
         horizon_days=form.horizon_days,
         cancellation_notice_minutes=form.cancellation_notice_minutes,
     )
-    created = store.create_venue(venue, now)
-    _audit(principal, business_id, "venue.create", "venue", created.venue_id, now)
-    return created
+    return store.create_venue(
+        venue, now, tx=_audit(principal, business_id, "venue.create", "venue", venue.venue_id, now)
+    )
 
 
 def get_venue(principal: Principal, business_id: str, venue_id: str) -> Venue:
@@ -223,15 +231,16 @@ def update_venue(principal: Principal, business_id: str, venue_id: str, patch: V
     _check_coordinates(updated.latitude, updated.longitude)
     if updated == current:
         return current
-    saved = store.save_venue(current, updated)
-    _audit(principal, business_id, "venue.update", "venue", venue_id, now, {"fields": ",".join(sorted(changes))})
-    return saved
+    summary = {"fields": ",".join(sorted(changes))}
+    return store.save_venue(
+        current, updated, tx=_audit(principal, business_id, "venue.update", "venue", venue_id, now, summary)
+    )
 
 
 def delete_venue(principal: Principal, business_id: str, venue_id: str, now: datetime) -> None:
     require_staff(principal, business_id, MANAGERS)
-    store.delete_venue(store.get_venue(business_id, venue_id), now)
-    _audit(principal, business_id, "venue.delete", "venue", venue_id, now)
+    venue = store.get_venue(business_id, venue_id)
+    store.delete_venue(venue, now, tx=_audit(principal, business_id, "venue.delete", "venue", venue_id, now))
 
 
 # --- services ------------------------------------------------------------------------
@@ -251,17 +260,18 @@ def create_service(principal: Principal, business_id: str, venue_id: str, form: 
         buffer_after_minutes=form.buffer_after_minutes,
         specialist_ids=tuple(dict.fromkeys(form.specialist_ids)),
     )
-    created = _store_naming_specialists(store.create_service, service, service.specialist_ids)
-    _audit(
+    tx = _audit(
         principal,
         business_id,
         "service.create",
         "service",
-        created.service_id,
+        service.service_id,
         now,
-        {"price_minor": str(created.price_minor), "currency": created.currency},
+        {"price_minor": str(service.price_minor), "currency": service.currency},
     )
-    return created
+    return _store_naming_specialists(
+        lambda svc, named: store.create_service(svc, named, tx=tx), service, service.specialist_ids
+    )
 
 
 def list_services(principal: Principal, business_id: str, venue_id: str) -> list[Service]:
@@ -291,23 +301,22 @@ def update_service(
     if updated == current:
         return current
     named = updated.specialist_ids if "specialist_ids" in changes else ()
-    saved = _store_naming_specialists(store.save_service, updated, named)
     summary = {"fields": ",".join(sorted(changes))}
-    if (saved.price_minor, saved.currency) != (current.price_minor, current.currency):
+    if (updated.price_minor, updated.currency) != (current.price_minor, current.currency):
         summary |= {
-            "price_minor": str(saved.price_minor),
-            "currency": saved.currency,
+            "price_minor": str(updated.price_minor),
+            "currency": updated.currency,
             "previous_price_minor": str(current.price_minor),
             "previous_currency": current.currency,
         }
-    _audit(principal, business_id, "service.update", "service", service_id, now, summary)
-    return saved
+    tx = _audit(principal, business_id, "service.update", "service", service_id, now, summary)
+    return _store_naming_specialists(lambda svc, names: store.save_service(svc, names, tx=tx), updated, named)
 
 
 def delete_service(principal: Principal, business_id: str, venue_id: str, service_id: str, now: datetime) -> None:
     require_staff(principal, business_id, MANAGERS)
-    store.delete_service(store.get_service(business_id, venue_id, service_id), now)
-    _audit(principal, business_id, "service.delete", "service", service_id, now)
+    service = store.get_service(business_id, venue_id, service_id)
+    store.delete_service(service, now, tx=_audit(principal, business_id, "service.delete", "service", service_id, now))
 
 
 # --- specialists ---------------------------------------------------------------------
@@ -344,9 +353,8 @@ def create_specialist(
         user_id=form.user_id,
         **_schedule_fields(form.plan, form.exceptions, form.time_off),
     )
-    created = store.create_specialist(specialist)
-    _audit(principal, business_id, "specialist.create", "specialist", created.specialist_id, now)
-    return created
+    tx = _audit(principal, business_id, "specialist.create", "specialist", specialist.specialist_id, now)
+    return store.create_specialist(specialist, tx=tx)
 
 
 def list_specialists(principal: Principal, business_id: str, venue_id: str) -> list[Specialist]:
@@ -382,10 +390,9 @@ def update_specialist(
     updated = replace(current, **changes)
     if updated == current:
         return current
-    saved = store.save_specialist(updated)
     schedule = sorted({"plan": "weekly"}.get(k, k) for k in changes if k in ("plan", "exceptions", "time_off"))
     action = "specialist.schedule_change" if schedule else "specialist.update"
-    _audit(
+    tx = _audit(
         principal,
         business_id,
         action,
@@ -394,10 +401,11 @@ def update_specialist(
         now,
         {"fields": ",".join(sorted({"plan": "weekly"}.get(k, k) for k in changes))},
     )
-    return saved
+    return store.save_specialist(updated, tx=tx)
 
 
 def delete_specialist(principal: Principal, business_id: str, venue_id: str, specialist_id: str, now: datetime) -> None:
     require_staff(principal, business_id, MANAGERS)
-    store.delete_specialist(store.get_specialist(business_id, venue_id, specialist_id), now)
-    _audit(principal, business_id, "specialist.delete", "specialist", specialist_id, now)
+    specialist = store.get_specialist(business_id, venue_id, specialist_id)
+    tx = _audit(principal, business_id, "specialist.delete", "specialist", specialist_id, now)
+    store.delete_specialist(specialist, now, tx=tx)

@@ -9,6 +9,7 @@ from chalicelib import errors
 from chalicelib.domain.bookings import DiscountCode, DiscountKind, normalise_code
 from chalicelib.domain.identity import Principal, Role
 from chalicelib.errors import FieldError
+from chalicelib.store import db
 from chalicelib.store import discounts as store
 
 MANAGERS: frozenset[Role] = frozenset({Role.OWNER, Role.MANAGER})
@@ -27,7 +28,7 @@ def create(
     max_uses: int | None,
     now: datetime,
 ) -> DiscountCode:
-    """Calls: GetItem membership + conditional PutItem + PutItem audit."""
+    """Calls: GetItem membership + TransactWriteItems (conditional put + audit)."""
     from chalicelib.services import authz
 
     authz.require_staff(principal, business_id, MANAGERS)
@@ -42,8 +43,7 @@ def create(
         max_uses=max_uses,
         created_at=now,
     )
-    store.create(discount)
-    _audit(principal, discount, "discount_code.created", now)
+    store.create(discount, tx=_audit(principal, discount, "discount_code.created", now))
     return discount
 
 
@@ -66,31 +66,44 @@ def update(
     max_uses: int | None,
     now: datetime,
 ) -> DiscountCode:
-    """Calls: GetItem membership (+ GetItem code when valid_until moves) + conditional
-    UpdateItem + PutItem audit."""
+    """Calls: GetItem membership + GetItem code + TransactWriteItems (conditional update +
+    audit). The answer is the code as read with the changes applied (the update returns
+    nothing inside a transaction)."""
+    from dataclasses import replace
+
     from chalicelib.services import authz
 
     authz.require_staff(principal, business_id, MANAGERS)
+    current = store.get(business_id, normalise_code(code))
+    if current is None:
+        raise errors.NotFound("No such discount code")
+    # As on create: the window must not be empty. valid_from never changes once created,
+    # so the stored one is the one the update meets.
+    if valid_until is not None and valid_until <= current.valid_from:
+        reason = f"must be after valid_from ({current.valid_from.isoformat()})"
+        raise errors.InvalidInput([FieldError("valid_until", reason)])
+    changes: dict[str, Any] = {}
+    if active is not None:
+        changes["active"] = active
     if valid_until is not None:
-        # As on create: the window must not be empty. valid_from never changes once created,
-        # so the stored one is the one the update meets.
-        current = store.get(business_id, normalise_code(code))
-        if current is None:
-            raise errors.NotFound("No such discount code")
-        if valid_until <= current.valid_from:
-            reason = f"must be after valid_from ({current.valid_from.isoformat()})"
-            raise errors.InvalidInput([FieldError("valid_until", reason)])
-    discount = store.update(
-        business_id, normalise_code(code), active=active, valid_until=valid_until, max_uses=max_uses
-    )
-    _audit(principal, discount, "discount_code.updated", now)
+        changes["valid_until"] = valid_until
+    if max_uses is not None:
+        changes["max_uses"] = max_uses
+    discount = replace(current, **changes)
+    if not changes:
+        return discount
+    tx = _audit(principal, discount, "discount_code.updated", now)
+    store.update(business_id, current.code, active=active, valid_until=valid_until, max_uses=max_uses, tx=tx)
     return discount
 
 
-def _audit(principal: Principal, discount: DiscountCode, action: str, now: datetime) -> None:
+def _audit(principal: Principal, discount: DiscountCode, action: str, now: datetime) -> db.Transaction:
+    """A transaction holding the change's audit record (the store adds the change and commits)."""
     from chalicelib.privacy import audit
 
+    tx = db.Transaction()
     audit.record(
+        tx,
         tenant=discount.business_id,
         actor=principal.user_id,
         action=action,
@@ -104,3 +117,4 @@ def _audit(principal: Principal, discount: DiscountCode, action: str, now: datet
             "max_uses": str(discount.max_uses) if discount.max_uses is not None else "unlimited",
         },
     )
+    return tx

@@ -12,6 +12,7 @@ from chalicelib.observability import logger
 from chalicelib.privacy import audit
 from chalicelib.security import tokens
 from chalicelib.settings import get_settings
+from chalicelib.store import db
 from chalicelib.store import sessions as session_store
 from chalicelib.store import users as user_store
 
@@ -118,16 +119,18 @@ def _on_failed_rotation(session_id: str, presented_hash: str, now: datetime) -> 
     if previous is None or not hmac.compare_digest(previous, presented_hash):
         logger.info("refresh with a secret this session never issued", extra={"operation": "refresh"})
         return
-    session_store.revoke(session_id, now, "refresh_reuse")
-    logger.warning("refresh token reuse; session family revoked", extra={"operation": "refresh"})
+    tx = db.Transaction()
     audit.record(
-        tenant="platform",
+        tx,
+        tenant=audit.PLATFORM,
         actor=existing.user_id,
         action="session.revoked_on_reuse",
         entity="session",
         entity_id=session_id,
         at=now,
     )
+    session_store.revoke(session_id, now, "refresh_reuse", tx=tx)  # revocation and record commit together
+    logger.warning("refresh token reuse; session family revoked", extra={"operation": "refresh"})
 
 
 def revoke(session_id: str, now: datetime, reason: str = "logout") -> None:

@@ -377,10 +377,13 @@ ExtraWrites = Callable[[db.Transaction], None]
 BUSINESS = "business"  # the role of the business insert in create_business's transaction
 
 
-def create_business(business: Business, now: datetime, extra: ExtraWrites | None = None) -> Business:
-    """Insert a new business; ``extra`` adds writes to the same transaction (the owner's membership)."""
+def create_business(
+    business: Business, now: datetime, extra: ExtraWrites | None = None, *, tx: db.Transaction | None = None
+) -> Business:
+    """Insert a new business; ``extra`` adds writes to the same transaction (the owner's
+    membership), as does the caller's ``tx`` (its audit record)."""
     item = _business_item(replace(business, revision=1), now)
-    tx = db.Transaction()
+    tx = tx if tx is not None else db.Transaction()
     tx.put(item, role=BUSINESS, condition=BusinessItem.pk.does_not_exist())
     if extra is not None:
         extra(tx)
@@ -400,8 +403,9 @@ def get_business(business_id: str) -> Business:
     return _business(item)
 
 
-def save_business(business: Business) -> Business:
-    """Store a changed business; fails with Conflict if it changed since it was read."""
+def save_business(business: Business, *, tx: db.Transaction | None = None) -> Business:
+    """Store a changed business, in one TransactWriteItems with the caller's ``tx`` (its audit
+    record); fails with Conflict if it changed since it was read."""
     stored = replace(business, revision=business.revision + 1)
     item = _business_item(stored)
     actions: list[Action] = [
@@ -414,9 +418,11 @@ def save_business(business: Business) -> Business:
         (BusinessItem.payment_details, item.payment_details),
     ):
         actions.append(attribute.remove() if value is None else attribute.set(value))
+    tx = tx if tx is not None else db.Transaction()
+    tx.update(item, actions, role=BUSINESS, condition=BusinessItem.revision == business.revision)
     try:
-        db.update(item, actions, condition=BusinessItem.revision == business.revision)
-    except db.ConditionFailed as exc:
+        tx.commit()
+    except db.TransactionCancelled as exc:
         raise errors.Conflict("The business changed meanwhile; read it again") from exc
     return stored
 
@@ -424,10 +430,11 @@ def save_business(business: Business) -> Business:
 # --- venues ------------------------------------------------------------------------
 
 
-def create_venue(venue: Venue, now: datetime) -> Venue:
-    """Insert a venue and its discovery listings; the business must exist. One TransactWriteItems."""
+def create_venue(venue: Venue, now: datetime, *, tx: db.Transaction | None = None) -> Venue:
+    """Insert a venue and its discovery listings; the business must exist. One TransactWriteItems
+    (with the caller's ``tx``: its audit record)."""
     venue = replace(venue, revision=1)
-    tx = db.Transaction()
+    tx = tx if tx is not None else db.Transaction()
     tx.check(BusinessItem(business_pk(venue.business_id), "META"), BusinessItem.pk.exists(), role="business")
     tx.put(_venue_item(venue, now), role="venue", condition=VenueItem.pk.does_not_exist())
     for listing in _listings(venue):
@@ -466,10 +473,11 @@ def list_venues(
     return venues, results.last_evaluated_key
 
 
-def save_venue(old: Venue, new: Venue) -> Venue:
-    """Store a changed venue and rewrite its listings, if nobody changed it since ``old`` was read."""
+def save_venue(old: Venue, new: Venue, *, tx: db.Transaction | None = None) -> Venue:
+    """Store a changed venue and rewrite its listings, if nobody changed it since ``old`` was
+    read (with the caller's ``tx``)."""
     stored = replace(new, revision=old.revision + 1)
-    tx = db.Transaction()
+    tx = tx if tx is not None else db.Transaction()
     tx.update(
         _venue_item(stored), _venue_update_actions(stored), role="venue", condition=VenueItem.revision == old.revision
     )
@@ -502,12 +510,12 @@ def _venue_update_actions(venue: Venue) -> list[Action]:
     return actions
 
 
-def delete_venue(venue: Venue, now: datetime) -> None:
+def delete_venue(venue: Venue, now: datetime, *, tx: db.Transaction | None = None) -> None:
     """Remove a venue and its listings (its services and specialists stay, unreachable).
     Conflict while live future bookings need it (counted on GSI2)."""
     item = _venue_item(venue)
     _refuse_if_booked(venue_index_key(venue.business_id, venue.venue_id), "GSI2", now, "venue")
-    tx = db.Transaction()
+    tx = tx if tx is not None else db.Transaction()
     tx.delete(item, role="venue", condition=VenueItem.revision == venue.revision)
     for listing in _listings(venue):
         tx.delete(listing, role="listing")
@@ -599,10 +607,16 @@ def _raise_unknown_specialists(exc: db.TransactionCancelled, specialist_ids: Seq
         raise UnknownSpecialists(missing) from exc
 
 
-def _create_under_venue(item: VenueChild, business_id: str, venue_id: str, specialist_ids: Sequence[str] = ()) -> None:
+def _create_under_venue(
+    item: VenueChild,
+    business_id: str,
+    venue_id: str,
+    specialist_ids: Sequence[str] = (),
+    tx: db.Transaction | None = None,
+) -> None:
     """Insert ``item``; NotFound unless the venue exists, UnknownSpecialists unless every
-    named specialist of the venue does (one TransactWriteItems)."""
-    tx = db.Transaction()
+    named specialist of the venue does (one TransactWriteItems, with the caller's ``tx``)."""
+    tx = tx if tx is not None else db.Transaction()
     tx.check(VenueItem(business_pk(business_id), f"VENUE#{venue_id}"), VenueItem.pk.exists(), role="venue")
     tx.put(item, role="child", condition=type(item).pk.does_not_exist())
     _check_specialists(tx, business_id, venue_id, specialist_ids)
@@ -617,27 +631,34 @@ def _create_under_venue(item: VenueChild, business_id: str, venue_id: str, speci
         raise
 
 
-def _save_at_revision(item: VenueChild, read_revision: int, what: str) -> None:
-    """Put ``item`` if the stored one is still at ``read_revision`` (one PutItem)."""
+def _save_at_revision(item: VenueChild, read_revision: int, what: str, tx: db.Transaction | None = None) -> None:
+    """Put ``item`` if the stored one is still at ``read_revision`` (one TransactWriteItems
+    with the caller's ``tx``: its audit record)."""
+    tx = tx if tx is not None else db.Transaction()
+    tx.put(item, role="child", condition=type(item).revision == read_revision)
     try:
-        db.put(item, condition=type(item).revision == read_revision)
-    except db.ConditionFailed as exc:
+        tx.commit()
+    except db.TransactionCancelled as exc:
         raise errors.Conflict(f"The {what} changed meanwhile; read it again") from exc
 
 
-def _delete_at_revision(item: VenueChild, what: str) -> None:
-    """Delete ``item`` if it is still at its revision: one DeleteItem."""
+def _delete_at_revision(item: VenueChild, what: str, tx: db.Transaction | None = None) -> None:
+    """Delete ``item`` if it is still at its revision (one TransactWriteItems with ``tx``)."""
+    tx = tx if tx is not None else db.Transaction()
+    tx.delete(item, role="child", condition=type(item).revision == item.revision)
     try:
-        db.delete(item, condition=type(item).revision == item.revision)
-    except db.ConditionFailed as exc:
+        tx.commit()
+    except db.TransactionCancelled as exc:
         raise errors.Conflict(f"The {what} changed meanwhile; read it again") from exc
 
 
-def create_service(service: Service, require_specialists: Sequence[str] = ()) -> Service:
+def create_service(
+    service: Service, require_specialists: Sequence[str] = (), *, tx: db.Transaction | None = None
+) -> Service:
     """Insert a service; ``require_specialists`` (the named ones) must exist at the venue,
     checked in the same transaction (UnknownSpecialists otherwise)."""
     service = replace(service, revision=1)
-    _create_under_venue(_service_item(service), service.business_id, service.venue_id, require_specialists)
+    _create_under_venue(_service_item(service), service.business_id, service.venue_id, require_specialists, tx)
     return service
 
 
@@ -648,14 +669,16 @@ def get_service(business_id: str, venue_id: str, service_id: str) -> Service:
     return _service(item)
 
 
-def save_service(service: Service, require_specialists: Sequence[str] = ()) -> Service:
+def save_service(
+    service: Service, require_specialists: Sequence[str] = (), *, tx: db.Transaction | None = None
+) -> Service:
     """Store a changed service at the revision read; with ``require_specialists``, one
     transaction that also checks each of them still exists (UnknownSpecialists otherwise)."""
     stored = replace(service, revision=service.revision + 1)
     if not require_specialists:
-        _save_at_revision(_service_item(stored), service.revision, "service")
+        _save_at_revision(_service_item(stored), service.revision, "service", tx)
         return stored
-    tx = db.Transaction()
+    tx = tx if tx is not None else db.Transaction()
     tx.put(_service_item(stored), role="service", condition=ServiceItem.revision == service.revision)
     _check_specialists(tx, service.business_id, service.venue_id, require_specialists)
     try:
@@ -668,18 +691,18 @@ def save_service(service: Service, require_specialists: Sequence[str] = ()) -> S
     return stored
 
 
-def delete_service(service: Service, now: datetime) -> None:
+def delete_service(service: Service, now: datetime, *, tx: db.Transaction | None = None) -> None:
     """Conflict while live future bookings need it (GSI2, this service)."""
     item = _service_item(service)
     _refuse_if_booked(
         venue_index_key(service.business_id, service.venue_id), "GSI2", now, "service", service.service_id
     )
-    _delete_at_revision(item, "service")
+    _delete_at_revision(item, "service", tx)
 
 
-def create_specialist(specialist: Specialist) -> Specialist:
+def create_specialist(specialist: Specialist, *, tx: db.Transaction | None = None) -> Specialist:
     specialist = replace(specialist, revision=1)
-    _create_under_venue(_specialist_item(specialist), specialist.business_id, specialist.venue_id)
+    _create_under_venue(_specialist_item(specialist), specialist.business_id, specialist.venue_id, (), tx)
     return specialist
 
 
@@ -715,17 +738,17 @@ def get_specialists(business_id: str, venue_id: str, specialist_ids: Sequence[st
     return [found[sid] for sid in wanted]
 
 
-def save_specialist(specialist: Specialist) -> Specialist:
+def save_specialist(specialist: Specialist, *, tx: db.Transaction | None = None) -> Specialist:
     stored = replace(specialist, revision=specialist.revision + 1)
-    _save_at_revision(_specialist_item(stored), specialist.revision, "specialist")
+    _save_at_revision(_specialist_item(stored), specialist.revision, "specialist", tx)
     return stored
 
 
-def delete_specialist(specialist: Specialist, now: datetime) -> None:
+def delete_specialist(specialist: Specialist, now: datetime, *, tx: db.Transaction | None = None) -> None:
     """Conflict while live future bookings need them (GSI3)."""
     item = _specialist_item(specialist)
     _refuse_if_booked(specialist_index_key(specialist.business_id, specialist.specialist_id), "GSI3", now, "specialist")
-    _delete_at_revision(item, "specialist")
+    _delete_at_revision(item, "specialist", tx)
 
 
 def venues_by_keys(keys: Sequence[tuple[str, str]]) -> dict[str, Venue]:
@@ -752,25 +775,34 @@ def list_staff(
     return staff, results.last_evaluated_key
 
 
-def change_role(business_id: str, user_id: str, old_role: Role, new_role: Role) -> Membership:
-    """Set a member's role if it is still ``old_role`` (one conditional UpdateItem)."""
+def change_role(
+    business_id: str, user_id: str, old_role: Role, new_role: Role, *, tx: db.Transaction | None = None
+) -> Membership:
+    """Set a member's role if it is still ``old_role``: one TransactWriteItems (with the
+    caller's ``tx``: its audit record), then one GetItem of the membership as stored."""
     item = membership_item(business_id, user_id, new_role)
+    tx = tx if tx is not None else db.Transaction()
+    tx.update(
+        item,
+        [Membership.role.set(new_role.value)],
+        role="membership",
+        condition=Membership.pk.exists() & (Membership.role == old_role.value),
+    )
     try:
-        db.update(
-            item,
-            [Membership.role.set(new_role.value)],
-            condition=Membership.pk.exists() & (Membership.role == old_role.value),
-        )
-    except db.ConditionFailed as exc:
+        tx.commit()
+    except db.TransactionCancelled as exc:
         raise errors.Conflict("The membership changed meanwhile; read it again") from exc
-    return item
+    stored = db.get(Membership, item.pk, item.sk, consistent=True)  # a transaction returns no values
+    return stored if stored is not None else item
 
 
-def remove_member(business_id: str, user_id: str, role: Role) -> None:
-    """Delete a membership if it still has ``role`` (one conditional DeleteItem)."""
+def remove_member(business_id: str, user_id: str, role: Role, *, tx: db.Transaction | None = None) -> None:
+    """Delete a membership if it still has ``role`` (one TransactWriteItems with ``tx``)."""
+    tx = tx if tx is not None else db.Transaction()
+    tx.delete(membership_item(business_id, user_id, role), role="membership", condition=Membership.role == role.value)
     try:
-        db.delete(membership_item(business_id, user_id, role), condition=Membership.role == role.value)
-    except db.ConditionFailed as exc:
+        tx.commit()
+    except db.TransactionCancelled as exc:
         raise errors.Conflict("The membership changed meanwhile; read it again") from exc
 
 

@@ -28,8 +28,9 @@ from chalicelib.store import codec, db
 from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.table import TableItem
 
-# One transaction holds at most 100 actions; each change is two (state + history).
-MAX_CHANGES_PER_WRITE = 50
+# One transaction holds at most 100 actions; each change is two (state + history), and the
+# change's audit record is one more.
+MAX_CHANGES_PER_WRITE = 49
 
 
 def _user_pk(user_id: str) -> str:
@@ -63,8 +64,11 @@ class ConsentEvent(TableItem, discriminator="ConsentEvent"):
     source = UnicodeAttribute()  # "settings" (the user), "erasure", "unsubscribe-link" ...
 
 
-def apply_changes(user_id: str, changes: Iterable[ConsentChange], at: datetime, source: str) -> None:
-    """Write each change's new state and its history entry in one transaction."""
+def apply_changes(
+    user_id: str, changes: Iterable[ConsentChange], at: datetime, source: str, *, tx: db.Transaction | None = None
+) -> None:
+    """Write each change's new state and its history entry in one transaction, with the
+    caller's ``tx`` (its audit record)."""
     changes = list(changes)
     if not changes:
         return
@@ -77,7 +81,7 @@ def apply_changes(user_id: str, changes: Iterable[ConsentChange], at: datetime, 
     if repeated is not None:
         # Two writes of one item in one transaction are DynamoDB's ValidationException: refuse them here.
         raise errors.InvalidInput([errors.FieldError(repeated, "one change per consent (and partner) at once")])
-    tx = db.Transaction()
+    tx = tx if tx is not None else db.Transaction()
     for change in changes:
         tx.put(
             ConsentState(

@@ -82,12 +82,17 @@ def _from_record(record: DiscountCodeRecord) -> DiscountCode:
     return _domain({name: getattr(record, name) for name in DiscountCodeRecord.get_attributes()})
 
 
-def create(code: DiscountCode) -> None:
-    """One conditional PutItem: a code is unique within its business."""
+def create(code: DiscountCode, *, tx: db.Transaction | None = None) -> None:
+    """One TransactWriteItems with the caller's ``tx`` (its audit record): the conditional put
+    (a code is unique within its business)."""
+    tx = tx if tx is not None else db.Transaction()
+    tx.put(_record(code), role="discount", condition=DiscountCodeRecord.pk.does_not_exist())
     try:
-        db.put(_record(code), condition=DiscountCodeRecord.pk.does_not_exist())
-    except db.ConditionFailed:
-        raise errors.Conflict(f"The code {code.code} already exists") from None
+        tx.commit()
+    except db.TransactionCancelled as exc:
+        if "discount" in exc.failed:
+            raise errors.Conflict(f"The code {code.code} already exists") from None
+        raise errors.Conflict(f"The code {code.code} is being created right now; try again") from None
 
 
 def get(business_id: str, code: str) -> DiscountCode | None:
@@ -103,8 +108,10 @@ def update(
     valid_until: datetime | None = None,
     max_uses: int | None = None,
     clear_max_uses: bool = False,
-) -> DiscountCode:
-    """One conditional UpdateItem (ALL_NEW); NotFound when the code does not exist.
+    tx: db.Transaction | None = None,
+) -> None:
+    """One TransactWriteItems: the conditional update, with the caller's ``tx`` (its audit
+    record); NotFound when the code does not exist. Nothing when there is nothing to change.
 
     Lowering ``max_uses`` below the uses already counted is allowed: no further use succeeds."""
     r = DiscountCodeRecord
@@ -118,16 +125,15 @@ def update(
     elif clear_max_uses:
         actions.append(r.max_uses.remove())
     if not actions:
-        found = get(business_id, code)
-        if found is None:
-            raise errors.NotFound("No such discount code")
-        return found
-    record = DiscountCodeRecord(*discount_keys(business_id, code))
+        return
+    tx = tx if tx is not None else db.Transaction()
+    tx.update(DiscountCodeRecord(*discount_keys(business_id, code)), actions, role="discount", condition=r.pk.exists())
     try:
-        db.update(record, actions, condition=r.pk.exists())
-    except db.ConditionFailed:
-        raise errors.NotFound("No such discount code") from None
-    return _from_record(record)
+        tx.commit()
+    except db.TransactionCancelled as exc:
+        if "discount" in exc.failed:
+            raise errors.NotFound("No such discount code") from None
+        raise errors.Conflict("The discount code is being changed right now; try again") from None
 
 
 def list_codes(

@@ -8,6 +8,7 @@ from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute
 
+from chalicelib import errors
 from chalicelib.retention_rules import window
 from chalicelib.store import db, retention
 from chalicelib.store.codec import InstantAttribute
@@ -37,11 +38,17 @@ def _key(user_id: str, export_id: str) -> tuple[str, str]:
     return f"USER#{user_id}", f"EXPORT#{export_id}"
 
 
-def create(user_id: str, export_id: str, now: datetime) -> ExportView:
+def create(user_id: str, export_id: str, now: datetime, *, tx: db.Transaction | None = None) -> ExportView:
+    """One TransactWriteItems: the pending job, with the caller's ``tx`` (its audit record)."""
     pk, sk = _key(user_id, export_id)
     job = ExportJob(pk=pk, sk=sk, export_id=export_id, status="pending", created_at=now)
     retention.set_expiry(job, now + KEEP)
-    db.put(job, condition=ExportJob.pk.does_not_exist())
+    tx = tx if tx is not None else db.Transaction()
+    tx.put(job, role="export", condition=ExportJob.pk.does_not_exist())
+    try:
+        tx.commit()
+    except db.TransactionCancelled:
+        raise errors.Conflict("This export was requested already") from None
     return ExportView(export_id=export_id, status="pending", data=None, object_key=None, created_at=now)
 
 

@@ -61,12 +61,19 @@ def add_membership_in(
     )
 
 
-def add_membership(business_id: str, user_id: str, role: Role, at: datetime | None = None) -> Membership:
+def add_membership(
+    business_id: str, user_id: str, role: Role, at: datetime | None = None, *, tx: db.Transaction | None = None
+) -> Membership:
+    """One TransactWriteItems: the membership, with the caller's ``tx`` (its audit record)."""
     item = membership_item(business_id, user_id, role, at)
+    tx = tx if tx is not None else db.Transaction()
+    tx.put(item, role=MEMBERSHIP, condition=Membership.pk.does_not_exist())
     try:
-        db.put(item, condition=Membership.pk.does_not_exist())
-    except db.ConditionFailed:
-        raise errors.Conflict("This user is already a member of the business") from None
+        tx.commit()
+    except db.TransactionCancelled as exc:
+        if MEMBERSHIP in exc.failed:
+            raise errors.Conflict("This user is already a member of the business") from None
+        raise errors.Conflict("This membership is being changed right now; try again") from None
     return item
 
 

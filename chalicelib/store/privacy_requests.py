@@ -138,9 +138,16 @@ def create(
     due_at: datetime,
     *,
     completed: bool = False,
+    tx: db.Transaction | None = None,
 ) -> RequestView:
+    """One TransactWriteItems: the request, with the caller's ``tx`` (its audit record)."""
     item = _new(request_id, user_id, kind, details, received_at, due_at, "completed" if completed else "open")
-    db.put(item, condition=PrivacyRequest.pk.does_not_exist())
+    tx = tx if tx is not None else db.Transaction()
+    tx.put(item, role="request", condition=PrivacyRequest.pk.does_not_exist())
+    try:
+        tx.commit()
+    except db.TransactionCancelled:
+        raise errors.Conflict("This request exists already") from None
     return _view(item)
 
 
@@ -252,19 +259,21 @@ def by_status(
     return items, results.last_evaluated_key
 
 
-def close(request_id: str, status: str, at: datetime) -> RequestView:
-    """Complete or reject an open request (conditional: only an open one)."""
-    item = PrivacyRequest(pk=_pk(request_id), sk="META")
+def close(request_id: str, status: str, at: datetime, *, tx: db.Transaction | None = None) -> None:
+    """Complete or reject an open request (conditional: only an open one), in one
+    TransactWriteItems with the caller's ``tx`` (its audit record)."""
+    tx = tx if tx is not None else db.Transaction()
+    tx.update(
+        PrivacyRequest(pk=_pk(request_id), sk="META"),
+        [
+            PrivacyRequest.status.set(status),
+            PrivacyRequest.completed_at.set(at),
+            PrivacyRequest.gsi2pk.set(f"PRIVREQS#{status}"),
+        ],
+        role="request",
+        condition=PrivacyRequest.status == "open",
+    )
     try:
-        db.update(
-            item,
-            [
-                PrivacyRequest.status.set(status),
-                PrivacyRequest.completed_at.set(at),
-                PrivacyRequest.gsi2pk.set(f"PRIVREQS#{status}"),
-            ],
-            condition=PrivacyRequest.status == "open",
-        )
-    except db.ConditionFailed:
+        tx.commit()
+    except db.TransactionCancelled:
         raise errors.Conflict("This request is not open (or does not exist)") from None
-    return _view(item)

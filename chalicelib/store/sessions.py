@@ -121,14 +121,20 @@ def rotate(session_id: str, presented_hash: str, new_hash: str, at: datetime) ->
     return item
 
 
-def revoke(session_id: str, at: datetime, reason: str) -> None:
-    """Idempotent: the first revocation's time and reason are kept."""
-    with suppress(db.ConditionFailed):  # already revoked (or gone): the first revocation stands
-        db.update(
-            Session(pk=_pk(session_id), sk=META),
-            [Session.revoked_at.set(at), Session.revoke_reason.set(reason)],
-            condition=Session.pk.exists() & Session.revoked_at.does_not_exist(),
-        )
+def revoke(session_id: str, at: datetime, reason: str, *, tx: db.Transaction | None = None) -> None:
+    """Idempotent: the first revocation's time and reason are kept. One UpdateItem, or with
+    the caller's ``tx`` (its audit record) one TransactWriteItems: nothing of it commits when
+    the session was already revoked."""
+    item = Session(pk=_pk(session_id), sk=META)
+    actions = [Session.revoked_at.set(at), Session.revoke_reason.set(reason)]
+    condition = Session.pk.exists() & Session.revoked_at.does_not_exist()
+    if tx is None:
+        with suppress(db.ConditionFailed):  # already revoked (or gone): the first revocation stands
+            db.update(item, actions, condition=condition)
+        return
+    tx.update(item, actions, role="session", condition=condition)
+    with suppress(db.TransactionCancelled):  # already revoked, or being revoked: the first stands
+        tx.commit()
 
 
 def list_for_user(user_id: str, limit: int = 200) -> list[Session]:

@@ -93,8 +93,9 @@ class NewAccount:
     at: datetime
 
 
-def create_account(account: NewAccount) -> User:
-    """One TransactWriteItems: profile + registration record + one claim per contact."""
+def create_account(account: NewAccount, *, tx: db.Transaction | None = None) -> User:
+    """One TransactWriteItems: profile + registration record + one claim per contact, with
+    the caller's ``tx`` (its audit record)."""
     now = account.at
     user = User(
         pk=user_pk(account.user_id),
@@ -124,7 +125,7 @@ def create_account(account: NewAccount) -> User:
         for kind, value in (("phone", account.phone), ("email", account.email), ("telegram", account.telegram_id))
         if value
     ]
-    tx = db.Transaction()
+    tx = tx if tx is not None else db.Transaction()
     tx.put(user, role="profile", condition=User.pk.does_not_exist())
     tx.put(record, role="registration", condition=RegistrationRecord.pk.does_not_exist())
     for kind, value in claims:  # each claim's role is its kind: phone, email, telegram
@@ -225,25 +226,30 @@ def customer_cards(user_ids: Iterable[str]) -> dict[str, CustomerCard]:
     return cards
 
 
-def update_profile(user_id: str, revision: int, at: datetime, changes: dict[str, Any]) -> User:
-    """Optimistic update of plain attributes (name, locale, pending_*); Conflict if it changed meanwhile."""
+def update_profile(
+    user_id: str, revision: int, at: datetime, changes: dict[str, Any], *, tx: db.Transaction | None = None
+) -> None:
+    """Optimistic update of plain attributes (name, locale, pending_*) in one TransactWriteItems
+    with the caller's ``tx`` (its audit record); Conflict if it changed meanwhile."""
     user = User(pk=user_pk(user_id), sk=PROFILE)
     actions: list[Any] = [User.updated_at.set(at), User.revision.add(1)]
     for name, value in changes.items():
         attribute = getattr(User, name)
         actions.append(attribute.remove() if value is None else attribute.set(value))
+    tx = tx if tx is not None else db.Transaction()
+    tx.update(
+        user,
+        actions,
+        role="profile",
+        condition=User.pk.exists() & (User.revision == revision) & (User.active == True),  # noqa: E712
+    )
     try:
-        db.update(
-            user,
-            actions,
-            condition=User.pk.exists() & (User.revision == revision) & (User.active == True),  # noqa: E712
-        )
-    except db.ConditionFailed:
+        tx.commit()
+    except db.TransactionCancelled:
         raise errors.Conflict("The account changed meanwhile or is closed; reload and retry") from None
-    return user
 
 
-def replace_contact(user: User, kind: str, new_value: str, at: datetime) -> None:
+def replace_contact(user: User, kind: str, new_value: str, at: datetime, *, tx: db.Transaction | None = None) -> None:
     """Move a verified phone/e-mail: claim the new value, release the old, update the profile, atomically."""
     old_value: str | None = user.phone if kind == "phone" else user.email
     field, verified, pending = (
@@ -251,7 +257,7 @@ def replace_contact(user: User, kind: str, new_value: str, at: datetime) -> None
         if kind == "phone"
         else (User.email, User.email_verified, User.pending_email)
     )
-    tx = db.Transaction()
+    tx = tx if tx is not None else db.Transaction()
     tx.put(_claim(kind, new_value, user.user_id), role="claim", condition=ContactClaim.pk.does_not_exist())
     if old_value:
         tx.delete(_claim(kind, old_value, user.user_id), role="release", condition=ContactClaim.user_id == user.user_id)
@@ -277,9 +283,10 @@ def mark_phone_verified(user_id: str, at: datetime) -> None:
     )
 
 
-def link_telegram(user_id: str, telegram_id: str, at: datetime) -> None:
-    """Claim the Telegram id for this account and record it on the profile, atomically."""
-    tx = db.Transaction()
+def link_telegram(user_id: str, telegram_id: str, at: datetime, *, tx: db.Transaction | None = None) -> None:
+    """Claim the Telegram id for this account and record it on the profile, atomically (with
+    the caller's ``tx``)."""
+    tx = tx if tx is not None else db.Transaction()
     tx.put(_claim("telegram", telegram_id, user_id), role="claim", condition=ContactClaim.pk.does_not_exist())
     tx.update(
         User(pk=user_pk(user_id), sk=PROFILE),
@@ -293,15 +300,21 @@ def link_telegram(user_id: str, telegram_id: str, at: datetime) -> None:
         raise errors.Conflict("This Telegram account or this user is already linked") from None
 
 
-def set_operator(user_id: str, is_operator: bool, at: datetime) -> None:
+def set_operator(user_id: str, is_operator: bool, at: datetime, *, tx: db.Transaction | None = None) -> None:
+    """One TransactWriteItems: the flag, with the caller's ``tx`` (its audit record)."""
+    tx = tx if tx is not None else db.Transaction()
+    tx.update(
+        User(pk=user_pk(user_id), sk=PROFILE),
+        [User.is_operator.set(is_operator), User.updated_at.set(at), User.revision.add(1)],
+        role="profile",
+        condition=User.pk.exists(),
+    )
     try:
-        db.update(
-            User(pk=user_pk(user_id), sk=PROFILE),
-            [User.is_operator.set(is_operator), User.updated_at.set(at), User.revision.add(1)],
-            condition=User.pk.exists(),
-        )
-    except db.ConditionFailed:
-        raise errors.NotFound("No such user") from None
+        tx.commit()
+    except db.TransactionCancelled as exc:
+        if "profile" in exc.failed:
+            raise errors.NotFound("No such user") from None
+        raise errors.Conflict("The account is being changed right now; try again") from None
 
 
 def set_password_hash(user_id: str, password_hash: str, at: datetime) -> None:

@@ -77,6 +77,28 @@ def test_a_booking_records_its_notification_in_the_same_transaction_and_the_stre
     assert outbox_items() == []
 
 
+@pytest.mark.ddblocal
+def test_the_stream_consumer_seals_each_new_audit_record_into_its_chain(api, salon, customer, notify):
+    # proves: SEC-6
+    from chalicelib.privacy.verify_audit import verify
+    from chalicelib.store import audit as audit_store
+
+    # Given a booking created over HTTP: its audit record committed with it, not sealed yet
+    book(api, salon, customer)
+    [record] = [r for r in audit_store.list_records(salon.business_id) if r.action == "booking.created"]
+    assert record.seq is None and verify(salon.business_id).unsealed >= 1
+    # When the table stream is fed to its consumer (twice: a redelivery seals nothing twice)
+    assert notify.relay().error is None
+    assert notify.relay().error is None
+    # Then the record is sealed: first in its chain, under a signed head, and the log verifies
+    chain = audit_store.Chain(salon.business_id, audit_store.shard_of(record.record_id))
+    [sealed] = [r for r in audit_store.sealed_records(chain) if r["record_id"] == record.record_id]
+    head = audit_store.seal_head(chain)
+    assert head is not None and int(head.seq) >= int(sealed["seq"]) >= 1 and head.signature
+    result = verify(salon.business_id)
+    assert result.ok and result.checked >= 1 and result.unsealed == 0, result.problems
+
+
 def test_a_change_that_does_not_commit_records_no_notification(api, salon, customer, signup, notify):
     # Given a booked slot
     book(api, salon, customer)

@@ -20,6 +20,8 @@ from infra import template as infra_template
 
 STAGES = sorted(infra_template.STAGES)
 AUDIT_RETENTION_ROLE = infra_template.role_logical_id("retention_sweep")
+# The audit sealers: the stream consumer and the stranded-record schedule stamp seq and hashes.
+AUDIT_SEALER_ROLES = {infra_template.role_logical_id(f) for f in ("outbox_relay", "seal_stranded_audit")}
 CONFIG = json.loads((infra_template.ROOT / ".chalice" / "config.json").read_text())
 DATA_SERVICES = ("dynamodb", "s3", "sqs", "kms", "sns", "ses", "secretsmanager", "ssm")
 # Actions AWS offers no resource-level permission for (Resource must be "*").
@@ -183,8 +185,11 @@ def test_audit_records_cannot_be_changed_or_deleted_by_any_function(templates: d
         assert denies, role
         denied = {a for s in denies for a in as_list(s["Action"])}
         # (only the retention sweep may delete one: the oldest, after its 5 years, moving the
-        # chain's anchor in the same transaction: chalicelib/store/audit.remove_expired)
+        # chain's retention pointer in the same transaction: chalicelib/store/audit.remove_expired;
+        # only the sealers may update one: setting seq and hashes, chalicelib/store/audit.seal)
         allowed = {"dynamodb:DeleteItem"} if role == AUDIT_RETENTION_ROLE else set()
+        if role in AUDIT_SEALER_ROLES:
+            allowed = {"dynamodb:UpdateItem"}
         assert mutating - allowed == denied, role
         # and no statement offers a way around it (PartiQL, scans, table-level changes)
         assert not [
@@ -356,8 +361,8 @@ def filter_matches(pattern: Any, value: Any) -> bool:
     return any(value.startswith(m["prefix"]) if isinstance(m, dict) else value == m for m in pattern)
 
 
-def stream_record(event_name: str, partition_key: str) -> dict[str, Any]:
-    keys = {resources.TABLE_HASH_KEY: {"S": partition_key}, resources.TABLE_RANGE_KEY: {"S": "EVENT"}}
+def stream_record(event_name: str, partition_key: str, sort_key: str = "EVENT") -> dict[str, Any]:
+    keys = {resources.TABLE_HASH_KEY: {"S": partition_key}, resources.TABLE_RANGE_KEY: {"S": sort_key}}
     return {"eventName": event_name, "eventSource": "aws:dynamodb", "dynamodb": {"Keys": keys}}
 
 
@@ -400,14 +405,21 @@ def test_outbox_relay_reads_the_main_tables_stream_filtered_and_bounded(template
     # and the relay is told so: it reports batchItemFailures instead of failing the batch
     variables = function["Properties"]["Environment"]["Variables"]
     assert variables[infra_template.PARTIAL_BATCH_SETTING] == "true"
-    # and only new or changed outbox items invoke it
-    [only] = properties["FilterCriteria"]["Filters"]
-    pattern = json.loads(only["Pattern"])
-    assert filter_matches(pattern, stream_record("INSERT", "OUTBOX#b1:created"))
-    assert filter_matches(pattern, stream_record("MODIFY", "OUTBOX#b1:created"))
-    assert not filter_matches(pattern, stream_record("REMOVE", "OUTBOX#b1:created"))  # the relay's own delete
-    assert not filter_matches(pattern, stream_record("INSERT", "BOOKING#b1"))
-    assert not filter_matches(pattern, stream_record("INSERT", "TENANT#t1"))
+    # and only new or changed outbox items, and new audit records (the sealer), invoke it
+    patterns = [json.loads(f["Pattern"]) for f in properties["FilterCriteria"]["Filters"]]
+
+    def invokes(event_name: str, partition_key: str, sort_key: str = "EVENT") -> bool:
+        return any(filter_matches(p, stream_record(event_name, partition_key, sort_key)) for p in patterns)
+
+    assert invokes("INSERT", "OUTBOX#b1:created")
+    assert invokes("MODIFY", "OUTBOX#b1:created")
+    assert not invokes("REMOVE", "OUTBOX#b1:created")  # the relay's own delete
+    assert not invokes("INSERT", "BOOKING#b1")
+    assert not invokes("INSERT", "TENANT#t1")
+    assert invokes("INSERT", "AUDIT#b1#3", "REC#2026-01-01T00:00:00.000000Z#r1")
+    assert not invokes("MODIFY", "AUDIT#b1#3", "REC#2026-01-01T00:00:00.000000Z#r1")  # the sealer's own stamp
+    assert not invokes("INSERT", "AUDIT#b1#3", "SEAL")  # nor its head
+    assert not invokes("INSERT", "AUDIT#b1#3", "ANCHOR#000000000100")  # nor its anchors
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -11,9 +11,11 @@ from tests.support.fixtures_bookings import assert_booking_invariants, relogin
 
 
 def _audit_actions(business_id: str) -> list[str]:
+    """The business's audit actions, sorted (records of one instant have no order: each is a
+    new item in one of the tenant's chains, ordered only once sealed)."""
     from chalicelib.store.audit import list_records
 
-    return [r.action for r in list_records(business_id)]
+    return sorted(r.action for r in list_records(business_id))
 
 
 def test_create_and_read_a_booking(api, salon, customer):
@@ -35,6 +37,31 @@ def test_create_and_read_a_booking(api, salon, customer):
     assert again.status == 200 and again.json["id"] == booking["id"]
     assert _audit_actions(salon.business_id) == ["booking.created"]
     assert_booking_invariants()
+
+
+@pytest.mark.ddblocal
+def test_a_booking_and_its_audit_record_commit_together_or_not_at_all(api, salon, customer, signup):
+    # proves: SEC-6
+    from chalicelib.store.audit import list_records
+    from tests.support.fixtures_bookings import table_items
+
+    # Given a customer who booked a specialist at 10:00
+    start, spec = salon.at(1, "10:00"), salon.specialist_ids[0]
+    first = api.post("/v1/bookings", salon.body(start, spec), headers=customer.headers)
+    assert first.status == 201, first.body
+    # When another customer asks for the same specialist and start (the transaction's lock
+    # condition fails)
+    other = signup(name="Late Customer")
+    taken = api.post("/v1/bookings", salon.body(start, spec), headers=other.headers)
+    # Then it is refused, and neither a booking nor an audit record of it exists
+    assert taken.status == 409 and taken.json["type"] == "/problems/slot-taken"
+    records = [r for r in list_records(salon.business_id) if r.action == "booking.created"]
+    assert [r.actor for r in records] == [customer.user_id]
+    bookings = [i for i in table_items() if i.get("entity", {}).get("S") == "BookingRecord"]
+    assert [b["customer_user_id"]["S"] for b in bookings] == [customer.user_id]
+    # And the one that committed carries its record: actor, action and target
+    [record] = records
+    assert (record.action, record.target_entity, record.target_id) == ("booking.created", "booking", first.json["id"])
 
 
 def test_any_specialist_picks_a_free_one_and_then_runs_out(api, salon, signup):
@@ -138,7 +165,7 @@ def test_business_confirms_then_marks_attended(api, salon, customer, clock):
     assert api.post(f"{base}/confirm", headers=salon.owner.headers).status == 409
     # And the interval is free in the locks (completed is not live)
     assert assert_booking_invariants() == {"completed": 1}
-    assert _audit_actions(salon.business_id) == ["booking.created", "booking.confirmed", "booking.completed"]
+    assert _audit_actions(salon.business_id) == sorted(["booking.created", "booking.confirmed", "booking.completed"])
 
 
 def test_no_show(api, salon, customer, clock):

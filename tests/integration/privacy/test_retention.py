@@ -112,22 +112,37 @@ def test_each_rule_keeps_data_until_its_deadline_and_not_a_day_longer(aws, bucke
 
 def test_audit_records_leave_after_five_years_without_breaking_the_chain(aws, clock):
     # proves: SEC-6
-    # Given three audit records written a day apart
+    # Given six audit records written a day apart, each in its change's transaction
+    from chalicelib.store import audit as audit_store
+    from chalicelib.store import db
+
     start = clock.now()
-    for day in range(3):
+    for day in range(6):
+        tx = db.Transaction()
         audit.record(
-            tenant="biz1", actor="u1", action="x", entity="E", entity_id=f"e{day}", at=start + timedelta(days=day)
+            tx, tenant="biz1", actor="u1", action="x", entity="E", entity_id=f"e{day}", at=start + timedelta(days=day)
         )
+        tx.commit()
     due_first = deadline("audit", start)
-    # When the sweep runs one day before the first is due, nothing goes
+    # When the sweep runs after all are due but before any is sealed, nothing goes: an
+    # unsealed record has no place in a chain yet
+    assert sweeps.run(due_first + timedelta(days=10)).removed == 0
+    # When they are sealed and the sweep runs one day before the first is due, nothing goes
+    for shard in range(audit_store.SHARDS):
+        audit.seal("biz1", shard, start + timedelta(days=6))
     assert sweeps.run(due_first - timedelta(days=1)).handled == 0
-    # When it runs a day after the second is due
-    report = sweeps.run(due_first + timedelta(days=1, hours=1))
-    # Then the two oldest are gone, and the chain still verifies from its anchor
-    assert report.removed == 2
-    result = verify("biz1")
+    # When it runs a day after the fourth is due
+    report = sweeps.run(due_first + timedelta(days=3, hours=1))
+    # Then the four oldest are gone, each chain's retention pointer moved onto the newest
+    # it removed, and every chain still verifies from there
+    assert report.removed == 4
+    result = verify("biz1", start + timedelta(days=6))
     assert result.ok, result.problems
-    assert result.checked == 1
+    assert result.checked == 2
+    assert sorted(r.target_id for r in audit_store.list_records("biz1")) == [
+        "e4",
+        "e5",
+    ]
 
 
 def test_the_sweep_reads_only_due_items_and_is_idempotent(aws):

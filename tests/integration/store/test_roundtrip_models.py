@@ -431,8 +431,8 @@ def test_audit_record_round_trips_and_its_hash_input_is_stable(aws, at):
     from chalicelib.privacy.audit_chain import chain_hash
 
     summaries: list[dict[str, str]] = [{}, {f"k{i}": "v" * 200 for i in range(30)}]
-    for n, summary in enumerate(summaries, start=1):
-        new = audit.NewRecord(
+    news = [
+        audit.NewRecord(
             tenant="t",
             record_id=_id(60 + n),
             actor="" if n == 1 else "a" * 64,
@@ -443,13 +443,27 @@ def test_audit_record_round_trips_and_its_hash_input_is_stable(aws, at):
             summary=summary,
             expires_at=None,
         )
-        written = audit.append(new, chain_hash)
-        [stored] = [r for r in audit.records("t") if int(r.seq) == n]
-        assert stored.at == at
-        assert stored.chained_fields() == written.chained_fields()
-        assert stored.chained_fields()["at"] == at.isoformat(timespec="microseconds")  # "+00:00", as chained
-        assert stored.chained_fields()["summary"] == summary
-        assert chain_hash(stored.chained_fields(), stored.prev_hash) == stored.hash
+        for n, summary in enumerate(summaries, start=1)
+    ]
+    for new in news:
+        tx = db.Transaction()
+        audit.add(tx, new)
+        tx.commit()
+    by_id = {r.record_id: r for r in audit.list_records("t")}
+    for new in news:
+        chain = audit.Chain("t", audit.shard_of(new.record_id))
+        audit.seal(chain, chain_hash, lambda *_: "sig", at)
+        [stored] = [r for r in audit.sealed_records(chain) if r["record_id"] == new.record_id]
+        unsealed = by_id[new.record_id]
+        assert stored["at"] == at == unsealed.at
+        assert stored["summary"] == new.summary
+        fields = audit.chained_fields(stored)
+        assert fields["at"] == at.isoformat(timespec="microseconds")  # "+00:00", as chained
+        assert fields["summary"] == new.summary
+        assert {k: v for k, v in fields.items() if k != "seq"} == {
+            k: v for k, v in unsealed.chained_fields().items() if k != "seq"
+        }
+        assert chain_hash(fields, stored["prev_hash"]) == stored["hash"]
 
 
 @pytest.mark.ddblocal

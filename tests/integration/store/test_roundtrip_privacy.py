@@ -123,7 +123,8 @@ def test_privacy_request_round_trip(aws, received):
         expected = RequestView(request_id, user_id, kind, "open", received, due, None, details)
         assert view == expected
         assert privacy_requests.for_user(user_id, received) == [expected]
-        closed = privacy_requests.close(request_id, "completed", due)
+        privacy_requests.close(request_id, "completed", due)
+        closed = privacy_requests.get(request_id)
         assert closed == RequestView(request_id, user_id, kind, "completed", received, due, due, details)
         assert privacy_requests.for_user(user_id, received) == [closed]
     done = privacy_requests.create("r3", "v", "access", None, received, due, completed=True)

@@ -136,6 +136,15 @@ ALLOWED: dict[tuple[str, str, str], tuple[str, str | None]] = {
         None,
     ),
     # --- notify ---
+    # --- audit ---
+    ("chalicelib/privacy/audit.py", "STRANDED_AFTER", "timedelta(minutes=5)"): (
+        "sealing schedule: how old an unsealed audit record must be before the schedule seals it",
+        None,
+    ),
+    ("chalicelib/store/audit.py", "ANCHOR_INTERVAL", "timedelta(hours=1)"): (
+        "how often a signed checkpoint is written per audit chain, not a keep window",
+        None,
+    ),
     ("chalicelib/services/events.py", "STRANDED_AFTER", "timedelta(minutes=2)"): (
         "relay scheduling: how old an unrelayed event must be before the schedule retries it",
         None,
