@@ -82,6 +82,11 @@ bench: deps
 outbox: $(STAMP)
 	@$(PY) -m infra.local.outbox $(OUTBOX_ARGS)
 
+# An operator tool against the running local stack (its ports from $(LOCAL_DATA_DIR)/stack.json),
+# e.g. make cli ARGS="chalicelib.privacy.verify_audit platform" or ARGS="chalicelib.cli.operators <user id>".
+cli: $(STAMP)
+	@$(PY) -m infra.local.cli $(ARGS)
+
 otp: $(STAMP)
 	@test -n "$(PHONE)" || { echo "error: set PHONE=<the number the code was sent to>, e.g. make otp PHONE=+4915112345678" >&2; exit 2; }
 	@$(PY) -m infra.local.outbox --otp '$(PHONE)'
