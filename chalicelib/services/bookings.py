@@ -433,14 +433,16 @@ def cancel_as_customer(
     + GetItem booking."""
     from chalicelib.store import catalog
 
+    no_notice = timedelta(0)  # for a booking whose venue is gone: it holds nothing for the customer
+
     def cancel(idempotency: store.Idempotency | None) -> Booking:
         booking = _own_booking(principal, booking_id)
         try:
             notice = timedelta(
                 minutes=catalog.get_venue(booking.business_id, booking.venue_id).cancellation_notice_minutes
             )
-        except errors.NotFound:  # the venue is gone: it holds nothing for the customer, so no notice applies
-            notice = timedelta(0)
+        except errors.NotFound:
+            notice = no_notice
         return _apply(principal, booking, BookingStatus.CANCELLED, Actor.CUSTOMER, notice, now, idempotency)
 
     request = {"operation": "cancel", "booking_id": booking_id}
@@ -467,10 +469,11 @@ def change_as_business(
     from chalicelib.services import authz
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
+    no_notice = timedelta(0)  # the business has no cancellation notice to respect
 
     def change(idempotency: store.Idempotency | None) -> Booking:
         booking = _business_booking(business_id, booking_id, now)
-        return _apply(principal, booking, target, Actor.BUSINESS, timedelta(0), now, idempotency)
+        return _apply(principal, booking, target, Actor.BUSINESS, no_notice, now, idempotency)
 
     def read(found: str) -> Booking:
         return _business_booking(business_id, found, now)
