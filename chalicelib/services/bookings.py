@@ -272,7 +272,8 @@ def _idempotent(
     booking): with a key, its record commits in the change's own transaction, and a retry
     replays (``read`` of the booking as it is now) instead of changing again. Without a key
     nothing is read or written for it. Calls: [GetItem idempotency record, with a key]; a
-    replay adds ``read``'s calls instead of ``change``'s."""
+    replay adds ``read``'s calls instead of ``change``'s; a refusal (409) looks again (one
+    GetItem) in case a concurrent twin with the same key made the change first."""
     if key is None:
         return Changed(change(None))
     _check_idempotency_key(key)
@@ -285,6 +286,10 @@ def _idempotent(
             booking_id = _replayed_id(principal, key, fingerprint)
             if booking_id is None:  # the winner's record expired at once: impossible within 24 h
                 raise errors.Conflict("A request with this Idempotency-Key is being processed") from None
+        except errors.Conflict:  # e.g. "already cancelled": by this very request's twin?
+            booking_id = _replayed_id(principal, key, fingerprint)
+            if booking_id is None:
+                raise
     return Changed(read(booking_id), replayed=True)
 
 

@@ -373,6 +373,33 @@ def test_a_key_costs_a_reschedule_one_get_item_and_nothing_without_one(api, salo
     assert plain["TransactWriteItems"] == 1
 
 
+@pytest.mark.ddblocal
+def test_concurrent_copies_of_a_keyed_reschedule_and_cancel_change_once(concurrent_api, salon, customer):
+    from chalicelib.store.audit import list_records
+
+    # Given two bookings
+    api = concurrent_api
+    ids = [
+        api.post("/v1/bookings", salon.body(salon.at(2, wall), salon.specialist_ids[0]), headers=customer.headers)
+        .json["id"] for wall in ("10:00", "12:00")
+    ]  # fmt: skip
+    # When eight copies of a keyed move of the first, and eight of a keyed cancel of the second, are sent at once
+    move = {"start": salon.at(2, "15:00").isoformat()}
+    moving = {**customer.headers, "Idempotency-Key": "burst-move"}
+    cancelling = {**customer.headers, "Idempotency-Key": "burst-cancel"}
+    answers = run_concurrently(
+        [lambda: api.post(f"/v1/bookings/{ids[0]}/reschedule", move, headers=moving)] * 8
+        + [lambda: api.post(f"/v1/bookings/{ids[1]}/cancel", None, headers=cancelling)] * 8
+    )
+    # Then every copy answers 200 with the changed booking, and each change committed once
+    assert {a.status for a in answers} == {200}, [a.body for a in answers if a.status != 200]
+    assert {a.json["local_start"][11:16] for a in answers[:8]} == {"15:00"}
+    assert {a.json["status"] for a in answers[8:]} == {"cancelled"}
+    actions = Counter(r.action for r in list_records(salon.business_id) if r.target_id in ids)
+    assert actions["booking.rescheduled"] == 1 and actions["booking.cancelled"] == 1
+    assert_booking_invariants()
+
+
 def test_a_cancel_or_confirm_retried_with_its_key_replays(api, salon, customer, monkeypatch):
     from chalicelib.store.audit import list_records
     from tests.support.faults import fail_next
