@@ -128,26 +128,36 @@ def get_booking_calendar(ctx: RequestContext, booking_id: str) -> Response:
     blueprint,
     "/v1/bookings/{booking_id}/cancel",
     "POST",
-    summary="Cancel my booking (until the venue's cancellation notice)",
+    summary="Cancel my booking (until the venue's cancellation notice; Idempotency-Key makes retries safe)",
     tags=TAGS,
     errors_=[404, 409],
     auth=True,
 )
 def cancel_booking(ctx: RequestContext, booking_id: str) -> schemas.BookingOut:
-    return view(bookings.cancel_as_customer(ctx.principal, booking_id, deps.clock().now()))
+    changed = bookings.cancel_as_customer(ctx.principal, booking_id, deps.clock().now(), ctx.header("idempotency-key"))
+    return _replayed(ctx, view(changed.booking), changed.replayed)
 
 
 @endpoint(
     blueprint,
     "/v1/bookings/{booking_id}/reschedule",
     "POST",
-    summary="Move my booking to another free start, atomically",
+    summary="Move my booking to another free start, atomically (Idempotency-Key makes retries safe)",
     tags=TAGS,
     errors_=[404, 409],
     auth=True,
 )
 def reschedule_booking(ctx: RequestContext, booking_id: str, body: schemas.BookingReschedule) -> schemas.BookingOut:
-    return view(bookings.reschedule_as_customer(ctx.principal, booking_id, body.start, deps.clock().now()))
+    key = ctx.header("idempotency-key")
+    changed = bookings.reschedule_as_customer(ctx.principal, booking_id, body.start, deps.clock().now(), key)
+    return _replayed(ctx, view(changed.booking), changed.replayed)
+
+
+def _replayed(ctx: RequestContext, answer: schemas.BookingOut, replayed: bool) -> schemas.BookingOut:
+    """An Idempotency-Key retry answers as the first request did, marked as a replay."""
+    if replayed:
+        ctx.response_headers["Idempotent-Replayed"] = "true"
+    return answer
 
 
 @endpoint(
@@ -204,6 +214,10 @@ def staff_view(found: bookings.StaffView) -> schemas.BookingOut:
     return view(found.booking, found.customer)
 
 
+# Status changes and reschedules by staff take an Idempotency-Key, as create does.
+_KEYED = " (Idempotency-Key makes retries safe)"
+
+
 @endpoint(
     blueprint,
     "/v1/businesses/{business_id}/bookings/{booking_id}",
@@ -218,14 +232,16 @@ def get_business_booking(ctx: RequestContext, business_id: str, booking_id: str)
 
 
 def _change(ctx: RequestContext, business_id: str, booking_id: str, target: BookingStatus) -> schemas.BookingOut:
-    return staff_view(bookings.change_as_business(ctx.principal, business_id, booking_id, target, deps.clock().now()))
+    key = ctx.header("idempotency-key")
+    found = bookings.change_as_business(ctx.principal, business_id, booking_id, target, deps.clock().now(), key)
+    return _replayed(ctx, staff_view(found), found.replayed)
 
 
 @endpoint(
     blueprint,
     "/v1/businesses/{business_id}/bookings/{booking_id}/confirm",
     "POST",
-    summary="Confirm a pending booking",
+    summary="Confirm a pending booking" + _KEYED,
     tags=BUSINESS_TAGS,
     errors_=[403, 404, 409],
     auth=True,
@@ -238,7 +254,7 @@ def confirm_booking(ctx: RequestContext, business_id: str, booking_id: str) -> s
     blueprint,
     "/v1/businesses/{business_id}/bookings/{booking_id}/cancel",
     "POST",
-    summary="Cancel a booking on the business's side (any time before it ends)",
+    summary="Cancel a booking on the business's side (any time before it ends)" + _KEYED,
     tags=BUSINESS_TAGS,
     errors_=[403, 404, 409],
     auth=True,
@@ -251,7 +267,7 @@ def cancel_booking_as_business(ctx: RequestContext, business_id: str, booking_id
     blueprint,
     "/v1/businesses/{business_id}/bookings/{booking_id}/attended",
     "POST",
-    summary="Mark a started booking attended (completed)",
+    summary="Mark a started booking attended (completed)" + _KEYED,
     tags=BUSINESS_TAGS,
     errors_=[403, 404, 409],
     auth=True,
@@ -264,7 +280,7 @@ def mark_attended(ctx: RequestContext, business_id: str, booking_id: str) -> sch
     blueprint,
     "/v1/businesses/{business_id}/bookings/{booking_id}/no-show",
     "POST",
-    summary="Mark a started booking as a no-show",
+    summary="Mark a started booking as a no-show" + _KEYED,
     tags=BUSINESS_TAGS,
     errors_=[403, 404, 409],
     auth=True,
@@ -277,7 +293,7 @@ def mark_no_show(ctx: RequestContext, business_id: str, booking_id: str) -> sche
     blueprint,
     "/v1/businesses/{business_id}/bookings/{booking_id}/reschedule",
     "POST",
-    summary="Move a booking to another free start, atomically",
+    summary="Move a booking to another free start, atomically" + _KEYED,
     tags=BUSINESS_TAGS,
     errors_=[403, 404, 409],
     auth=True,
@@ -285,5 +301,6 @@ def mark_no_show(ctx: RequestContext, business_id: str, booking_id: str) -> sche
 def reschedule_as_business(
     ctx: RequestContext, business_id: str, booking_id: str, body: schemas.BookingReschedule
 ) -> schemas.BookingOut:
-    found = bookings.reschedule_as_business(ctx.principal, business_id, booking_id, body.start, deps.clock().now())
-    return staff_view(found)
+    key = ctx.header("idempotency-key")
+    found = bookings.reschedule_as_business(ctx.principal, business_id, booking_id, body.start, deps.clock().now(), key)
+    return _replayed(ctx, staff_view(found), found.replayed)

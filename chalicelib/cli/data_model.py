@@ -53,7 +53,9 @@ SHAPES: dict[str, Shape] = {
         "booking create, status changes, reschedule",
     ),
     "SpecialistDayLock": Shape("BIZ#<b>#SPEC#<p>", "DAY#<yyyy-mm-dd>", "", "booking create, cancel, reschedule"),
-    "BookingIdempotencyRecord": Shape("IDEM#<u>", "KEY#<sha256(key)>", "ByExpiry", "booking create"),
+    "BookingIdempotencyRecord": Shape(
+        "IDEM#<u>", "KEY#<sha256(key)>", "ByExpiry", "booking create, reschedule, status changes (with a key)"
+    ),
     "DiscountCodeRecord": Shape("BIZ#<b>", "DISCOUNT#<CODE>", "", "discount create/patch; booking create/cancel"),
     "OutboxEvent": Shape(
         "OUTBOX#<event id>", "EVENT", "GSI1 OUTBOX#<shard 0-63> / <recorded>#<event id>", "every change with events"

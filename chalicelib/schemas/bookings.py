@@ -44,6 +44,11 @@ class BookingCreate(RequestModel):
 
 
 class BookingReschedule(RequestModel):
+    """Send ``Idempotency-Key: <unique string>`` to make retries safe: the same key and body
+    return the booking as it is now (``Idempotent-Replayed: true``) without moving it again;
+    the same key with another body is refused (422). Without a key, a move to the start the
+    booking already has changes nothing and returns it."""
+
     start: Instant = Field(description="The new start; same service and specialist")
 
 

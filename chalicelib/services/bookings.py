@@ -18,7 +18,7 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -70,7 +70,7 @@ class NewBooking:
 
     def fingerprint(self) -> str:
         """What an Idempotency-Key is bound to: a retry must send the same request."""
-        canonical = json.dumps(
+        return _fingerprint(
             {
                 "venue_id": self.venue_id,
                 "service_id": self.service_id,
@@ -78,16 +78,28 @@ class NewBooking:
                 "specialist_id": self.specialist_id,
                 "notes": self.notes,
                 "discount_code": normalise_code(self.discount_code) if self.discount_code else None,
-            },
-            sort_keys=True,
+            }
         )
-        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _fingerprint(request: Mapping[str, Any]) -> str:
+    """SHA-256 of a request's canonical JSON: the request_hash an Idempotency-Key is bound to.
+    A change's request names its ``operation``, so one key cannot stand for two kinds of request."""
+    return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
 class Created:
     booking: Booking
     replayed: bool  # True when an Idempotency-Key retry returned the earlier booking
+
+
+@dataclass(frozen=True)
+class Changed:
+    """A change to an existing booking (cancel, reschedule) as its customer made it."""
+
+    booking: Booking
+    replayed: bool = False  # True when an Idempotency-Key retry returned the booking as it is now
 
 
 @dataclass(frozen=True)
@@ -105,13 +117,16 @@ class StaffView:
 
     booking: Booking
     customer: CustomerCard | None
+    replayed: bool = False  # True when an Idempotency-Key retry returned the booking as it is now
 
 
-def _staff_view(booking: Booking, now: datetime) -> StaffView:
+def _staff_view(changed: Booking | Changed, now: datetime) -> StaffView:
     """One GetItem (the customer's account, projected to name and phone)."""
     from chalicelib.store import users
 
-    return StaffView(booking, card_for_business(users.customer_card(booking.customer_user_id), booking, now))
+    found = changed if isinstance(changed, Changed) else Changed(changed)
+    card = card_for_business(users.customer_card(found.booking.customer_user_id), found.booking, now)
+    return StaffView(found.booking, card, found.replayed)
 
 
 # --- create ------------------------------------------------------------------------------------
@@ -224,17 +239,58 @@ def _check_idempotency_key(key: str) -> None:
 
 
 def _replay(principal: Principal, key: str, request: NewBooking) -> Created | None:
+    booking_id = _replayed_id(principal, key, request.fingerprint())
+    if booking_id is None:
+        return None
+    booking = store.get_booking(booking_id)
+    if booking is None:
+        raise errors.Conflict("The booking this Idempotency-Key created no longer exists")
+    return Created(booking=booking, replayed=True)
+
+
+def _replayed_id(principal: Principal, key: str, fingerprint: str) -> str | None:
+    """The booking an earlier request with this key committed, or None (one GetItem). The
+    same key with another request is refused (422, IdempotencyKeyReused)."""
     from chalicelib import deps
 
     entry = store.get_idempotency(principal.user_id, key, deps.clock().now())
     if entry is None:
         return None
-    if entry.request_hash != request.fingerprint():
+    if entry.request_hash != fingerprint:
         raise IdempotencyKeyReused()
-    booking = store.get_booking(entry.booking_id)
-    if booking is None:
-        raise errors.Conflict("The booking this Idempotency-Key created no longer exists")
-    return Created(booking=booking, replayed=True)
+    return entry.booking_id
+
+
+def _idempotent(
+    principal: Principal,
+    key: str | None,
+    request: Mapping[str, Any],
+    read: Callable[[str], Booking],
+    change: Callable[[store.Idempotency | None], Booking],
+) -> Changed:
+    """Run ``change`` once per Idempotency-Key (create's idiom, for a change to an existing
+    booking): with a key, its record commits in the change's own transaction, and a retry
+    replays (``read`` of the booking as it is now) instead of changing again. Without a key
+    nothing is read or written for it. Calls: [GetItem idempotency record, with a key]; a
+    replay adds ``read``'s calls instead of ``change``'s; a refusal (409) looks again (one
+    GetItem) in case a concurrent twin with the same key made the change first."""
+    if key is None:
+        return Changed(change(None))
+    _check_idempotency_key(key)
+    fingerprint = _fingerprint(request)
+    booking_id = _replayed_id(principal, key, fingerprint)
+    if booking_id is None:
+        try:
+            return Changed(change((principal.user_id, key, fingerprint)))
+        except store.IdempotencyRace:  # a concurrent twin with the same key committed first
+            booking_id = _replayed_id(principal, key, fingerprint)
+            if booking_id is None:  # the winner's record expired at once: impossible within 24 h
+                raise errors.Conflict("A request with this Idempotency-Key is being processed") from None
+        except errors.Conflict:  # e.g. "already cancelled": by this very request's twin?
+            booking_id = _replayed_id(principal, key, fingerprint)
+            if booking_id is None:
+                raise
+    return Changed(read(booking_id), replayed=True)
 
 
 def _candidates(service: Service, specialists: Sequence[Specialist], requested: str | None) -> list[Specialist]:
@@ -366,18 +422,36 @@ def calendar_file(principal: Principal, booking_id: str, now: datetime) -> str:
 # --- status changes -------------------------------------------------------------------------------
 
 
-def cancel_as_customer(principal: Principal, booking_id: str, now: datetime) -> Booking:
-    """Calls: GetItem booking + GetItem venue + TransactWriteItems (with the audit record)."""
-    from chalicelib.store import catalog
-
+def _own_booking(principal: Principal, booking_id: str) -> Booking:
+    """One GetItem: the caller's own booking (anyone else's is simply not there)."""
     booking = store.get_booking(booking_id)
     if booking is None or booking.customer_user_id != principal.user_id:
         raise errors.NotFound("No such booking")
-    try:
-        notice = timedelta(minutes=catalog.get_venue(booking.business_id, booking.venue_id).cancellation_notice_minutes)
-    except errors.NotFound:  # the venue is gone: it holds nothing for the customer, so no notice applies
-        notice = timedelta(0)
-    return _apply(principal, booking, BookingStatus.CANCELLED, Actor.CUSTOMER, notice, now)
+    return booking
+
+
+def cancel_as_customer(
+    principal: Principal, booking_id: str, now: datetime, idempotency_key: str | None = None
+) -> Changed:
+    """Calls: [GetItem idempotency record, with a key] + GetItem booking + GetItem venue +
+    TransactWriteItems (with the audit record and the key's record). A replay: GetItem record
+    + GetItem booking."""
+    from chalicelib.store import catalog
+
+    no_notice = timedelta(0)  # for a booking whose venue is gone: it holds nothing for the customer
+
+    def cancel(idempotency: store.Idempotency | None) -> Booking:
+        booking = _own_booking(principal, booking_id)
+        try:
+            notice = timedelta(
+                minutes=catalog.get_venue(booking.business_id, booking.venue_id).cancellation_notice_minutes
+            )
+        except errors.NotFound:
+            notice = no_notice
+        return _apply(principal, booking, BookingStatus.CANCELLED, Actor.CUSTOMER, notice, now, idempotency)
+
+    request = {"operation": "cancel", "booking_id": booking_id}
+    return _idempotent(principal, idempotency_key, request, lambda found: _own_booking(principal, found), cancel)
 
 
 # The status changes the customer is told about (the others need no message).
@@ -385,28 +459,56 @@ _NOTIFIED_STATUSES = {BookingStatus.CONFIRMED, BookingStatus.CANCELLED}
 
 
 def change_as_business(
-    principal: Principal, business_id: str, booking_id: str, target: BookingStatus, now: datetime
+    principal: Principal,
+    business_id: str,
+    booking_id: str,
+    target: BookingStatus,
+    now: datetime,
+    idempotency_key: str | None = None,
 ) -> StaffView:
     """Confirm, cancel, attended (completed) or no-show, by the business's staff.
-    Calls: GetItem membership + GetItem booking + TransactWriteItems (with the audit record)
-    + GetItem customer card (after the commit). Confirm and cancel put their notification
-    in the transaction (outbox)."""
+    Calls: GetItem membership + [GetItem idempotency record, with a key] + GetItem booking +
+    TransactWriteItems (with the audit record and the key's record) + GetItem customer card
+    (after the commit). Confirm and cancel put their notification in the transaction
+    (outbox). A replay: GetItem membership + GetItem record + GetItem booking + GetItem card."""
     from chalicelib.services import authz
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
-    booking = _business_booking(business_id, booking_id, now)
-    return _staff_view(_apply(principal, booking, target, Actor.BUSINESS, timedelta(0), now), now)
+    no_notice = timedelta(0)  # the business has no cancellation notice to respect
+
+    def change(idempotency: store.Idempotency | None) -> Booking:
+        booking = _business_booking(business_id, booking_id, now)
+        return _apply(principal, booking, target, Actor.BUSINESS, no_notice, now, idempotency)
+
+    def read(found: str) -> Booking:
+        return _business_booking(business_id, found, now)
+
+    request = {"operation": target.value, "business_id": business_id, "booking_id": booking_id}
+    return _staff_view(_idempotent(principal, idempotency_key, request, read, change), now)
 
 
 def _apply(
-    principal: Principal, booking: Booking, target: BookingStatus, actor: Actor, notice: timedelta, now: datetime
+    principal: Principal,
+    booking: Booking,
+    target: BookingStatus,
+    actor: Actor,
+    notice: timedelta,
+    now: datetime,
+    idempotency: store.Idempotency | None = None,
 ) -> Booking:
     updated = transition(booking, target, actor, now, notice)
     notified = target in _NOTIFIED_STATUSES
     tx = _with_event(f"booking.{target.value}", updated, None, now) if notified else db.Transaction()
     _audit(tx, principal, updated, f"booking.{target.value}", now)
     try:
-        store.change_status(booking, updated, now=now, return_discount=target is BookingStatus.CANCELLED, tx=tx)
+        store.change_status(
+            booking,
+            updated,
+            now=now,
+            return_discount=target is BookingStatus.CANCELLED,
+            idempotency=idempotency,
+            tx=tx,
+        )
     except store.BookingChanged:
         raise errors.Conflict("The booking changed meanwhile; read it again") from None
     except store.LockConflict:
@@ -417,30 +519,69 @@ def _apply(
 # --- reschedule -----------------------------------------------------------------------------------
 
 
-def reschedule_as_customer(principal: Principal, booking_id: str, new_start: datetime, now: datetime) -> Booking:
-    booking = store.get_booking(booking_id)
-    if booking is None or booking.customer_user_id != principal.user_id:
-        raise errors.NotFound("No such booking")
-    return _reschedule(principal, booking, new_start, Actor.CUSTOMER, now)
+def _reschedule_request(booking_id: str, new_start: datetime, business_id: str | None) -> dict[str, Any]:
+    """What a reschedule's Idempotency-Key is bound to (the route's business: None for the customer's)."""
+    if new_start.tzinfo is None:
+        raise errors.InvalidInput([errors.FieldError("start", "needs a UTC offset")])
+    start = codec.encode(new_start.astimezone(UTC))
+    return {"operation": "reschedule", "business_id": business_id, "booking_id": booking_id, "start": start}
+
+
+def reschedule_as_customer(
+    principal: Principal, booking_id: str, new_start: datetime, now: datetime, idempotency_key: str | None = None
+) -> Changed:
+    """Calls: [GetItem idempotency record, with a key] + GetItem booking + as ``_reschedule``.
+    A replay: GetItem record + GetItem booking."""
+    request = _reschedule_request(booking_id, new_start, None)
+
+    def move(idempotency: store.Idempotency | None) -> Booking:
+        return _reschedule(principal, _own_booking(principal, booking_id), new_start, Actor.CUSTOMER, now, idempotency)
+
+    return _idempotent(principal, idempotency_key, request, lambda found: _own_booking(principal, found), move)
 
 
 def reschedule_as_business(
-    principal: Principal, business_id: str, booking_id: str, new_start: datetime, now: datetime
+    principal: Principal,
+    business_id: str,
+    booking_id: str,
+    new_start: datetime,
+    now: datetime,
+    idempotency_key: str | None = None,
 ) -> StaffView:
-    """Calls: GetItem membership + GetItem booking + as ``_reschedule`` + GetItem customer card
-    (after the commit)."""
+    """Calls: GetItem membership + [GetItem idempotency record, with a key] + GetItem booking
+    + as ``_reschedule`` + GetItem customer card (after the commit). A replay: GetItem
+    membership + GetItem record + GetItem booking + GetItem card."""
     from chalicelib.services import authz
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
-    booking = _business_booking(business_id, booking_id, now)
-    return _staff_view(_reschedule(principal, booking, new_start, Actor.BUSINESS, now), now)
+    request = _reschedule_request(booking_id, new_start, business_id)
+
+    def move(idempotency: store.Idempotency | None) -> Booking:
+        booking = _business_booking(business_id, booking_id, now)
+        return _reschedule(principal, booking, new_start, Actor.BUSINESS, now, idempotency)
+
+    def read(found: str) -> Booking:
+        return _business_booking(business_id, found, now)
+
+    return _staff_view(_idempotent(principal, idempotency_key, request, read, move), now)
 
 
-def _reschedule(principal: Principal, booking: Booking, new_start: datetime, actor: Actor, now: datetime) -> Booking:
+def _reschedule(
+    principal: Principal,
+    booking: Booking,
+    new_start: datetime,
+    actor: Actor,
+    now: datetime,
+    idempotency: store.Idempotency | None = None,
+) -> Booking:
     """Move a live booking to a new start with the same specialist, atomically.
 
+    A move to the start it already has is a no-op that returns the booking: no call, no
+    record, no event (the caller holds what it asked for; a retry whose first answer was
+    lost lands here and converges).
+
     Calls: GetItem venue + Query venue catalog + (BatchGetItem new locks + TransactWriteItems)
-    per attempt (the audit record joins the transaction)."""
+    per attempt (the audit record and the key's record join the transaction)."""
     from chalicelib.domain.bookings import InvalidTransition
     from chalicelib.store import catalog
 
@@ -448,6 +589,9 @@ def _reschedule(principal: Principal, booking: Booking, new_start: datetime, act
         raise InvalidTransition(f"A {booking.status.value} booking cannot be moved")
     if new_start.tzinfo is None:
         raise errors.InvalidInput([errors.FieldError("start", "needs a UTC offset")])
+    start = new_start.astimezone(UTC)
+    if start == booking.start:
+        return booking
     venue = catalog.get_venue(booking.business_id, booking.venue_id)
     if actor is Actor.CUSTOMER:
         ensure_customer_may_change(booking, now, timedelta(minutes=venue.cancellation_notice_minutes))
@@ -456,7 +600,6 @@ def _reschedule(principal: Principal, booking: Booking, new_start: datetime, act
     specialist = next((s for s in specialists if s.specialist_id == booking.specialist_id), None)
     if service is None or specialist is None:
         raise errors.Conflict("The service or specialist of this booking no longer exists")
-    start = new_start.astimezone(UTC)
     occupied = availability.occupied_interval(service, start)
     days = lock_days(occupied)
     for attempt in range(MAX_ATTEMPTS):
@@ -474,6 +617,7 @@ def _reschedule(principal: Principal, booking: Booking, new_start: datetime, act
                 updated,
                 [locks[(specialist.specialist_id, day)] for day in days],
                 now=now,
+                idempotency=idempotency,
                 tx=tx,
             )
         except store.LockConflict:

@@ -142,6 +142,10 @@ def lock_sk(day: date) -> str:
     return f"DAY#{codec.day(day)}"
 
 
+# ``(user_id, key, request_hash)``: an Idempotency-Key and the request it is bound to.
+Idempotency = tuple[str, str, str]
+
+
 def idempotency_keys(user_id: str, key: str) -> tuple[str, str]:
     digest = hashlib.sha256(key.encode()).hexdigest()
     return f"IDEM#{user_id}", f"KEY#{digest}"
@@ -440,37 +444,44 @@ def create_booking(
     locks: Sequence[DayLock],
     *,
     now: datetime,
-    idempotency: tuple[str, str, str] | None = None,
+    idempotency: Idempotency | None = None,
     tx: db.Transaction | None = None,
 ) -> None:
     """One TransactWriteItems: the booking, every touched lock, the discount use, the
     idempotency record (``(user_id, key, request_hash)``) and whatever the caller's ``tx``
     already holds (its domain events). Raises LockConflict, DiscountRejected or
     IdempotencyRace when a condition fails."""
-    from chalicelib.store import retention
-
     tx = tx if tx is not None else db.Transaction()
     tx.put(booking_record(booking), role="booking", condition=BookingRecord.pk.does_not_exist())
     for lock in locks:
         _claim_lock(tx, booking.business_id, lock, booking.booking_id, booking.occupied)
     if booking.discount_code:
         _discount_use(tx, booking.business_id, booking.discount_code, now)
-    if idempotency is not None:
-        user_id, key, request_hash = idempotency
-        expires = now + IDEMPOTENCY_WINDOW
-        record = BookingIdempotencyRecord(
-            *idempotency_keys(user_id, key),
-            user_id=user_id,
-            request_hash=request_hash,
-            booking_id=booking.booking_id,
-            created_at=now,
-            expires_at=expires,
-        )
-        retention.set_expiry(record, expires)
-        # A stale record (past its window, not yet swept) may be replaced.
-        stale = BookingIdempotencyRecord.expires_at <= now
-        tx.put(record, role="idempotency", condition=BookingIdempotencyRecord.pk.does_not_exist() | stale)
+    _idempotency_put(tx, idempotency, booking.booking_id, now)
     _commit(tx)
+
+
+def _idempotency_put(tx: db.Transaction, idempotency: Idempotency | None, booking_id: str, now: datetime) -> None:
+    """The key's record, in the change's own transaction (no call of its own): at most one
+    request per key commits; a concurrent twin's transaction is cancelled (IdempotencyRace)."""
+    if idempotency is None:
+        return
+    from chalicelib.store import retention
+
+    user_id, key, request_hash = idempotency
+    expires = now + IDEMPOTENCY_WINDOW
+    record = BookingIdempotencyRecord(
+        *idempotency_keys(user_id, key),
+        user_id=user_id,
+        request_hash=request_hash,
+        booking_id=booking_id,
+        created_at=now,
+        expires_at=expires,
+    )
+    retention.set_expiry(record, expires)
+    # A stale record (past its window, not yet swept) may be replaced.
+    stale = BookingIdempotencyRecord.expires_at <= now
+    tx.put(record, role="idempotency", condition=BookingIdempotencyRecord.pk.does_not_exist() | stale)
 
 
 def _booking_update(tx: db.Transaction, old: Booking, new: Booking) -> None:
@@ -511,33 +522,47 @@ def _releases(tx: db.Transaction, booking: Booking, now: datetime, keep: set[tup
 
 
 def change_status(
-    old: Booking, new: Booking, *, now: datetime, return_discount: bool, tx: db.Transaction | None = None
+    old: Booking,
+    new: Booking,
+    *,
+    now: datetime,
+    return_discount: bool,
+    idempotency: Idempotency | None = None,
+    tx: db.Transaction | None = None,
 ) -> None:
     """One TransactWriteItems: the booking's new state and, when it stops being live, the
-    release of its intervals (and of its discount use on cancellation), with the caller's
-    ``tx`` (its domain events)."""
+    release of its intervals (and of its discount use on cancellation), the idempotency
+    record when a key was sent, with the caller's ``tx`` (its domain events)."""
     tx = tx if tx is not None else db.Transaction()
     _booking_update(tx, old, new)
     if old.live and not new.live:
         _releases(tx, old, now)
         if return_discount and old.discount_code:
             _discount_return(tx, old.business_id, old.discount_code)
+    _idempotency_put(tx, idempotency, new.booking_id, now)
     _commit(tx)
 
 
 def reschedule(
-    old: Booking, new: Booking, new_locks: Sequence[DayLock], *, now: datetime, tx: db.Transaction | None = None
+    old: Booking,
+    new: Booking,
+    new_locks: Sequence[DayLock],
+    *,
+    now: datetime,
+    idempotency: Idempotency | None = None,
+    tx: db.Transaction | None = None,
 ) -> None:
     """One TransactWriteItems: the booking moves, the new interval is claimed in every lock
     it touches (version-checked), the old interval is released from locks the new one
-    does not touch, with the caller's ``tx`` (its domain events). All or nothing: the old
-    slot is freed only if the new one is taken."""
+    does not touch, the idempotency record when a key was sent, with the caller's ``tx``
+    (its domain events). All or nothing: the old slot is freed only if the new one is taken."""
     tx = tx if tx is not None else db.Transaction()
     _booking_update(tx, old, new)
     for lock in new_locks:
         _claim_lock(tx, new.business_id, lock, new.booking_id, new.occupied)
     # A lock in both sets is overwritten by the claim above (same map entry): no release there.
     _releases(tx, old, now, keep={(lock.specialist_id, lock.day) for lock in new_locks})
+    _idempotency_put(tx, idempotency, new.booking_id, now)
     _commit(tx)
 
 

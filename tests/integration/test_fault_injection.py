@@ -3,7 +3,8 @@
 For each operation, a clean run counts its SDK calls; then, for every call index and both fault
 kinds (an error before the call: nothing applied; a read timeout after it: applied, answer
 lost), a fresh instance of the operation runs with that one call failing, the client retries
-as a real one would (same Idempotency-Key for a create, a plain retry otherwise), the outbox
+as a real one would (the same Idempotency-Key for a create and a reschedule, a plain retry
+otherwise), the outbox
 relay and the notification consumer run until the queue is empty, and the end state must be
 the clean run's: one booking per create, locks equal to live bookings
 (``assert_booking_invariants``), exactly the clean run's notifications, no account left half
@@ -104,12 +105,13 @@ class Scenarios:
 
         return Attempt(send, send, lambda: self._booking_outcome(person))
 
-    def _change(self, path: str, body: dict[str, Any] | None) -> Attempt:
+    def _change(self, path: str, body: dict[str, Any] | None, key: str | None = None) -> Attempt:
         person, booking_id, later = self._booked()
         payload = {"start": later.isoformat()} if body is not None else None
+        headers = {**person.headers, "Idempotency-Key": f"{key}-{self.round}"} if key else person.headers
 
         def send() -> Any:
-            return self.api.post(path.format(id=booking_id), payload, headers=person.headers)
+            return self.api.post(path.format(id=booking_id), payload, headers=headers)
 
         return Attempt(send, send, lambda: self._booking_outcome(person))
 
@@ -117,7 +119,7 @@ class Scenarios:
         return self._change("/v1/bookings/{id}/cancel", None)
 
     def reschedule(self) -> Attempt:
-        return self._change("/v1/bookings/{id}/reschedule", {})
+        return self._change("/v1/bookings/{id}/reschedule", {}, key="reschedule")
 
     def register(self) -> Attempt:
         from chalicelib.store import users
@@ -202,13 +204,9 @@ class Scenarios:
 
 # Inconsistencies found and not fixed here, as (operation, fault kind) -> the defect. The test
 # xfails while they reproduce and fails once they stop ("remove from KNOWN"), so this only shrinks.
-KNOWN: dict[tuple[str, str], str] = {
-    # The audit record now commits with the change (SEC-6 holds: create and cancel converge).
-    # What is left is not a lost record: a reschedule whose commit answer is lost is retried
-    # by the client as a second move to the same start, which commits again, so the log
-    # truthfully holds two booking.rescheduled records. Reschedule has no Idempotency-Key.
-    ("reschedule", "after"): "a retried reschedule (lost answer) commits a second same-start move: two records",
-}
+# Empty: a reschedule whose commit answer was lost is retried with its Idempotency-Key and
+# replays (its record committed with the move), so one move and one booking.rescheduled record.
+KNOWN: dict[tuple[str, str], str] = {}
 
 OPERATIONS = ["create", "cancel", "reschedule", "register", "erase", "relay", "delivery"]
 # Bounded by count: one faulted attempt per call of the clean run, at most this many.

@@ -1,4 +1,5 @@
-"""Idempotent create, discount codes (limit under concurrency), atomic reschedule, the no-Scan guard."""
+"""Idempotent create, discount codes (limit under concurrency), atomic reschedule, Idempotency-Key
+on reschedule and status changes, the same-start no-op, the no-Scan guard."""
 
 from __future__ import annotations
 
@@ -268,6 +269,166 @@ def test_customer_cannot_reschedule_inside_the_notice_but_the_business_can(api, 
 
     moved = [r for r in list_records(salon.business_id) if r.action == "booking.rescheduled"]
     assert moved and moved[0].summary["previous_start"] != moved[0].summary["start"]
+
+
+# --- Idempotency-Key on changes (reschedule, cancel, status) and the same-start no-op ---------------
+
+
+def _moves_of(booking_id: str) -> dict[str, int]:
+    """What one booking's reschedules left: its version, audit records and outbox events."""
+    items = table_items(("BookingRecord", "AuditRecord", "OutboxEvent"))
+    booking = next(i for i in items if i["entity"]["S"] == "BookingRecord" and i["booking_id"]["S"] == booking_id)
+    return {
+        "version": int(booking["version"]["N"]),
+        "audit": sum(
+            1 for i in items
+            if i["entity"]["S"] == "AuditRecord" and i.get("action", {}).get("S") == "booking.rescheduled"
+            and i.get("target_id", {}).get("S") == booking_id
+        ),
+        "events": sum(1 for i in items if i["entity"]["S"] == "OutboxEvent" and ":rescheduled:" in str(i)),
+    }  # fmt: skip
+
+
+def _reschedule(api, booking_id, start, person, key=None, **kwargs):
+    headers = {**person.headers, "Idempotency-Key": key} if key else person.headers
+    return api.post(f"/v1/bookings/{booking_id}/reschedule", {"start": start.isoformat()}, headers=headers, **kwargs)
+
+
+def test_a_reschedule_whose_answer_was_lost_replays_on_a_retry_with_its_key(api, salon, customer, monkeypatch):
+    from tests.support.faults import fail_next
+
+    # Given a booking at 10:00
+    created = api.post("/v1/bookings", salon.body(salon.at(2, "10:00"), salon.specialist_ids[0]),
+                       headers=customer.headers).json  # fmt: skip
+    # And a move to 14:00 with a key whose TransactWriteItems commits but whose answer is lost
+    # (a 503, which the spec leaves to the gateway: not checked against the route contract)
+    lost = fail_next(monkeypatch, "dynamodb.TransactWriteItems", "after")
+    first = _reschedule(api, created["id"], salon.at(2, "14:00"), customer, key="move-1", check_contract=False)
+    assert lost.failed == ["dynamodb.TransactWriteItems"] and first.status == 503, first.body
+    # When the client retries with the same key and body
+    retried = _reschedule(api, created["id"], salon.at(2, "14:00"), customer, key="move-1")
+    # Then it answers with the moved booking, marked as a replay, and the booking moved once:
+    # one version step, one booking.rescheduled record, one event
+    assert retried.status == 200 and retried.header("Idempotent-Replayed") == "true", retried.body
+    assert retried.json["local_start"].endswith("14:00:00+01:00")
+    assert _moves_of(created["id"]) == {"version": 2, "audit": 1, "events": 1}
+    assert_booking_invariants()
+
+
+def test_the_same_reschedule_key_with_another_body_is_refused(api, salon, customer):
+    # Given a booking made with a key and moved to 14:00 with another
+    created = api.post("/v1/bookings", salon.body(salon.at(2, "10:00"), salon.specialist_ids[0]),
+                       headers={**customer.headers, "Idempotency-Key": "made"}).json  # fmt: skip
+    moved = _reschedule(api, created["id"], salon.at(2, "14:00"), customer, key="move-2")
+    assert moved.status == 200 and moved.header("Idempotent-Replayed") is None
+    # When the move's key is sent again with another start, and create's key is sent on a reschedule
+    other = _reschedule(api, created["id"], salon.at(2, "15:00"), customer, key="move-2")
+    crossed = _reschedule(api, created["id"], salon.at(2, "15:00"), customer, key="made")
+    # Then both are 422 problems naming the header, and the booking stays where it was moved
+    for refused in (other, crossed):
+        assert refused.status == 422 and refused.json["type"] == "/problems/idempotency-key-reused"
+        assert refused.json["errors"][0]["field"] == "header.Idempotency-Key"
+    assert _moves_of(created["id"]) == {"version": 2, "audit": 1, "events": 1}
+    shown = api.get(f"/v1/bookings/{created['id']}", headers=customer.headers).json
+    assert shown["local_start"].endswith("14:00:00+01:00")
+
+
+def test_a_reschedule_to_the_start_the_booking_has_is_a_no_op(api, salon, customer):
+    from datetime import UTC
+
+    from tests.support.dynamo_calls import counting
+
+    # Given a booking at 10:00
+    created = api.post("/v1/bookings", salon.body(salon.at(2, "10:00"), salon.specialist_ids[0]),
+                       headers=customer.headers).json  # fmt: skip
+    before = table_items()
+    # When the customer, then the business, move it to that same instant (written in UTC)
+    same = salon.at(2, "10:00").astimezone(UTC)
+    with counting() as calls:
+        mine = _reschedule(api, created["id"], same, customer)
+    by_business = api.post(f"/v1/businesses/{salon.business_id}/bookings/{created['id']}/reschedule",
+                           {"start": same.isoformat()}, headers=salon.owner.headers)  # fmt: skip
+    # Then both return the booking unchanged, and nothing was written: no move, record or event
+    assert mine.status == 200 and mine.json == created
+    assert by_business.status == 200 and by_business.json["updated_at"] == created["updated_at"]
+    assert calls == {"GetItem": 2}  # the session and the booking
+    assert sorted(map(str, table_items())) == sorted(map(str, before))
+
+
+def test_a_key_costs_a_reschedule_one_get_item_and_nothing_without_one(api, salon, customer):
+    from tests.support.dynamo_calls import counting
+
+    # Given two bookings
+    ids = [
+        api.post("/v1/bookings", salon.body(salon.at(2, wall), salon.specialist_ids[0]), headers=customer.headers)
+        .json["id"] for wall in ("10:00", "12:00")
+    ]  # fmt: skip
+    # When one is moved without a key and the other with one
+    with counting() as plain:
+        assert _reschedule(api, ids[0], salon.at(3, "10:00"), customer).status == 200
+    with counting() as keyed:
+        assert _reschedule(api, ids[1], salon.at(3, "12:00"), customer, key="counted").status == 200
+    # Then the key's record rode in the move's TransactWriteItems: one GetItem more, nothing else
+    assert keyed - plain == {"GetItem": 1} and plain - keyed == {}
+    assert plain["TransactWriteItems"] == 1
+
+
+@pytest.mark.ddblocal
+def test_concurrent_copies_of_a_keyed_reschedule_and_cancel_change_once(concurrent_api, salon, customer):
+    from chalicelib.store.audit import list_records
+
+    # Given two bookings
+    api = concurrent_api
+    ids = [
+        api.post("/v1/bookings", salon.body(salon.at(2, wall), salon.specialist_ids[0]), headers=customer.headers)
+        .json["id"] for wall in ("10:00", "12:00")
+    ]  # fmt: skip
+    # When eight copies of a keyed move of the first, and eight of a keyed cancel of the second, are sent at once
+    move = {"start": salon.at(2, "15:00").isoformat()}
+    moving = {**customer.headers, "Idempotency-Key": "burst-move"}
+    cancelling = {**customer.headers, "Idempotency-Key": "burst-cancel"}
+    answers = run_concurrently(
+        [lambda: api.post(f"/v1/bookings/{ids[0]}/reschedule", move, headers=moving)] * 8
+        + [lambda: api.post(f"/v1/bookings/{ids[1]}/cancel", None, headers=cancelling)] * 8
+    )
+    # Then every copy answers 200 with the changed booking, and each change committed once
+    assert {a.status for a in answers} == {200}, [a.body for a in answers if a.status != 200]
+    assert {a.json["local_start"][11:16] for a in answers[:8]} == {"15:00"}
+    assert {a.json["status"] for a in answers[8:]} == {"cancelled"}
+    actions = Counter(r.action for r in list_records(salon.business_id) if r.target_id in ids)
+    assert actions["booking.rescheduled"] == 1 and actions["booking.cancelled"] == 1
+    assert_booking_invariants()
+
+
+def test_a_cancel_or_confirm_retried_with_its_key_replays(api, salon, customer, monkeypatch):
+    from chalicelib.store.audit import list_records
+    from tests.support.faults import fail_next
+
+    # Given two bookings
+    ids = [
+        api.post("/v1/bookings", salon.body(salon.at(2, wall), salon.specialist_ids[0]), headers=customer.headers)
+        .json["id"] for wall in ("10:00", "12:00")
+    ]  # fmt: skip
+    # When a cancel with a key loses its answer and is retried, and staff send a confirm twice
+    fail_next(monkeypatch, "dynamodb.TransactWriteItems", "after")
+    cancel_headers = {**customer.headers, "Idempotency-Key": "cancel-1"}
+    lost = api.post(f"/v1/bookings/{ids[0]}/cancel", None, headers=cancel_headers, check_contract=False)
+    cancelled = api.post(f"/v1/bookings/{ids[0]}/cancel", None, headers=cancel_headers)
+    confirm = f"/v1/businesses/{salon.business_id}/bookings/{ids[1]}/confirm"
+    staff_headers = {**salon.owner.headers, "Idempotency-Key": "confirm-1"}
+    confirmed = [api.post(confirm, None, headers=staff_headers) for _ in range(2)]
+    # Then the retries answer as the first would have (not a 409 "already cancelled"), as replays
+    assert lost.status == 503
+    assert cancelled.status == 200 and cancelled.json["status"] == "cancelled", cancelled.body
+    assert cancelled.header("Idempotent-Replayed") == "true"
+    assert [r.status for r in confirmed] == [200, 200] and confirmed[1].json == confirmed[0].json
+    assert [r.header("Idempotent-Replayed") for r in confirmed] == [None, "true"]
+    assert confirmed[1].json["customer"] is not None  # a staff replay is still the staff view (SHARE-1)
+    # And each change committed once
+    actions = Counter(r.action for r in list_records(salon.business_id) if r.target_id in ids)
+    assert actions["booking.cancelled"] == 1 and actions["booking.confirmed"] == 1
+    # And a cancel retried without a key is still the plain 409 it was
+    assert api.post(f"/v1/bookings/{ids[0]}/cancel", None, headers=customer.headers).status == 409
 
 
 # --- the no-Scan guard itself ---------------------------------------------------------------------
