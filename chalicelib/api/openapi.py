@@ -84,7 +84,9 @@ def build() -> dict[str, Any]:
         elif spec.produces != "application/json":
             success["content"] = {spec.produces: {"schema": {"type": "string"}}}
         responses: dict[str, Any] = {str(spec.status): success}
-        statuses = set(spec.error_statuses) | {413}  # the middleware's size limit applies everywhere
+        # The middleware's size limit, and a dependency that is down or throttling (a lost
+        # answer, DependencyUnavailable), can answer any operation.
+        statuses = set(spec.error_statuses) | {413, 503}
         for status in sorted(statuses):
             responses[str(status)] = _problem_response(refs, status)
         operation["responses"] = responses
