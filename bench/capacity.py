@@ -139,6 +139,7 @@ class Access:
     write: bool
     units: float
     conditional: bool
+    empty: bool = False  # a Query that found nothing
 
 
 @dataclass
@@ -167,13 +168,13 @@ class Recorder:
             self.current = None
 
     def add(self, source: str, partition: str, item: tuple[str, str] | None, write: bool, units: float,
-            conditional: bool = False) -> None:  # fmt: skip
+            conditional: bool = False, empty: bool = False) -> None:  # fmt: skip
         op = self.current
         if op is None:
             return  # seeding: not part of the workload
         self.accesses.append(
             Access(op.name, op.instance, tuple(sorted(op.dims.items())), source, partition, item, write, units,
-                   conditional)
+                   conditional, empty)
         )  # fmt: skip
 
 
@@ -345,7 +346,8 @@ def install(recorder: Recorder) -> Any:
         elif operation == "Query":
             source, partition = calls.read_partition(params)
             size = sum(item_size(i) for i in answer.get("Items", []))
-            recorder.add(source, partition, None, False, read_units(size, bool(params.get("ConsistentRead"))))
+            units = read_units(size, bool(params.get("ConsistentRead")))
+            recorder.add(source, partition, None, False, units, empty=not answer.get("Items"))
         elif operation not in ("DescribeTable", "DescribeTimeToLive"):
             raise AssertionError(f"the recorder does not know {operation}")
         return answer
@@ -547,14 +549,31 @@ def _schedules(rec: Recorder) -> None:
         with rec.op("reminders.run") as run:
             result = reminders.send_due_reminders(run_at)
             run.weight = result.queued + result.skipped
-    # Two sweeps (a year on, then two and a half: every window has passed), each item handled once.
+    # The sweep in steady state: one run per due day of the items written (up to two and a half
+    # years on: every window but the audit log's has passed), its cursor at the day before, so
+    # a run reads one day's index partitions, as the hourly runs do; each item handled once.
     from chalicelib.store import retention
 
-    retention.save_cursor(sweeps.SWEEP_NAME, NOW.date() - timedelta(days=1), 0, NOW)
-    for later in (NOW + timedelta(days=365), NOW + timedelta(days=900)):
+    swept: set[str] = set()
+    while due := sorted(_due_days(rec) - swept):
+        day = datetime.fromisoformat(due[0]).replace(tzinfo=UTC)
+        swept.add(due[0])
+        if day > NOW + timedelta(days=900):
+            continue
+        later = day + timedelta(days=1) - timedelta(microseconds=1)
+        retention.save_cursor(sweeps.SWEEP_NAME, (day - timedelta(days=1)).date(), 0, later)
         deps.set_clock(FakeClock(later))
         with rec.op("retention.sweep") as sweep:
             sweep.weight = sweeps.run(later, budget=1_000_000).handled
+
+
+def _due_days(rec: Recorder) -> set[str]:
+    """The due days (yyyy-mm-dd) of the retention index partitions written so far."""
+    return {
+        found.group(0)
+        for a in rec.accesses
+        if a.source == "ByExpiry" and a.write and (found := re.search(r"\d{4}-\d\d-\d\d", a.partition))
+    }
 
 
 # --- the model --------------------------------------------------------------------------------------
@@ -609,12 +628,11 @@ def model(rec: Recorder, world: World, bookings: int) -> Report:
 
     def per_op_rate(a: Access) -> float:
         """The access's units per second at peak, scaled to its operation's rate."""
-        if (
-            a.item is not None
-            and a.op in RUNS_PER_DAY
-            and len(runs[a.op]) > 1
-            and every_run[(a.op, a.item[0], a.item[1])] == runs[a.op]
-        ):
+        per_run = (
+            a.item is not None and len(runs[a.op]) > 1 and every_run[(a.op, a.item[0], a.item[1])] == runs[a.op]
+        )
+        # A scheduled run's Query that found nothing (a shard with nothing due) costs per run.
+        if a.op in RUNS_PER_DAY and (per_run or a.empty):
             return a.units / len(runs[a.op]) * RUNS_PER_DAY[a.op] / 86400
         return a.units / weight[a.op] * peak[a.op]
 
