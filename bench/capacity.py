@@ -651,9 +651,7 @@ def model(rec: Recorder, world: World, bookings: int) -> Report:
 
     def per_op_rate(a: Access) -> float:
         """The access's units per second at peak, scaled to its operation's rate."""
-        per_run = (
-            a.item is not None and len(runs[a.op]) > 1 and every_run[(a.op, a.item[0], a.item[1])] == runs[a.op]
-        )
+        per_run = a.item is not None and len(runs[a.op]) > 1 and every_run[(a.op, a.item[0], a.item[1])] == runs[a.op]
         # A scheduled run's Query that found nothing (a shard with nothing due) costs per run.
         if a.op in RUNS_PER_DAY and (per_run or a.empty):
             return a.units / len(runs[a.op]) * RUNS_PER_DAY[a.op] / 86400
@@ -703,14 +701,18 @@ def model(rec: Recorder, world: World, bookings: int) -> Report:
     hottest = {}
     for source in sources:
         mine = [h for h in hots if h.source == source] or [Hot(source, "(none)", "-", 0.0, 0.0)]
-        hottest[source] = (max(mine, key=lambda h: h.wcu), max(mine, key=lambda h: h.rcu))
+        # Ties (a sharded family) break by name: the sweep's Queries run on threads, in no fixed order.
+        hottest[source] = (
+            max(mine, key=lambda h: (round(h.wcu, 6), h.partition)),
+            max(mine, key=lambda h: (round(h.rcu, 6), h.partition)),
+        )
     conditional: dict[tuple[str, str], float] = defaultdict(float)
     for a in rec.accesses:
         if a.conditional and a.item is not None:
             conditional[a.item] += per_op_rate(a) / a.units
     hot_items = sorted(
         ((pk, sk, dims[("table", pk)], rate * scale_of(dims[("table", pk)])) for (pk, sk), rate in conditional.items()),
-        key=lambda x: -x[3],
+        key=lambda x: (-round(x[3], 6), x[0], x[1]),
     )
     per_op: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     at_peak = [0.0, 0.0]
@@ -727,7 +729,9 @@ def model(rec: Recorder, world: World, bookings: int) -> Report:
         daily=daily,
         hottest=hottest,
         hot_items=hot_items,
-        top=sorted(hots, key=lambda h: -max(h.wcu / PARTITION_WCU, h.rcu / PARTITION_RCU))[:12],
+        top=sorted(hots, key=lambda h: (-round(max(h.wcu / PARTITION_WCU, h.rcu / PARTITION_RCU), 9), h.partition))[
+            :12
+        ],
         total_wcu=total_wcu,
         total_rcu=total_rcu,
         cost_per_million=cost_day / (BOOKINGS_PER_DAY / 1e6),
