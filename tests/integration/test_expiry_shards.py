@@ -99,20 +99,13 @@ def test_an_audit_chains_due_records_all_leave_in_one_run_in_chain_order(aws):
     # shard is the chain's, so the sweep reads them in due order, which is chain order)
     ids = [i for i in (f"rec-{n:03d}" for n in range(2000)) if audit_store.shard_of(i) == 5][:8]
     written = NOW - timedelta(days=3)
+    due = NOW - timedelta(hours=2)
     audit_store.put_many(
         [
             audit_store.NewRecord(
-                record_id=record_id,
-                tenant="biz1",
-                actor="u1",
-                action="x",
-                entity="E",
-                entity_id=record_id,
-                at=written + timedelta(minutes=n),
-                summary={},
-                expires_at=NOW - timedelta(hours=1, minutes=8 - n),
-            )  # fmt: skip
-            for n, record_id in enumerate(ids)
+                "biz1", i, "u1", "x", "E", i, written + timedelta(minutes=n), {}, due + timedelta(minutes=n)
+            )
+            for n, i in enumerate(ids)
         ]
     )
     assert audit.seal("biz1", 5, written + timedelta(hours=1)) == 8
