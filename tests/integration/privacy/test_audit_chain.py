@@ -38,6 +38,10 @@ def _write(clock, tenant: str, count: int, action: str = "booking.created") -> N
         tx.commit()
 
 
+# Enough records that the longest chain holds several (the tamper tests edit its 2nd and 3rd).
+RECORDS = 3 * store.SHARDS
+
+
 def _seal(clock, tenant: str) -> int:
     return sum(audit.seal(tenant, shard, clock.now()) for shard in range(store.SHARDS))
 
@@ -120,7 +124,7 @@ def test_a_cancelled_change_leaves_no_record_and_a_commit_leaves_both(aws, clock
 def test_a_deleted_record_fails_verification(aws, clock):
     # proves: SEC-6
     # Given a sealed log
-    _write(clock, "biz1", 24)
+    _write(clock, "biz1", RECORDS)
     _seal(clock, "biz1")
     chain = _longest_chain("biz1")
     # When someone deletes a record in the middle of a chain
@@ -135,7 +139,7 @@ def test_a_deleted_record_fails_verification(aws, clock):
 @pytest.mark.ddblocal
 def test_an_altered_record_fails_verification(aws, clock):
     # proves: SEC-6
-    _write(clock, "biz1", 24)
+    _write(clock, "biz1", RECORDS)
     _seal(clock, "biz1")
     chain = _longest_chain("biz1")
     # When someone edits one record's summary directly in the table
@@ -148,7 +152,7 @@ def test_an_altered_record_fails_verification(aws, clock):
 @pytest.mark.ddblocal
 def test_two_reordered_records_fail_verification(aws, clock):
     # proves: SEC-6
-    _write(clock, "biz1", 24)
+    _write(clock, "biz1", RECORDS)
     _seal(clock, "biz1")
     chain = _longest_chain("biz1")
     # When someone swaps the positions of records 2 and 3 (their seq and seq-order index entry)
@@ -164,7 +168,7 @@ def test_two_reordered_records_fail_verification(aws, clock):
 @pytest.mark.ddblocal
 def test_a_truncated_chain_with_a_head_forged_without_the_key_fails(aws, clock):
     # proves: SEC-6
-    _write(clock, "biz1", 24)
+    _write(clock, "biz1", RECORDS)
     _seal(clock, "biz1")
     chain = _longest_chain("biz1")
     head = store.seal_head(chain)
@@ -186,7 +190,7 @@ def test_a_truncated_chain_with_a_head_forged_without_the_key_fails(aws, clock):
 @pytest.mark.ddblocal
 def test_a_forged_anchor_fails_and_an_anchor_holds_its_record(aws, clock):
     # proves: SEC-6
-    _write(clock, "biz1", 24)
+    _write(clock, "biz1", RECORDS)
     _seal(clock, "biz1")
     chain = _longest_chain("biz1")
     [anchor] = store.anchors(chain)  # the first seal of a chain writes one
