@@ -121,6 +121,7 @@ ASSUMPTIONS = [
     "produced (every item that gets a deadline is swept once; the sweep runs hourly, flat over the day)",
     "every request-driven operation, and reminders falling due, follow the same peak hour",
     "busiest member's share of its dimension: " + ", ".join(f"{d} {s:.4%}" for d, s in SHARE.items() if d != "global"),
+    "an audit record's seal (the stream consumer's) costs at the rate of the operation that wrote it",
     f"on-demand price, us-east-1: ${PRICE_PER_MILLION_WRU} per million write request units, "
     f"${PRICE_PER_MILLION_RRU} per million read request units",
 ]
@@ -139,6 +140,7 @@ class Access:
     write: bool
     units: float
     conditional: bool
+    empty: bool = False  # a Query that found nothing
 
 
 @dataclass
@@ -155,6 +157,7 @@ class Recorder:
     accesses: list[Access] = field(default_factory=list)
     ops: list[_Op] = field(default_factory=list)
     current: _Op | None = None
+    sealed_up_to: int = 0  # accesses whose audit records are sealed (_seal_pending)
 
     @contextmanager
     def op(self, name: str, **dims: str) -> Iterator[_Op]:
@@ -167,13 +170,13 @@ class Recorder:
             self.current = None
 
     def add(self, source: str, partition: str, item: tuple[str, str] | None, write: bool, units: float,
-            conditional: bool = False) -> None:  # fmt: skip
+            conditional: bool = False, empty: bool = False) -> None:  # fmt: skip
         op = self.current
         if op is None:
             return  # seeding: not part of the workload
         self.accesses.append(
             Access(op.name, op.instance, tuple(sorted(op.dims.items())), source, partition, item, write, units,
-                   conditional)
+                   conditional, empty)
         )  # fmt: skip
 
 
@@ -345,7 +348,8 @@ def install(recorder: Recorder) -> Any:
         elif operation == "Query":
             source, partition = calls.read_partition(params)
             size = sum(item_size(i) for i in answer.get("Items", []))
-            recorder.add(source, partition, None, False, read_units(size, bool(params.get("ConsistentRead"))))
+            units = read_units(size, bool(params.get("ConsistentRead")))
+            recorder.add(source, partition, None, False, units, empty=not answer.get("Items"))
         elif operation not in ("DescribeTable", "DescribeTimeToLive"):
             raise AssertionError(f"the recorder does not know {operation}")
         return answer
@@ -463,6 +467,26 @@ def _relay_all(rec: Recorder, world: World, dims_of: dict[str, dict[str, str]]) 
             events.relay(key, SUBSCRIPTIONS)
 
 
+def _seal_pending(rec: Recorder) -> None:
+    """The table stream's audit work: seal the chain of every audit record written since the
+    last call, on behalf of the operation that wrote it (its seal costs at that operation's
+    rate; the entry adds no operations). A round writes a record or two per chain, so this is
+    about one seal per record, as the stream does at low rates; at peak a seal takes a batch,
+    which only lowers the head's share. Finding the records is not recorded."""
+    from chalicelib.privacy import audit
+    from chalicelib.store import audit as audit_store
+
+    written = rec.accesses[rec.sealed_up_to :]
+    for a in written:
+        chain = audit_store.chain_of_key(*a.item) if a.write and a.item is not None else None
+        if chain is None:
+            continue
+        with rec.op(a.op, **dict(a.dims)) as seal:
+            seal.weight = 0.0
+            audit.seal(chain.tenant, chain.shard, NOW)
+    rec.sealed_up_to = len(rec.accesses)  # the seals' own writes are not records to seal
+
+
 def _workload(scale: Scale, rec: Recorder, world: World, rng: random.Random) -> int:
     from chalicelib.domain.bookings import BookingStatus
     from chalicelib.domain.consents import ConsentChange
@@ -516,6 +540,7 @@ def _workload(scale: Scale, rec: Recorder, world: World, rng: random.Random) -> 
                 with rec.op("booking.cancel", **dims):
                     bookings.cancel_as_customer(principal, booking_id, NOW)
         _relay_all(rec, world, dims_of)  # the stream, once a round (its Queries are not recorded)
+        _seal_pending(rec)
     for c, (principal, phone, ip, refresh) in enumerate(world.customers):
         dims = {"customer": principal.user_id, "ip": ip}
         with rec.op("session.refresh", **dims):
@@ -547,14 +572,31 @@ def _schedules(rec: Recorder) -> None:
         with rec.op("reminders.run") as run:
             result = reminders.send_due_reminders(run_at)
             run.weight = result.queued + result.skipped
-    # Two sweeps (a year on, then two and a half: every window has passed), each item handled once.
+    # The sweep in steady state: one run per due day of the items written (up to two and a half
+    # years on: every window but the audit log's has passed), its cursor at the day before, so
+    # a run reads one day's index partitions, as the hourly runs do; each item handled once.
     from chalicelib.store import retention
 
-    retention.save_cursor(sweeps.SWEEP_NAME, NOW.date() - timedelta(days=1), 0, NOW)
-    for later in (NOW + timedelta(days=365), NOW + timedelta(days=900)):
+    swept: set[str] = set()
+    while due := sorted(_due_days(rec) - swept):
+        day = datetime.fromisoformat(due[0]).replace(tzinfo=UTC)
+        swept.add(due[0])
+        if day > NOW + timedelta(days=900):
+            continue
+        later = day + timedelta(days=1) - timedelta(microseconds=1)
+        retention.save_cursor(sweeps.SWEEP_NAME, (day - timedelta(days=1)).date(), 0, later)
         deps.set_clock(FakeClock(later))
         with rec.op("retention.sweep") as sweep:
             sweep.weight = sweeps.run(later, budget=1_000_000).handled
+
+
+def _due_days(rec: Recorder) -> set[str]:
+    """The due days (yyyy-mm-dd) of the retention index partitions written so far."""
+    return {
+        found.group(0)
+        for a in rec.accesses
+        if a.source == "ByExpiry" and a.write and (found := re.search(r"\d{4}-\d\d-\d\d", a.partition))
+    }
 
 
 # --- the model --------------------------------------------------------------------------------------
@@ -609,12 +651,9 @@ def model(rec: Recorder, world: World, bookings: int) -> Report:
 
     def per_op_rate(a: Access) -> float:
         """The access's units per second at peak, scaled to its operation's rate."""
-        if (
-            a.item is not None
-            and a.op in RUNS_PER_DAY
-            and len(runs[a.op]) > 1
-            and every_run[(a.op, a.item[0], a.item[1])] == runs[a.op]
-        ):
+        per_run = a.item is not None and len(runs[a.op]) > 1 and every_run[(a.op, a.item[0], a.item[1])] == runs[a.op]
+        # A scheduled run's Query that found nothing (a shard with nothing due) costs per run.
+        if a.op in RUNS_PER_DAY and (per_run or a.empty):
             return a.units / len(runs[a.op]) * RUNS_PER_DAY[a.op] / 86400
         return a.units / weight[a.op] * peak[a.op]
 
@@ -662,14 +701,18 @@ def model(rec: Recorder, world: World, bookings: int) -> Report:
     hottest = {}
     for source in sources:
         mine = [h for h in hots if h.source == source] or [Hot(source, "(none)", "-", 0.0, 0.0)]
-        hottest[source] = (max(mine, key=lambda h: h.wcu), max(mine, key=lambda h: h.rcu))
+        # Ties (a sharded family) break by name: the sweep's Queries run on threads, in no fixed order.
+        hottest[source] = (
+            max(mine, key=lambda h: (round(h.wcu, 6), h.partition)),
+            max(mine, key=lambda h: (round(h.rcu, 6), h.partition)),
+        )
     conditional: dict[tuple[str, str], float] = defaultdict(float)
     for a in rec.accesses:
         if a.conditional and a.item is not None:
             conditional[a.item] += per_op_rate(a) / a.units
     hot_items = sorted(
         ((pk, sk, dims[("table", pk)], rate * scale_of(dims[("table", pk)])) for (pk, sk), rate in conditional.items()),
-        key=lambda x: -x[3],
+        key=lambda x: (-round(x[3], 6), x[0], x[1]),
     )
     per_op: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     at_peak = [0.0, 0.0]
@@ -686,7 +729,9 @@ def model(rec: Recorder, world: World, bookings: int) -> Report:
         daily=daily,
         hottest=hottest,
         hot_items=hot_items,
-        top=sorted(hots, key=lambda h: -max(h.wcu / PARTITION_WCU, h.rcu / PARTITION_RCU))[:12],
+        top=sorted(hots, key=lambda h: (-round(max(h.wcu / PARTITION_WCU, h.rcu / PARTITION_RCU), 9), h.partition))[
+            :12
+        ],
         total_wcu=total_wcu,
         total_rcu=total_rcu,
         cost_per_million=cost_day / (BOOKINGS_PER_DAY / 1e6),
@@ -766,6 +811,7 @@ def measure(scale: Scale | None = None) -> Report:
             deps.set_clock(FakeClock(NOW))
             world = _build(scale, rec)
             made = _workload(scale, rec, world, rng)
+            _seal_pending(rec)
             _schedules(rec)
     finally:
         BaseClient._make_api_call = original  # type: ignore[attr-defined]

@@ -77,12 +77,14 @@ SHAPES: dict[str, Shape] = {
         "PRIVREQ#<id>", "META", "GSI1 USER#<u> / PRIVREQ#<received>#<id>; GSI2 PRIVREQS#<status> / <due>#<id>", "rights"
     ),
     "AuditRecord": Shape(
-        "AUDIT#<tenant>#<shard 0-7>",
+        "AUDIT#<tenant>#<shard 0-63>",
         "REC#<instant>#<record id>",
         "GSI1 AUDITQ#<shard> / <tenant>#<sk> (unsealed only); GSI2 AUDIT#<tenant>#<shard> / <seq> (sealed); ByExpiry",
         "every audited change (in its transaction) and staff read; the sealer; sweep",
     ),
-    "AuditChainHead": Shape("AUDIT#<tenant>#<shard 0-7>", "SEAL / ANCHOR#<seq> / RETENTION", "", "audit sealer, sweep"),
+    "AuditChainHead": Shape(
+        "AUDIT#<tenant>#<shard 0-63>", "SEAL / ANCHOR#<seq> / RETENTION", "", "audit sealer, sweep"
+    ),
     "SweepCursor": Shape("SWEEP", "CURSOR#<sweep>", "", "retention sweep"),
 }
 
@@ -95,8 +97,9 @@ venue, `<p>` specialist, `<h>` keyed hash (security/lookup.py). Every instant in
 attribute is the store's one codec (store/codec.py: `0837-07-07T05:44:10.000000Z`).
 
 Indexes: GSI1, GSI2, GSI3 (`gsiNpk` / `gsiNsk`, all attributes projected) and the sparse
-ByExpiry (`exp_pk` = `EXPIRES#<day>`, `exp_sk` = `<due>#<pk>#<sk>`: items with a retention
-deadline, read by the sweep). `ttl` is DynamoDB's TTL (epoch seconds), a backstop only.
+ByExpiry (`exp_pk` = `EXPIRES#<day>#<shard 00-63>`, shard crc32 of the pk, or the legacy
+unsharded `EXPIRES#<day>`; `exp_sk` = `<due>#<pk>#<sk>`: items with a retention deadline, read
+by the sweep). `ttl` is DynamoDB's TTL (epoch seconds), a backstop only.
 Retention rules are defined in chalicelib/privacy/manifest/_retention.toml.
 
 | entity | module | PK | SK | indexes | written by | retention |

@@ -1,8 +1,9 @@
 """Retention keys: the sparse ByExpiry index, expiry checks for readers, sweep cursors.
 
 An item with a retention deadline carries
-- ``exp_pk`` = ``EXPIRES#<yyyy-mm-dd>`` (the UTC day it is due),
-- ``exp_sk`` = ``<instant>#<pk>#<sk>`` (due instant first, so a day reads in due order),
+- ``exp_pk`` = ``EXPIRES#<yyyy-mm-dd>#<shard 00-63>`` (the UTC day it is due; shard: crc32
+  of the item's pk, so restamping an item keeps its key),
+- ``exp_sk`` = ``<instant>#<pk>#<sk>`` (due instant first, so a shard reads in due order),
 - ``ttl`` (optional): DynamoDB's own TTL as a backstop a few days later, only for items
   the sweep deletes outright (never for items it anonymises or archives).
 
@@ -12,13 +13,28 @@ may not have run yet, and DynamoDB Local never runs TTL on tables with a GSI. Re
 an item the sweep anonymises instead (a booking kept for its business) pass its values
 through ``honour_deadline(entity, values, now)``: once the deadline has passed they show
 it as the sweep will leave it, without the attributes the manifest marks identifying.
+
+Why shards: every item given a deadline is written to the index partition of its due day.
+Unsharded, at the modelled peak (docs/capacity.md) that partition took about 1,860 WCU/s,
+over DynamoDB's 1,000 per partition; ``SHARDS`` partitions take a 64th each. The shard
+hashes the pk, not pk and sk: the items of one partition (an audit chain, whose records
+leave only in chain order) share a shard, which the sweep reads in due order; no partition
+writes deadlines fast enough for that to matter (an audit chain takes a few records/s).
+
+Items stamped before the shards sit under the unsharded ``EXPIRES#<yyyy-mm-dd>``. Their
+deadlines reach years ahead (audit records are kept five years), so ``partitions(day)``
+includes that legacy key for every day, with no cut-over date: one more Query per day
+swept (half a read unit when empty) is cheaper than a migration and cannot miss an item.
 """
 
 from __future__ import annotations
 
+import heapq
 import re
 import tomllib
+import zlib
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from datetime import UTC, date, datetime
 from functools import cache
@@ -34,6 +50,8 @@ from chalicelib.store.items import StoredItem
 from chalicelib.store.table import TableItem
 
 EXPIRES_PREFIX = "EXPIRES#"
+SHARDS = 64  # index partitions per due day; chosen from the capacity model (docs/capacity.md)
+_QUERY_THREADS = 8  # a day's shard Queries in flight at once (due_on)
 TTL_BACKSTOP = window("ttl_backstop")
 
 
@@ -44,11 +62,27 @@ def instant(at: datetime) -> str:
 
 def expiry_keys(pk: str, sk: str, at: datetime) -> tuple[str, str]:
     """(exp_pk, exp_sk) for an item with key (pk, sk) due at ``at``."""
-    return _day_key(at.astimezone(UTC).date()), f"{codec.encode(at)}#{pk}#{sk}"
+    return _partition(at.astimezone(UTC).date(), shard_of(pk)), f"{codec.encode(at)}#{pk}#{sk}"
 
 
-def _day_key(day: date) -> str:
+def shard_of(pk: str) -> int:
+    """Stable across processes and releases (crc32, not Python's salted hash)."""
+    return zlib.crc32(pk.encode()) % SHARDS
+
+
+def _partition(day: date, shard: int) -> str:
+    return f"{_legacy_day_key(day)}#{shard:02d}"
+
+
+def _legacy_day_key(day: date) -> str:
+    # The unsharded key of items stamped before SHARDS (read for every day; see above).
     return f"{EXPIRES_PREFIX}{codec.day(day)}"
+
+
+def partitions(day: date) -> list[str]:
+    """Every index partition of ``day``: the legacy unsharded key first (older deadlines),
+    then the shards."""
+    return [_legacy_day_key(day), *(_partition(day, shard) for shard in range(SHARDS))]
 
 
 def set_expiry(item: TableItem, at: datetime, *, ttl_backstop: bool = True) -> None:
@@ -147,11 +181,30 @@ def stamp_expiry(pk: str, sk: str, at: datetime, *, ttl_backstop: bool = True) -
 # --- sweeps ------------------------------------------------------------------------
 
 
-def due_on(day: date, until: datetime, page_size: int = 100) -> Iterator[StoredItem]:
-    """Items due on ``day`` at or before ``until``, in due order (Query on ByExpiry)."""
-    due = (TableItem.exp_pk == _day_key(day)) & (TableItem.exp_sk <= f"{codec.encode(until)}#\uffff")
+def due_in(partition: str, until: datetime, page_size: int = 100) -> Iterator[StoredItem]:
+    """Items of one index partition (``partitions(day)``) due at or before ``until``, in due
+    order, page by page as they are consumed (Query on ByExpiry)."""
+    due = (TableItem.exp_pk == partition) & (TableItem.exp_sk <= f"{codec.encode(until)}#\uffff")
     for raw in db.query_raw_all(due, index="ByExpiry", limit=page_size):
         yield items.decode(raw)
+
+
+def due_on(day: date, until: datetime, page_size: int = 100) -> Iterator[StoredItem]:
+    """Items due on ``day`` at or before ``until``, in due order across the day: one Query per
+    partition (the legacy key and every shard), run in parallel on a small thread pool (the
+    boto3 client is thread-safe), merged by ``exp_sk`` (it starts with the due instant).
+    Each partition's items are held in memory: for a day's full volume use ``due_in`` per
+    partition, as the sweep does."""
+    first, *others = partitions(day)
+
+    def read(partition: str) -> list[StoredItem]:
+        return list(due_in(partition, until, page_size))
+
+    # The first in this thread: it builds the client once (session set-up is not thread-safe).
+    found = [read(first)]
+    with ThreadPoolExecutor(max_workers=_QUERY_THREADS) as pool:
+        found += pool.map(read, others)
+    yield from heapq.merge(*found, key=lambda item: str(item.values.get("exp_sk", "")))
 
 
 class SweepCursor(TableItem, discriminator="SweepCursor"):

@@ -10,12 +10,7 @@ from bench import capacity
 
 # Sources over the target today, each with why and what removes it. An entry that meets the
 # target fails the test: remove it.
-KNOWN_OVER = {
-    # Every item with a retention deadline written in the peak hour shares one due day's
-    # partition (store/retention.py expiry_keys); sharding it touches the audit records'
-    # keys, which another change is redesigning (docs/capacity.md, "Open").
-    "ByExpiry": "EXPIRES#<day> takes every deadline of the peak hour",
-}
+KNOWN_OVER: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +26,9 @@ def test_the_hottest_partition_of_the_table_and_every_gsi_is_under_a_tenth_of_it
     assert set(KNOWN_OVER) - over == set(), "a known hot spot is fixed: remove it from KNOWN_OVER"
 
 
-def test_the_model_sees_todays_audit_head_as_the_hottest_single_item(report):
-    # Today's audit chain moves one HEAD item per tenant on every record (store/audit.py);
-    # the redesign removes it, and then this test changes with it.
-    pk, sk, dimension, rate = report.hot_items[0]
-    assert sk == "HEAD" and pk.startswith("AUDIT#") and dimension == "business"
-    assert rate < capacity.PARTITION_WCU
+def test_the_hottest_single_items_are_audit_records_each_written_once_and_sealed_once(report):
+    # No request rewrites a shared item any more (the audit log's HEAD is gone, store/audit.py):
+    # the items with the most conditional writes are audit records, one put and one seal each.
+    pk, sk, _, rate = report.hot_items[0]
+    assert pk.startswith("AUDIT#") and sk.startswith("REC#")
+    assert rate < 2

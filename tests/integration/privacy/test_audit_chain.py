@@ -16,7 +16,7 @@ from chalicelib.privacy.audit_chain import chain_hash, signature
 from chalicelib.privacy.verify_audit import main as verify_main
 from chalicelib.privacy.verify_audit import verify
 from chalicelib.store import audit as store
-from chalicelib.store import db
+from chalicelib.store import db, retention
 from chalicelib.store.audit import AuditChainHead, AuditRecord
 
 
@@ -36,6 +36,10 @@ def _write(clock, tenant: str, count: int, action: str = "booking.created") -> N
             summary={"status": "confirmed"},
         )
         tx.commit()
+
+
+# Enough records that the longest chain holds several (the tamper tests edit its 2nd and 3rd).
+RECORDS = 3 * store.SHARDS
 
 
 def _seal(clock, tenant: str) -> int:
@@ -120,7 +124,7 @@ def test_a_cancelled_change_leaves_no_record_and_a_commit_leaves_both(aws, clock
 def test_a_deleted_record_fails_verification(aws, clock):
     # proves: SEC-6
     # Given a sealed log
-    _write(clock, "biz1", 24)
+    _write(clock, "biz1", RECORDS)
     _seal(clock, "biz1")
     chain = _longest_chain("biz1")
     # When someone deletes a record in the middle of a chain
@@ -135,7 +139,7 @@ def test_a_deleted_record_fails_verification(aws, clock):
 @pytest.mark.ddblocal
 def test_an_altered_record_fails_verification(aws, clock):
     # proves: SEC-6
-    _write(clock, "biz1", 24)
+    _write(clock, "biz1", RECORDS)
     _seal(clock, "biz1")
     chain = _longest_chain("biz1")
     # When someone edits one record's summary directly in the table
@@ -148,7 +152,7 @@ def test_an_altered_record_fails_verification(aws, clock):
 @pytest.mark.ddblocal
 def test_two_reordered_records_fail_verification(aws, clock):
     # proves: SEC-6
-    _write(clock, "biz1", 24)
+    _write(clock, "biz1", RECORDS)
     _seal(clock, "biz1")
     chain = _longest_chain("biz1")
     # When someone swaps the positions of records 2 and 3 (their seq and seq-order index entry)
@@ -164,7 +168,7 @@ def test_two_reordered_records_fail_verification(aws, clock):
 @pytest.mark.ddblocal
 def test_a_truncated_chain_with_a_head_forged_without_the_key_fails(aws, clock):
     # proves: SEC-6
-    _write(clock, "biz1", 24)
+    _write(clock, "biz1", RECORDS)
     _seal(clock, "biz1")
     chain = _longest_chain("biz1")
     head = store.seal_head(chain)
@@ -186,7 +190,7 @@ def test_a_truncated_chain_with_a_head_forged_without_the_key_fails(aws, clock):
 @pytest.mark.ddblocal
 def test_a_forged_anchor_fails_and_an_anchor_holds_its_record(aws, clock):
     # proves: SEC-6
-    _write(clock, "biz1", 24)
+    _write(clock, "biz1", RECORDS)
     _seal(clock, "biz1")
     chain = _longest_chain("biz1")
     [anchor] = store.anchors(chain)  # the first seal of a chain writes one
@@ -318,7 +322,9 @@ def test_summaries_never_hold_contact_data(aws, clock):
 def test_records_carry_the_audit_retention_deadline(aws, clock):
     _write(clock, "biz1", 1)
     [entry] = store.list_records("biz1")
-    assert entry.exp_pk == f"EXPIRES#{(clock.now() + timedelta(days=1826)).date().isoformat()}"
+    due_day = (clock.now() + timedelta(days=1826)).date().isoformat()
+    # The index shard is the chain's (its pk): the sweep reads a chain's records in order
+    assert entry.exp_pk == f"EXPIRES#{due_day}#{retention.shard_of(entry.pk):02d}"
     assert entry.ttl is None  # removed by the sweep in chain order, never by TTL
 
 

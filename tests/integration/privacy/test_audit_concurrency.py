@@ -81,7 +81,8 @@ def test_200_concurrent_consent_changes_of_200_users_never_conflict(aws, clock, 
     # And every change left its own new audit record, spread over the platform's chains
     records = [r for r in audit_store.list_records("platform", limit=500) if r.action == "consent.changed"]
     assert len(records) == 400
-    assert len({r.pk for r in records}) == audit_store.SHARDS
+    # (400 records on 64 chains by a hash of random ids: nearly all, not provably every one)
+    assert len({r.pk for r in records}) > audit_store.SHARDS * 3 // 4
     assert elapsed < 60
 
 

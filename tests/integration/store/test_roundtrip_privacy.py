@@ -82,7 +82,8 @@ def test_expiry_keys_round_trip(aws, at):
     assert retention.stamp_expiry(pk, sk, at, ttl_backstop=at.year < 9999)
     # Then the keys are the codec's, the deadline reads back, and the day's sweep query finds it
     exp_pk, exp_sk = retention.expiry_keys(pk, sk, at)
-    assert exp_pk == f"EXPIRES#{codec.day(at.date())}" and exp_sk == f"{codec.encode(at)}#{pk}#{sk}"
+    assert exp_pk == f"EXPIRES#{codec.day(at.date())}#{retention.shard_of(pk):02d}"
+    assert exp_sk == f"{codec.encode(at)}#{pk}#{sk}"
     assert len(exp_sk.split("#", 1)[0]) == codec.WIDTH
     assert retention.instant(at) == codec.encode(at)
     stored = items.get(pk, sk)
