@@ -77,14 +77,13 @@ SHAPES: dict[str, Shape] = {
         "PRIVREQ#<id>", "META", "GSI1 USER#<u> / PRIVREQ#<received>#<id>; GSI2 PRIVREQS#<status> / <due>#<id>", "rights"
     ),
     "AuditRecord": Shape(
-        "AUDIT#<tenant>#<shard 0-63>",
+        "AUDIT#<tenant>#<shard 0-7>",
         "REC#<instant>#<record id>",
-        "GSI1 AUDITQ#<shard> / <tenant>#<sk> (unsealed only); GSI2 AUDIT#<tenant>#<shard> / <seq> (sealed); ByExpiry",
+        "GSI1 AUDITQ#<queue 0-63> / <tenant>#<shard>#<sk> (unsealed only); "
+        "GSI2 AUDIT#<tenant>#<shard> / <seq> (sealed); ByExpiry",
         "every audited change (in its transaction) and staff read; the sealer; sweep",
     ),
-    "AuditChainHead": Shape(
-        "AUDIT#<tenant>#<shard 0-63>", "SEAL / ANCHOR#<seq> / RETENTION", "", "audit sealer, sweep"
-    ),
+    "AuditChainHead": Shape("AUDIT#<tenant>#<shard 0-7>", "SEAL / ANCHOR#<seq> / RETENTION", "", "audit sealer, sweep"),
     "SweepCursor": Shape("SWEEP", "CURSOR#<sweep>", "", "retention sweep"),
 }
 

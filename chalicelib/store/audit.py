@@ -6,9 +6,10 @@ id) % SHARDS``. Keys, per chain (tenant, shard), all in partition ``AUDIT#<tenan
 - record:    SK ``REC#<codec instant>#<record id>`` (time-sortable, unique). Written by the
              request with no read: one conditional put in the change's TransactWriteItems
              (``add``), or one PutItem for a read that changes nothing (``put_alone``).
-             Unsealed it carries the sparse GSI1 entry ``AUDITQ#<shard>`` /
-             ``<tenant>#<sk>``: the sealer finds a chain's unsealed records with one Query
-             and the stranded-record schedule every chain's with one Query per shard.
+             Unsealed it carries the sparse GSI1 entry ``AUDITQ#<crc32(chain) % QUEUE_SHARDS>``
+             / ``<tenant>#<shard>#<sk>``: the sealer finds a chain's unsealed records with one
+             Query and the stranded-record schedule every chain's with one Query per queue
+             partition.
              Sealed, it carries seq, prev_hash and hash, and GSI2 ``AUDIT#<tenant>#<shard>``
              / ``<seq, 12 digits>`` instead (chain order, for the verifier and retention).
 - seal head: SK ``SEAL``: seq, hash and HMAC signature of the newest sealed record (plus
@@ -40,11 +41,15 @@ from chalicelib.store import codec, db, retention
 from chalicelib.store.codec import InstantAttribute
 from chalicelib.store.table import TableItem
 
-# Chains per tenant, the same for every tenant, and so the GSI1 AUDITQ#<shard> partitions (a
-# record's insert and its seal each write one): the capacity model (docs/capacity.md) put 8 at
-# 47% of a partition each at peak, 64 at about 6%. Only ever raised: existing chains keep their
-# shard numbers and stay in range(SHARDS).
-SHARDS = 64
+# Chains per tenant, the same for every tenant: a tenant's records spread over them, so its
+# own partitions take SHARDS times one chain's rate (docs/architecture.md, "Audit log"). Only
+# ever raised: existing chains keep their shard numbers and stay in range(SHARDS).
+SHARDS = 8
+# Partitions of the GSI1 queue of unsealed records, over all tenants' chains (a record's insert
+# and its seal each write one entry): the capacity model (docs/capacity.md) put 8 at 47% of a
+# partition each at peak, 64 at about 6%. A chain lives in one of them (crc32 of the chain), so
+# its sealer reads one partition; verifying a tenant still walks only its SHARDS chains.
+QUEUE_SHARDS = 64
 SEAL = "SEAL"
 RETENTION = "RETENTION"
 ANCHOR_PREFIX = "ANCHOR#"
@@ -78,8 +83,12 @@ def anchor_sk(seq: int) -> str:
     return f"{ANCHOR_PREFIX}{seq_key(seq)}"
 
 
-def _queue_pk(shard: int) -> str:
-    return f"{QUEUE_PREFIX}{shard}"
+def _queue_pk(tenant: str, shard: int) -> str:
+    return f"{QUEUE_PREFIX}{zlib.crc32(f'{tenant}#{shard}'.encode()) % QUEUE_SHARDS}"
+
+
+def _queue_prefix(tenant: str, shard: int) -> str:
+    return f"{tenant}#{shard}#{RECORD_PREFIX}"
 
 
 class AuditRecord(TableItem, discriminator="AuditRecord"):
@@ -160,8 +169,8 @@ def _item(new: NewRecord) -> AuditRecord:
         target_id=new.entity_id,
         at=new.at,
         summary=new.summary,
-        gsi1pk=_queue_pk(shard),
-        gsi1sk=f"{new.tenant}#{sk}",
+        gsi1pk=_queue_pk(new.tenant, shard),
+        gsi1sk=f"{new.tenant}#{shard}#{sk}",
     )
     if new.expires_at is not None:
         # Removed by the audit sweep in chain order (it moves the pointer); no TTL backstop.
@@ -207,8 +216,8 @@ def chain_of_key(pk: str, sk: str) -> Chain | None:
 
 
 def _unsealed(chain: Chain, limit: int | None = None) -> list[dict[str, Any]]:
-    condition = (TableItem.gsi1pk == _queue_pk(chain.shard)) & TableItem.gsi1sk.startswith(
-        f"{chain.tenant}#{RECORD_PREFIX}"
+    condition = (TableItem.gsi1pk == _queue_pk(chain.tenant, chain.shard)) & TableItem.gsi1sk.startswith(
+        _queue_prefix(chain.tenant, chain.shard)
     )
     if limit is None:
         return list(db.query_raw_all(condition, index="GSI1"))
@@ -298,10 +307,10 @@ def seal(chain: Chain, hasher: Hasher, signer: Signer, now: datetime) -> int:
 
 def stranded_chains(cutoff: datetime) -> set[Chain]:
     """Chains holding records written before ``cutoff`` and still unsealed: one GSI1 Query
-    per shard over the (normally near-empty) unsealed entries, keys only."""
+    per queue partition over the (normally near-empty) unsealed entries, keys only."""
     found: set[Chain] = set()
-    for shard in range(SHARDS):
-        condition = TableItem.gsi1pk == _queue_pk(shard)
+    for queue in range(QUEUE_SHARDS):
+        condition = TableItem.gsi1pk == f"{QUEUE_PREFIX}{queue}"
         for raw in db.query_raw_all(condition, index="GSI1", projection=["pk", "sk"]):
             pk, sk = db.key_of(raw)
             chain = chain_of_key(pk, sk)

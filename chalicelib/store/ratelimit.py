@@ -54,7 +54,8 @@ def hit(scope: str, subject: str, limit: int, window_seconds: int, at: datetime)
     item = RateCounter(pk=f"RL#{scope}#{lookup_hash('rl:' + scope, subject)}", sk=f"W#{codec.encode(start)}")
     full = _full_windows.setdefault(db.client(), {})
     key = (item.pk, item.sk, limit)  # a changed limit (settings) asks the table again
-    if full.get(key, 0) > now:
+    known_full_until = full.get(key)
+    if known_full_until is not None and known_full_until > now:
         raise errors.RateLimited(window_end - now, "Too many attempts; try again later")
     try:
         db.update(
