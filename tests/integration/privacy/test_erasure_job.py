@@ -81,6 +81,7 @@ def _delete(api, headers: dict[str, str]):
 
 
 @pytest.mark.ddblocal
+@pytest.mark.timeout(600)  # ~40 s idle; 5,000 bookings seeded and erased on a shared 2-core machine
 def test_deleting_an_account_with_5000_bookings_is_bounded_and_the_job_removes_it_in_batches(
     api, signup, clock, buckets, aws
 ):
