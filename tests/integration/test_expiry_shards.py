@@ -5,29 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from chalicelib.aws_clients import client
 from chalicelib.privacy import sweeps
-from chalicelib.settings import get_settings
 from chalicelib.store import codec, items
 from chalicelib.store import retention as store
+from tests.support.fixtures_privacy import put_due_item
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 DAY = NOW.date()
-
-
-def _put(pk: str, due: datetime, *, exp_pk: str | None = None) -> None:
-    """A bare item with a deadline (``exp_pk`` overrides the key, e.g. the legacy one)."""
-    key, sort = store.expiry_keys(pk, "X", due)
-    client("dynamodb").put_item(
-        TableName=get_settings().resolved_table_name(),
-        Item={
-            "pk": {"S": pk},
-            "sk": {"S": "X"},
-            "entity": {"S": "Thing"},
-            "exp_pk": {"S": exp_pk or key},
-            "exp_sk": {"S": sort},
-        },
-    )
 
 
 def test_the_shard_is_a_stable_hash_of_the_pk_and_spreads_items():
@@ -54,9 +38,9 @@ def test_due_on_reads_every_shard_and_the_legacy_key_in_due_order(aws):
     # Given 30 items due today a minute apart on many shards, one stamped before the shards
     # (unsharded key), and one due after the sweep's instant
     for n in range(30):
-        _put(f"TEST#{n:02d}", NOW - timedelta(minutes=30 - n))
-    _put("TEST#legacy", NOW - timedelta(minutes=45), exp_pk=f"EXPIRES#{codec.day(DAY)}")
-    _put("TEST#later", NOW + timedelta(minutes=1))
+        put_due_item(f"TEST#{n:02d}", NOW - timedelta(minutes=30 - n))
+    put_due_item("TEST#legacy", NOW - timedelta(minutes=45), exp_pk=f"EXPIRES#{codec.day(DAY)}")
+    put_due_item("TEST#later", NOW + timedelta(minutes=1))
     # When a reader lists what is due by now
     found = list(store.due_on(DAY, NOW))
     # Then every due item comes back once, the legacy one too, merged in due order
@@ -72,9 +56,9 @@ def test_the_sweep_removes_items_of_every_shard_and_of_the_legacy_key(aws):
     # proves: RET-1
     # Given due items on many shards and one under the legacy key, none not yet due
     for n in range(20):
-        _put(f"TEST#{n:02d}", NOW - timedelta(hours=2, minutes=n))
-    _put("TEST#legacy", NOW - timedelta(hours=3), exp_pk=f"EXPIRES#{codec.day(DAY)}")
-    _put("TEST#later", NOW + timedelta(hours=1))
+        put_due_item(f"TEST#{n:02d}", NOW - timedelta(hours=2, minutes=n))
+    put_due_item("TEST#legacy", NOW - timedelta(hours=3), exp_pk=f"EXPIRES#{codec.day(DAY)}")
+    put_due_item("TEST#later", NOW + timedelta(hours=1))
     store.save_cursor(sweeps.SWEEP_NAME, DAY - timedelta(days=1), 0, NOW)
     # When the sweep runs
     report = sweeps.run(NOW, wall=NOW)
@@ -84,7 +68,7 @@ def test_the_sweep_removes_items_of_every_shard_and_of_the_legacy_key(aws):
     assert items.get("TEST#later", "X") is not None
     # And a run with a budget smaller than a day's items stops at it, across shards
     for n in range(20):
-        _put(f"MORE#{n:02d}", NOW - timedelta(minutes=5 + n))
+        put_due_item(f"MORE#{n:02d}", NOW - timedelta(minutes=5 + n))
     assert sweeps.run(NOW, budget=3, wall=NOW).removed == 3
     assert sweeps.run(NOW, wall=NOW).removed == 17
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -14,6 +15,26 @@ from chalicelib.api import routing
 from chalicelib.domain.identity import Principal
 
 TEST_AUTH_SCHEME = "PrivacyTest"
+
+
+def put_due_item(pk: str, due: datetime, *, exp_pk: str | None = None) -> None:
+    """A bare table item with a retention deadline at ``due``, written raw (no model), keyed
+    by store/retention's expiry keys; ``exp_pk`` overrides the index key (e.g. a legacy one)."""
+    from chalicelib.aws_clients import client
+    from chalicelib.settings import get_settings
+    from chalicelib.store import retention
+
+    key, sort = retention.expiry_keys(pk, "X", due)
+    client("dynamodb").put_item(
+        TableName=get_settings().resolved_table_name(),
+        Item={
+            "pk": {"S": pk},
+            "sk": {"S": "X"},
+            "entity": {"S": "Thing"},
+            "exp_pk": {"S": exp_pk or key},
+            "exp_sk": {"S": sort},
+        },
+    )
 
 
 def _test_authenticator(ctx: routing.RequestContext) -> Principal:

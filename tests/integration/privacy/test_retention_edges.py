@@ -12,20 +12,7 @@ from chalicelib.settings import get_settings
 from chalicelib.store import db, items
 from chalicelib.store import retention as retention_store
 from tests.support.fixtures_bookings import relogin
-
-
-def _put_due(pk: str, due) -> None:
-    exp_pk, exp_sk = retention_store.expiry_keys(pk, "X", due)
-    client("dynamodb").put_item(
-        TableName=get_settings().resolved_table_name(),
-        Item={
-            "pk": {"S": pk},
-            "sk": {"S": "X"},
-            "entity": {"S": "Thing"},
-            "exp_pk": {"S": exp_pk},
-            "exp_sk": {"S": exp_sk},
-        },
-    )
+from tests.support.fixtures_privacy import put_due_item
 
 
 def test_a_sweep_run_with_a_future_clock_does_not_make_later_runs_skip_days(aws, clock):
@@ -34,7 +21,7 @@ def test_a_sweep_run_with_a_future_clock_does_not_make_later_runs_skip_days(aws,
     sweeps.run(clock.now() + timedelta(days=10))
     assert (retention_store.get_cursor(sweeps.SWEEP_NAME) or clock.now().date()) < clock.now().date()
     # And an item that falls due two days from now (stamped after that run)
-    _put_due("TEST#later", clock.now() + timedelta(days=2))
+    put_due_item("TEST#later", clock.now() + timedelta(days=2))
     # When the real clock reaches three days later and the sweep runs normally
     clock.advance(timedelta(days=3))
     report = sweeps.run(clock.now())
@@ -52,7 +39,7 @@ def test_a_cursor_beyond_the_real_clock_is_not_trusted(aws, clock):
             pk=pk, sk=sk, sweep=sweeps.SWEEP_NAME, last_complete_day=ahead, updated_at=clock.now()
         )
     )
-    _put_due("TEST#soon", clock.now() + timedelta(days=1))
+    put_due_item("TEST#soon", clock.now() + timedelta(days=1))
     # When the real clock passes the item's deadline and the sweep runs
     clock.advance(timedelta(days=2))
     sweeps.run(clock.now())
