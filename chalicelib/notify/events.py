@@ -98,12 +98,17 @@ BOOKING_CONFIRMED = "booking.confirmed"
 BOOKING_CANCELLED = "booking.cancelled"
 BOOKING_RESCHEDULED = "booking.rescheduled"
 BOOKING_KINDS = frozenset({BOOKING_CREATED, BOOKING_CONFIRMED, BOOKING_CANCELLED, BOOKING_RESCHEDULED})
+# A visit's outcome, set by the business: recorded as domain events for their subscribers
+# (review and survey invitations, business webhooks); the customer gets no booking message.
+BOOKING_COMPLETED = "booking.completed"
+BOOKING_NO_SHOW = "booking.no_show"
+OUTCOME_KINDS = frozenset({BOOKING_COMPLETED, BOOKING_NO_SHOW})
 
 
 def outbox_event_id(kind: str, event: BookingEvent) -> str:
     if kind == BOOKING_RESCHEDULED:
         return f"{event.booking_id}:rescheduled:{_start_key(event)}"
-    if kind in (BOOKING_CREATED, BOOKING_CONFIRMED, BOOKING_CANCELLED):
+    if kind in (BOOKING_CREATED, BOOKING_CONFIRMED, BOOKING_CANCELLED, BOOKING_COMPLETED, BOOKING_NO_SHOW):
         return f"{event.booking_id}:{kind.removeprefix('booking.')}"
     raise ValueError(f"not an outbox kind: {kind}")
 
@@ -118,7 +123,9 @@ def publish(kind: str, event: BookingEvent, *, recorded_at: datetime, notificati
     domain event's id, ``outbox_event_id``), plus one BatchWriteItem of reminders for
     created/rescheduled (``event.start`` is the new start). ``recorded_at`` (the commit time)
     decides which reminders are still ahead, as it did when this ran inside the request."""
-    message_id = notification_id or outbox_event_id(kind, event)  # refuses other kinds
+    if kind not in BOOKING_KINDS:  # an outcome (completed, no-show) sends the customer nothing
+        raise ValueError(f"not a customer notification kind: {kind}")
+    message_id = notification_id or outbox_event_id(kind, event)
     producer.enqueue(_booking_message(event, kind, message_id))
     if kind in PLANS_REMINDERS:
         _schedule_reminders(event, recorded_at)

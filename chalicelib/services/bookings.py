@@ -455,7 +455,9 @@ def cancel_as_customer(
 
 
 # The status changes the customer is told about (the others need no message).
-_NOTIFIED_STATUSES = {BookingStatus.CONFIRMED, BookingStatus.CANCELLED}
+# Every status change a business makes is a domain event; confirm and cancel also notify the
+# customer (the "notifications" subscription takes BOOKING_KINDS only).
+_EVENT_STATUSES = {BookingStatus.CONFIRMED, BookingStatus.CANCELLED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW}
 
 
 def change_as_business(
@@ -469,8 +471,9 @@ def change_as_business(
     """Confirm, cancel, attended (completed) or no-show, by the business's staff.
     Calls: GetItem membership + [GetItem idempotency record, with a key] + GetItem booking +
     TransactWriteItems (with the audit record and the key's record) + GetItem customer card
-    (after the commit). Confirm and cancel put their notification in the transaction
-    (outbox). A replay: GetItem membership + GetItem record + GetItem booking + GetItem card."""
+    (after the commit). Every change puts its domain event in the transaction (outbox); confirm
+    and cancel's is the customer's notification. A replay: GetItem membership + GetItem record +
+    GetItem booking + GetItem card."""
     from chalicelib.services import authz
 
     authz.require_staff(principal, business_id, STAFF_ROLES)
@@ -497,8 +500,8 @@ def _apply(
     idempotency: store.Idempotency | None = None,
 ) -> Booking:
     updated = transition(booking, target, actor, now, notice)
-    notified = target in _NOTIFIED_STATUSES
-    tx = _with_event(f"booking.{target.value}", updated, None, now) if notified else db.Transaction()
+    recorded = target in _EVENT_STATUSES
+    tx = _with_event(f"booking.{target.value}", updated, None, now) if recorded else db.Transaction()
     _audit(tx, principal, updated, f"booking.{target.value}", now)
     try:
         store.change_status(

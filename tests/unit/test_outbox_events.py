@@ -48,8 +48,9 @@ def test_event_ids_name_the_booking_and_for_a_move_the_new_start():
     assert events.outbox_event_id(events.BOOKING_RESCHEDULED, event) == "bk-1:rescheduled:20261125T0900Z"
     later = _event(start=datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
     assert events.outbox_event_id(events.BOOKING_RESCHEDULED, later) == "bk-1:rescheduled:20261126T0900Z"
-    # And an unknown kind is refused, by both the id and the publish side
+    assert events.outbox_event_id(events.BOOKING_COMPLETED, event) == "bk-1:completed"
+    # And an unknown kind is refused by the id; an outcome is not a customer message
     with pytest.raises(ValueError):
-        events.outbox_event_id("booking.completed", event)
+        events.outbox_event_id("booking.archived", event)
     with pytest.raises(ValueError):
         events.publish("booking.completed", event, recorded_at=datetime(2026, 11, 22, tzinfo=UTC))

@@ -178,6 +178,26 @@ def test_no_show(api, salon, customer, clock):
     assert response.status == 200 and response.json["status"] == "no_show"
 
 
+def test_a_visit_outcome_is_a_domain_event_committed_with_it(api, salon, customer, clock):
+    from chalicelib.store import outbox
+
+    # Given two visits that have started
+    attended = api.post("/v1/bookings", salon.body(salon.at(1, "10:00")), headers=customer.headers).json
+    missed = api.post("/v1/bookings", salon.body(salon.at(1, "12:00")), headers=customer.headers).json
+    clock.advance(timedelta(days=1, hours=4))
+    relogin(salon.owner)
+    base = f"/v1/businesses/{salon.business_id}/bookings"
+    # When the business marks one attended and the other a no-show
+    assert api.post(f"{base}/{attended['id']}/attended", headers=salon.owner.headers).status == 200
+    assert api.post(f"{base}/{missed['id']}/no-show", headers=salon.owner.headers).status == 200
+    # Then each outcome is in the outbox for its subscribers (reviews, surveys, webhooks)
+    completed = outbox.get(outbox.partition_key(f"{attended['id']}:completed"))
+    no_show = outbox.get(outbox.partition_key(f"{missed['id']}:no_show"))
+    assert completed is not None and completed.kind == "booking.completed"
+    assert no_show is not None and no_show.kind == "booking.no_show"
+    assert completed.payload["booking_id"] == attended["id"]
+
+
 def test_customer_cancel_respects_the_notice(api, salon, customer, clock):
     # Given a 24 h cancellation notice and two bookings: one in ~49 h, one in ~25 h
     later = api.post("/v1/bookings", salon.body(salon.at(2, "10:00")), headers=customer.headers).json
