@@ -63,3 +63,61 @@ def download_link(logical: str, key: str, lifetime_seconds: int) -> str:
         "get_object", Params={"Bucket": bucket_name(logical), "Key": key}, ExpiresIn=lifetime_seconds
     )
     return str(url)
+
+
+# --- uploads by the client (support attachments, travel documents) ---------------------------
+# The client posts the file straight to S3 with a presigned POST; the policy, not our code,
+# enforces the size range and the content type, and the object is encrypted with the KMS key.
+# The app registers the object only after ``object_info`` shows it exists and matches.
+
+
+def upload_form(
+    logical: str,
+    key: str,
+    *,
+    content_type: str,
+    max_bytes: int,
+    lifetime_seconds: int,
+    min_bytes: int = 1,
+) -> dict[str, Any]:
+    """A presigned POST for exactly ``key``: ``{"url": ..., "fields": {...}}``. S3 refuses a
+    body outside [min_bytes, max_bytes] or with another Content-Type (one call, no network:
+    signing is local)."""
+    fields = {"Content-Type": content_type, "x-amz-server-side-encryption": "aws:kms"}
+    conditions: list[Any] = [
+        {"Content-Type": content_type},
+        {"x-amz-server-side-encryption": "aws:kms"},
+        ["content-length-range", min_bytes, max_bytes],
+    ]
+    form = client("s3").generate_presigned_post(
+        Bucket=bucket_name(logical), Key=key, Fields=fields, Conditions=conditions, ExpiresIn=lifetime_seconds
+    )
+    return {"url": str(form["url"]), "fields": {str(k): str(v) for k, v in form["fields"].items()}}
+
+
+class ObjectInfo:
+    """What HeadObject says of an uploaded object."""
+
+    __slots__ = ("content_type", "size")
+
+    def __init__(self, size: int, content_type: str) -> None:
+        self.size = size
+        self.content_type = content_type
+
+
+def object_info(logical: str, key: str) -> ObjectInfo | None:
+    """One HeadObject; None when there is no such object."""
+    from botocore.exceptions import ClientError
+
+    try:
+        head = client("s3").head_object(Bucket=bucket_name(logical), Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return ObjectInfo(int(head["ContentLength"]), str(head.get("ContentType", "")))
+
+
+def delete(logical: str, key: str) -> None:
+    """One DeleteObject (no error when it is already gone)."""
+    client("s3").delete_object(Bucket=bucket_name(logical), Key=key)
