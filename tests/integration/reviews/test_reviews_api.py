@@ -137,3 +137,25 @@ def test_the_public_list_shows_only_rev2_fields_and_sorts(api, salon, signup, cl
     )
     assert newest.json["review_count"] == 3
     assert newest.json["rating"] == round((5 * 3.5 + 9) / (5 + 3), 2)
+
+
+def test_venue_listings_and_page_carry_the_rating_from_the_minimum_count(api, salon, signup, clock):
+    # Given a venue with two reviews (below the minimum of 3)
+    def review(overall):
+        person = signup(name="Lin Chen")
+        visit = seed_visit(salon, person.user_id, clock.now() - timedelta(hours=2))
+        assert api.post(f"/v1/bookings/{visit.booking_id}/review", review_body(overall), headers=person.headers).status == 201
+
+    review(5)
+    review(4)
+    # Then listings and the venue page show the count but no rating
+    [listed] = api.get("/v1/venues?city=Berlin").json["items"]
+    assert (listed["rating"], listed["review_count"]) == (None, 2)
+    page = api.get(f"/v1/venues/{salon.venue_id}").json
+    assert (page["rating"], page["review_count"]) == (None, 2)
+    # When a third review arrives, then both carry the Bayesian average
+    review(5)
+    expected = round((5 * 3.5 + 14) / (5 + 3), 2)
+    [listed] = api.get("/v1/venues?city=Berlin").json["items"]
+    assert (listed["rating"], listed["review_count"]) == (expected, 3)
+    assert api.get(f"/v1/venues/{salon.venue_id}").json["rating"] == expected
