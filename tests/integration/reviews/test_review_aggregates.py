@@ -97,3 +97,30 @@ def test_a_retried_create_does_not_count_twice(aws, salon, clock):
         reviews.create(_principal("user-retry"), visit.booking_id, Ratings(4), None, clock.now())
     # Then the aggregate still counts one
     assert _recounted(salon).count == 1
+
+
+def test_the_reconciliation_reports_drift_as_a_metric(aws, salon, clock, monkeypatch):
+    from chalicelib import observability, schedules
+    from chalicelib.services import reviews
+    from chalicelib.store import db
+    from chalicelib.store import reviews as store
+
+    # Given two venues' reviews whose aggregates are exact
+    visit = seed_visit(salon, "user-a", clock.now() - timedelta(hours=1), specialist=1)
+    reviews.create(_principal("user-a"), visit.booking_id, Ratings(4, {"staff": 5}), None, clock.now())
+    emitted: list[tuple[str, float]] = []
+    real_add = observability.metrics.add_metric
+
+    def add_metric(name, unit, value, **kwargs):
+        emitted.append((name, value))
+        real_add(name=name, unit=unit, value=value, **kwargs)
+
+    monkeypatch.setattr(observability.metrics, "add_metric", add_metric)
+    # When the schedule runs, then it checks the venue and finds no drift
+    assert schedules.run_rating_reconciliation() == {"checked": 1, "drift": 0}
+    # When a write outside the review transaction moves the venue's aggregate
+    item = store.RatingAggregate(*store._aggregate_key(salon.business_id, "venue", salon.venue_id))
+    db.update(item, [store.RatingAggregate.overall_sum.add(1)])
+    # Then the next run reports one drifted aggregate in the metric the alarm watches
+    assert schedules.run_rating_reconciliation() == {"checked": 1, "drift": 1}
+    assert emitted == [(schedules.RATING_DRIFT_METRIC, 0), (schedules.RATING_DRIFT_METRIC, 1)]
