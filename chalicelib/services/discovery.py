@@ -16,13 +16,14 @@ from chalicelib.domain.reviews import PublicRating, public_rating
 from chalicelib.store import catalog
 
 EARTH_RADIUS_KM = 6371.0088
+NO_RATING = PublicRating(None, 0)
 
 
 @dataclass(frozen=True)
 class Found:
     venue: Venue
     distance_km: float | None
-    rating: PublicRating = PublicRating(None, 0)  # docs/reviews.md
+    rating: PublicRating = NO_RATING  # docs/reviews.md
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class VenuePage:
     venue: Venue
     services: list[Service]
     specialists: list[Specialist]
-    rating: PublicRating = PublicRating(None, 0)  # docs/reviews.md
+    rating: PublicRating = NO_RATING  # docs/reviews.md
 
 
 def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:

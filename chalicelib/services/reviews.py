@@ -85,7 +85,9 @@ def _own_review(principal: Principal, booking_id: str) -> store.ReviewView:
     return found
 
 
-def create(principal: Principal, booking_id: str, ratings: Ratings, text: str | None, now: datetime) -> store.ReviewView:
+def create(
+    principal: Principal, booking_id: str, ratings: Ratings, text: str | None, now: datetime
+) -> store.ReviewView:
     """REV-1. Calls: GetItem booking + GetItem profile (display name) + TransactWriteItems
     (review IF absent, venue and specialist aggregates ADD); a lost race repeats the last."""
     from chalicelib.store import bookings, users
@@ -116,7 +118,10 @@ def create(principal: Principal, booking_id: str, ratings: Ratings, text: str | 
         store.add_create(tx, view)
         # The review's put failing means the booking has a review (a retry of a committed
         # create included): the whole transaction is cancelled, the aggregates do not move.
-        _commit(tx, lambda failed: rules.AlreadyReviewed("This booking already has a review") if "review" in failed else None)
+        _commit(
+            tx,
+            lambda failed: rules.AlreadyReviewed("This booking already has a review") if "review" in failed else None,
+        )
         return view
 
     return _retrying(attempt)
@@ -126,7 +131,7 @@ UNSET: Any = object()
 
 
 def edit(
-    principal: Principal, booking_id: str, ratings: Ratings | None, text: str | None | Any, now: datetime
+    principal: Principal, booking_id: str, ratings: Ratings | None, text: str | Any | None, now: datetime
 ) -> store.ReviewView:
     """Within ``review_edit_days`` of posting. ``text``: UNSET keeps it, None removes it.
     Calls: GetItem review + TransactWriteItems (review IF version, aggregates ADD the

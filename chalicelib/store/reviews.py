@@ -2,12 +2,13 @@
 
 Keys (docs/reviews.md has the design and every operation's DynamoDB calls):
 
-| item | pk | sk | GSIs |
-|---|---|---|---|
-| Review | ``REVIEW#<r>`` | ``REVIEW`` | GSI1 ``USER#<author>`` / ``REVIEW#<created>#<r>`` (mine; the erasure finds it there); visible only: GSI2 ``REVIEWS#VENUE#<v>`` / ``<created>#<r>`` (newest), GSI3 ``REVIEWS#VENUE#<v>`` / ``<overall>#<created>#<r>`` (highest, lowest) |
-| ReviewReport | ``REVIEW#<r>`` | ``REPORT#<reporter>`` | GSI1 ``USER#<reporter>`` / ``REVIEWREPORT#<r>`` |
-| ReviewQueueEntry | ``REVIEW#<r>`` | ``QUEUE`` | GSI1 ``REVIEWQUEUE`` / ``<first reported>#<r>`` |
-| RatingAggregate | ``BIZ#<b>`` | ``RATING#VENUE#<v>`` / ``RATING#SPEC#<p>`` | venues: GSI1 ``RATINGS#<shard>`` / ``VENUE#<v>`` (the reconciliation's walk) |
+- Review ``REVIEW#<r>`` / ``REVIEW``: GSI1 ``USER#<author>`` / ``REVIEW#<created>#<r>`` (mine;
+  the erasure finds it there); visible only: GSI2 ``REVIEWS#VENUE#<v>`` / ``<created>#<r>``
+  (newest) and GSI3 ``REVIEWS#VENUE#<v>`` / ``<overall>#<created>#<r>`` (highest, lowest).
+- ReviewReport ``REVIEW#<r>`` / ``REPORT#<reporter>``: GSI1 ``USER#<reporter>`` / ``REVIEWREPORT#<r>``.
+- ReviewQueueEntry ``REVIEW#<r>`` / ``QUEUE``: GSI1 ``REVIEWQUEUE`` / ``<first reported>#<r>``.
+- RatingAggregate ``BIZ#<b>`` / ``RATING#VENUE#<v>`` or ``RATING#SPEC#<p>``; venues also GSI1
+  ``RATINGS#<shard>`` / ``VENUE#<v>`` (the reconciliation's walk, no Scan).
 
 The review id is a keyed hash of the booking id (``lookup_hash``): the conditional put of
 ``REVIEW#<id(booking)>`` is keyed on the booking, so a booking has at most one review, and
@@ -85,7 +86,7 @@ class RatingAggregate(TableItem, discriminator="RatingAggregate"):
     subject = UnicodeAttribute()  # "venue" or "specialist"
     subject_id = UnicodeAttribute()
     venue_id = UnicodeAttribute()
-    count = NumberAttribute(default=0)
+    reviews_count = NumberAttribute(default=0)  # not "count": Model.count is a classmethod
     overall_sum = NumberAttribute(default=0)
     # Per criterion: how many reviews rated it and the sum of those ratings.
     service_count = NumberAttribute(default=0)
@@ -301,7 +302,7 @@ def _aggregate_actions(
         RatingAggregate.subject.set(subject),
         RatingAggregate.subject_id.set(subject_id),
         RatingAggregate.venue_id.set(venue_id),
-        RatingAggregate.count.add(change.count),
+        RatingAggregate.reviews_count.add(change.count),
         RatingAggregate.overall_sum.add(change.overall_sum),
     ]
     if subject == "venue":
@@ -327,7 +328,7 @@ def _move_aggregates(tx: db.Transaction, view: ReviewView, change: Totals) -> No
 
 def _totals(values: Mapping[str, Any]) -> Totals:
     return Totals(
-        int(values["count"] or 0),
+        int(values["reviews_count"] or 0),
         int(values["overall_sum"] or 0),
         {n: int(values[f"{n}_count"] or 0) for n in CRITERIA},
         {n: int(values[f"{n}_sum"] or 0) for n in CRITERIA},
@@ -397,9 +398,7 @@ def add_resolve_queue(tx: db.Transaction, review_id: str) -> None:
     tx.delete(ReviewQueueEntry(review_pk(review_id), QUEUE_SK), role="queue")
 
 
-def add_report(
-    tx: db.Transaction, review_id: str, reporter: str, reason: str, text: str | None, at: datetime
-) -> None:
+def add_report(tx: db.Transaction, review_id: str, reporter: str, reason: str, text: str | None, at: datetime) -> None:
     """The report, once per reporter (role ``report``), and the review's queue entry (created
     or counted up; role ``queue``, conditional on the review existing)."""
     report = ReviewReport(
@@ -434,7 +433,6 @@ def add_report(
     # The review must exist (and is not the reporter's concern otherwise): checked in the same
     # transaction, so a report never outlives a review deleted at the same instant.
     tx.check(Review(review_pk(review_id), REVIEW_SK), Review.pk.exists(), role="review")
-
 
 
 def queue_page(limit: int, after: dict[str, Any] | None) -> tuple[list[QueueView], dict[str, Any] | None]:

@@ -227,7 +227,9 @@ def test_no_trace_of_a_deleted_user_is_left_anywhere(api, clock, notify, salon, 
     assert reviewed.status == 201, reviewed.body
     other = signup(name="Other Reviewer")
     other_visit = seed_visit(salon, other.user_id, clock.now() - timedelta(hours=1))
-    other_review = api.post(f"/v1/bookings/{other_visit.booking_id}/review", {"ratings": {"overall": 2}}, headers=other.headers)
+    other_review = api.post(
+        f"/v1/bookings/{other_visit.booking_id}/review", {"ratings": {"overall": 2}}, headers=other.headers
+    )
     assert other_review.status == 201, other_review.body
     reported = api.post(
         f"/v1/reviews/{other_review.json['id']}/reports", {"reason": "other", "text": f"{email} says no"}, headers=me

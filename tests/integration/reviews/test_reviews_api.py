@@ -49,7 +49,9 @@ def test_a_customer_reviews_an_attended_visit_once(api, salon, customer, clock):
         (BookingStatus.COMPLETED, timedelta(days=-91), "review-window-closed"),
     ],
 )
-def test_only_attended_ended_visits_within_the_window_can_be_reviewed(api, salon, customer, clock, status, ends_in, problem):
+def test_only_attended_ended_visits_within_the_window_can_be_reviewed(
+    api, salon, customer, clock, status, ends_in, problem
+):
     # proves: REV-1
     # Given a booking in ``status`` ending at now + ``ends_in``
     visit = seed_visit(salon, customer.user_id, clock.now() + ends_in, status=status)
@@ -133,7 +135,8 @@ def test_the_public_list_shows_only_rev2_fields_and_sorts(api, salon, signup, cl
         assert item["specialist_name"] == salon.specialists[0].name
     # And the answer states how reviews are verified, and the rating (count 3 = the minimum)
     assert newest.json["verification"] == (
-        "Only customers whose visit the venue marked attended can review it, once per visit, within 90 days of the visit."
+        "Only customers whose visit the venue marked attended can review it, "
+        "once per visit, within 90 days of the visit."
     )
     assert newest.json["review_count"] == 3
     assert newest.json["rating"] == round((5 * 3.5 + 9) / (5 + 3), 2)
@@ -144,7 +147,10 @@ def test_venue_listings_and_page_carry_the_rating_from_the_minimum_count(api, sa
     def review(overall):
         person = signup(name="Lin Chen")
         visit = seed_visit(salon, person.user_id, clock.now() - timedelta(hours=2))
-        assert api.post(f"/v1/bookings/{visit.booking_id}/review", review_body(overall), headers=person.headers).status == 201
+        assert (
+            api.post(f"/v1/bookings/{visit.booking_id}/review", review_body(overall), headers=person.headers).status
+            == 201
+        )
 
     review(5)
     review(4)
