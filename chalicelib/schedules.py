@@ -37,6 +37,14 @@ def register(app: Chalice) -> None:
     def seal_stranded_audit(event: Any) -> dict[str, int]:
         return run_stranded_seal()
 
+    @app.schedule(
+        "rate(1 day)",
+        name="reconcile_ratings",
+        description="Recount every venue's reviews; report aggregates that drifted",
+    )
+    def reconcile_ratings(event: Any) -> dict[str, int]:
+        return run_rating_reconciliation()
+
 
 def run_reminders() -> dict[str, int]:
     from chalicelib import deps
@@ -84,3 +92,25 @@ def run_stranded_seal() -> dict[str, int]:
     from chalicelib.privacy import audit
 
     return {"sealed": audit.seal_stranded(deps.clock().now())}
+
+
+RATING_DRIFT_METRIC = "RatingDrift"
+
+
+def run_rating_reconciliation() -> dict[str, int]:
+    """Every venue's (and its specialists') rating aggregates against a recount of its visible
+    reviews (docs/reviews.md); the number that differ is the ``RatingDrift`` metric, alarmed
+    on in infra/template.py. Queries only (GSI1 venue aggregates by shard, GSI2 per venue), no Scan."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from chalicelib.observability import logger, metrics
+    from chalicelib.services import reviews
+    from chalicelib.settings import get_settings
+
+    result = reviews.reconcile_all()
+    metrics.add_dimension(name="stage", value=get_settings().stage)
+    metrics.add_metric(name=RATING_DRIFT_METRIC, unit=MetricUnit.Count, value=result["drift"])
+    metrics.flush_metrics()
+    if result["drift"]:
+        logger.warning("rating aggregates drifted", extra=result)
+    return result

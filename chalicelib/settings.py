@@ -89,6 +89,12 @@ class Settings(BaseModel):
     telegram_max_attempts: int = Field(default=3, ge=1, le=5)
     reminder_catch_up_hours: int = Field(default=24, ge=1, le=72)  # how far back a late schedule looks
 
+    # --- reviews (docs/reviews.md) ---
+    review_window_days: int = Field(default=90, ge=1, le=365)  # REV-1: from the visit's end
+    review_edit_days: int = Field(default=30, ge=1, le=365)  # edits allowed this long after posting
+    review_report_limit: int = Field(default=10, ge=1)  # reports per user per window
+    review_report_window_seconds: int = Field(default=3600, ge=60)
+
     def resolved_table_name(self) -> str:
         return self.table_name or resources.table_name(self.stage)
 

@@ -472,6 +472,26 @@ def privacy_alarms(stage: str) -> Template:
     }
 
 
+def review_alarms(stage: str) -> Template:
+    """Reviews (docs/reviews.md): the daily reconciliation recounts every venue's visible
+    reviews and reports how many aggregates differ; any drift means a write path skipped the
+    transaction that keeps them exact."""
+    from chalicelib.observability import METRICS_NAMESPACE, SERVICE
+    from chalicelib.schedules import RATING_DRIFT_METRIC
+
+    return {
+        "RatingDriftAlarm": alarm(
+            description="Review aggregates that differ from a recount of the reviews (docs/reviews.md)",
+            namespace=METRICS_NAMESPACE,
+            metric=RATING_DRIFT_METRIC,
+            dimensions={"service": SERVICE, "stage": stage},
+            statistic="Maximum",
+            threshold=0,
+            period=86400,
+        )
+    }
+
+
 def alarm_topic() -> Template:
     return {
         "AlarmTopic": {
@@ -743,6 +763,7 @@ def build(stage: str, shape: AppShape) -> Template:
         **privacy_alarms(stage),
         **api(stage, settings),
         **functions(stage, shape, settings),
+        **review_alarms(stage),
     }
     return {
         "Parameters": {

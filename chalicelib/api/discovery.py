@@ -55,6 +55,8 @@ def search_venues(ctx: RequestContext, query: schemas.VenueSearchQuery) -> schem
                 timezone=f.venue.timezone,
                 categories=list(f.venue.categories),
                 distance_km=f.distance_km,
+                rating=f.rating.rating,
+                review_count=f.rating.review_count,
             )
             for f in found
         ],
@@ -98,6 +100,8 @@ def get_public_venue(ctx: RequestContext, venue_id: str) -> schemas.PublicVenue:
             for s in page.services
         ],
         specialists=[schemas.PublicSpecialist(id=p.specialist_id, name=p.name) for p in page.specialists],
+        rating=page.rating.rating,
+        review_count=page.rating.review_count,
     )
 
 

@@ -85,6 +85,23 @@ SHAPES: dict[str, Shape] = {
     ),
     "AuditChainHead": Shape("AUDIT#<tenant>#<shard 0-7>", "SEAL / ANCHOR#<seq> / RETENTION", "", "audit sealer, sweep"),
     "SweepCursor": Shape("SWEEP", "CURSOR#<sweep>", "", "retention sweep"),
+    "Review": Shape(
+        "REVIEW#<r>",
+        "REVIEW",
+        "GSI1 USER#<u> / REVIEW#<created>#<r>; visible only: GSI2 REVIEWS#VENUE#<v> / <created>#<r>, "
+        "GSI3 REVIEWS#VENUE#<v> / <overall>#<created>#<r>",
+        "review create/edit/delete, reply, hide/restore, erasure",
+    ),
+    "ReviewReport": Shape("REVIEW#<r>", "REPORT#<u>", "GSI1 USER#<u> / REVIEWREPORT#<r>", "review report"),
+    "ReviewQueueEntry": Shape(
+        "REVIEW#<r>", "QUEUE", "GSI1 REVIEWQUEUE / <first reported>#<r>", "review report, hide/restore, delete"
+    ),
+    "RatingAggregate": Shape(
+        "BIZ#<b>",
+        "RATING#VENUE#<v> / RATING#SPEC#<p>",
+        "venues: GSI1 RATINGS#<shard 0-15> / VENUE#<v>",
+        "every review change (in its transaction)",
+    ),
 }
 
 INTRO = """# Data model: the single table

@@ -228,7 +228,7 @@ def apply_batch(user_id: str, page: list[StoredItem], deleted_at: datetime, mani
     window = manifest.rule("account_after_deletion").window
     keep_contact_until: datetime | None = None
     to_delete: list[tuple[str, str]] = []
-    scheduled = processed = 0
+    scheduled = processed = removed = 0
     for item in page:
         if item.key == profile_key:
             continue
@@ -241,6 +241,10 @@ def apply_batch(user_id: str, page: list[StoredItem], deleted_at: datetime, mani
             keep_contact_until = max(keep_contact_until or due, due)
             retention_store.stamp_expiry(pk, sk, due, ttl_backstop=False)
             scheduled += 1
+        elif entity == subjects.REVIEW_ENTITY:
+            # Removed, not anonymised (docs/privacy.md): its venue's and specialist's aggregates
+            # lose it in the review's own transaction, so the ratings stay exact.
+            removed += subjects.erase_review(item)
         elif rule in KEPT_RULES:
             kept = manifest.rule(rule)
             trigger = deleted_at if kept.trigger == "account_deactivated" else _created(item, deleted_at)
@@ -249,7 +253,7 @@ def apply_batch(user_id: str, page: list[StoredItem], deleted_at: datetime, mani
             scheduled += 1
         else:
             to_delete.append((pk, sk))
-    deleted = subject_store.delete_keys(to_delete)
+    deleted = subject_store.delete_keys(to_delete) + removed
     return Batch(processed, deleted, scheduled, keep_contact_until)
 
 

@@ -129,3 +129,16 @@ def is_active_booking(item: StoredItem, at: datetime) -> bool:
     """A booking still to happen (pending or confirmed, ending after ``at``)."""
     end = item.values.get("end_at")  # decoded by the booking model: a datetime
     return item.text("status") in ("pending", "confirmed") and isinstance(end, datetime) and end > at
+
+
+# --- reviews (docs/reviews.md) -------------------------------------------------------------------
+
+REVIEW_ENTITY = "Review"
+
+
+def erase_review(item: StoredItem) -> int:
+    """An erased customer's review removed, its aggregates moved in the same transaction
+    (reviews' store). 1 when it was removed now, 0 when it was already gone (idempotent)."""
+    from chalicelib.store import reviews
+
+    return int(reviews.erase(item.text("review_id") or ""))

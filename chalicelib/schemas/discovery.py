@@ -60,6 +60,10 @@ class VenueSummary(ResponseModel):
     timezone: str
     categories: list[str]
     distance_km: float | None = Field(default=None, description="Only when 'near' was sent")
+    rating: float | None = Field(
+        default=None, description="Bayesian average of reviews (docs/reviews.md); null below the minimum count"
+    )
+    review_count: int = 0
 
 
 class VenueSearchPage(ResponseModel):
@@ -96,6 +100,10 @@ class PublicVenue(ResponseModel):
     cancellation_notice_minutes: int
     services: list[PublicService]
     specialists: list[PublicSpecialist]
+    rating: float | None = Field(
+        default=None, description="Bayesian average of reviews (docs/reviews.md); null below the minimum count"
+    )
+    review_count: int = 0
 
 
 class AvailabilityQuery(RequestModel):

@@ -5,7 +5,10 @@ deletes the account; the clock moves 30 days, the schedules and consumers run. A
 the whole table and its indexes, every queue and DLQ, every S3
 object and all log output captured during the test finds no canary string.
 
-Not covered (no such feature yet): reviews, wallet/tickets, travel requests and documents.
+Reviews: the canary reviews an attended visit and reports another customer's review; after
+the erasure neither is left, and the venue's aggregate no longer counts the canary's review.
+
+Not covered (no such feature yet): wallet/tickets, travel requests and documents.
 """
 
 from __future__ import annotations
@@ -115,8 +118,9 @@ def _everything_stored() -> list[tuple[str, str]]:
     return found
 
 
-def test_no_trace_of_a_deleted_user_is_left_anywhere(api, clock, notify, salon, buckets, monkeypatch, capfd):
+def test_no_trace_of_a_deleted_user_is_left_anywhere(api, clock, notify, salon, buckets, monkeypatch, capfd, signup):
     # proves: RET-1
+    # proves: RET-7
     # proves: RET-2
     # proves: RIGHT-4
     # proves: SEC-6
@@ -209,6 +213,31 @@ def test_no_trace_of_a_deleted_user_is_left_anywhere(api, clock, notify, salon, 
         ).status
         == 201
     )
+    # (reviews: an attended visit reviewed with text naming them, and another customer's review reported)
+    from chalicelib.store import reviews as review_store
+    from tests.support.fixtures_reviews import seed_visit
+
+    me_id = api.get("/v1/me", headers=me).json["user_id"]
+    visit = seed_visit(salon, me_id, clock.now() - timedelta(hours=1))
+    reviewed = api.post(
+        f"/v1/bookings/{visit.booking_id}/review",
+        {"ratings": {"overall": 5, "staff": 4}, "text": f"{name} loved it; call {phone}"},
+        headers=me,
+    )
+    assert reviewed.status == 201, reviewed.body
+    other = signup(name="Other Reviewer")
+    other_visit = seed_visit(salon, other.user_id, clock.now() - timedelta(hours=1))
+    other_review = api.post(
+        f"/v1/bookings/{other_visit.booking_id}/review", {"ratings": {"overall": 2}}, headers=other.headers
+    )
+    assert other_review.status == 201, other_review.body
+    reported = api.post(
+        f"/v1/reviews/{other_review.json['id']}/reports", {"reason": "other", "text": f"{email} says no"}, headers=me
+    )
+    assert reported.status == 201, reported.body
+    aggregate = review_store.aggregate(salon.business_id, "venue", salon.venue_id)
+    assert aggregate is not None and aggregate.totals.count == 2
+
     _run_consumers(notify)
     from chalicelib.schedules import run_reminders
 
@@ -242,3 +271,7 @@ def test_no_trace_of_a_deleted_user_is_left_anywhere(api, clock, notify, salon, 
         if canary in text
     ]
     assert not leaks, "canary found:\n" + "\n".join(f"{w}: {c!r} in {t}" for w, c, t in leaks[:20])
+    # And the venue's rating counts only the other customer's review (the erasure moved it)
+    aggregate = review_store.aggregate(salon.business_id, "venue", salon.venue_id)
+    assert aggregate is not None and (aggregate.totals.count, aggregate.totals.overall_sum) == (1, 2)
+    assert aggregate.totals.criteria_count["staff"] == 0

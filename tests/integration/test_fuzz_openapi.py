@@ -120,6 +120,15 @@ def world(api: Any, salon: Any, customer: Any, clock: Any, staff: Any, notify: A
         values["device_id"] = device.json["device_id"]
     if export.status == 201:
         values["export_id"] = export.json["export_id"]
+    # Reviews (docs/reviews.md): an attended visit of the customer and another's, both reviewed,
+    # so review_id names a real review and the venue's list has two items.
+    from tests.support.fixtures_reviews import review_body, seed_visit
+
+    for person in (customer, signup(name="Second Reviewer")):
+        visit = seed_visit(salon, person.user_id, clock.now() - timedelta(hours=1))
+        review = api.post(f"/v1/bookings/{visit.booking_id}/review", review_body(4), headers=person.headers)
+        assert review.status == 201, review.body
+        values.setdefault("review_id", review.json["id"])
     identities = {"anonymous": {}, "customer": dict(customer.headers), "owner": dict(owner)}
     return fuzz.World(
         values,

@@ -274,6 +274,16 @@ ALLOWED |= {
     ]
 }
 
+# Reviews (docs/reviews.md): when a visit may be reviewed or a review edited, and the report
+# rate limit's window: product rules, not how long data is kept (reviews stay until the user
+# deletes them or the account: rule until_user_deletes, RET-7).
+_REVIEW_RULES = "review product rule (who may review or edit when, report rate limit), not a keep window"
+ALLOWED |= {
+    ("chalicelib/settings.py", "Settings.review_window_days", "default=90"): (_REVIEW_RULES, None),
+    ("chalicelib/settings.py", "Settings.review_edit_days", "default=30"): (_REVIEW_RULES, None),
+    ("chalicelib/settings.py", "Settings.review_report_window_seconds", "default=3600"): (_REVIEW_RULES, None),
+}
+
 
 @dataclass(frozen=True)
 class Finding:
