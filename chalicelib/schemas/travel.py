@@ -22,7 +22,6 @@ from chalicelib.schemas.common import (
     RequestModel,
     ResponseModel,
     date_bounds,
-    refers_to,
 )
 from chalicelib.schemas.pagination import PageQuery
 
@@ -40,7 +39,7 @@ DisplayCode = Literal["USD", "EUR", "AMD", "CNY", "IRR", "TOMAN"]
 Amount = Annotated[
     str,
     Field(
-        pattern=r"^[0-9]{1,12}(\.[0-9]{1,2})?$",
+        pattern=r"^([1-9][0-9]{0,11}(\.[0-9]{1,2})?|0\.([1-9][0-9]?|0[1-9]))$",
         description="Decimal text in the base currency, at most its minor unit of places, more than 0",
         examples=["1250.50"],
     ),
@@ -48,7 +47,7 @@ Amount = Annotated[
 Rate = Annotated[
     str,
     Field(
-        pattern=r"^[0-9]{1,10}(\.[0-9]{1,8})?$",
+        pattern=r"^([1-9][0-9]{0,8}(\.[0-9]{1,8})?|1000000000|0\.[0-9]{0,7}[1-9])$",
         description=f"Decimal text: 1 base unit in this currency (more than 0, at most {currencies.MAX_RATE})",
         examples=["1.0825"],
     ),
@@ -56,10 +55,7 @@ Rate = Annotated[
 
 
 class TravelRequestCreate(RequestModel):
-    business_id: Id = Field(
-        description="A travel business (one that publishes exchange rates)",
-        json_schema_extra=refers_to("travel-business"),
-    )
+    business_id: Id = Field(description="A travel business (one that publishes exchange rates; else 404)")
     service_type: ServiceTypeName
     destination: Annotated[str, FreeText(max_length=DESTINATION_MAX_CHARS, min_length=1)]
     start_date: ApiDate = Field(
@@ -127,7 +123,7 @@ class MessagePage(ResponseModel):
 
 class AssignBody(RequestModel):
     user_id: Id = Field(
-        description="The staff member (the caller or a colleague)", json_schema_extra=refers_to("staff")
+        description="The staff member (the caller or a colleague)",
     )
 
 
@@ -240,7 +236,7 @@ class RatesPut(RequestModel):
 
 
 class RatesQuery(RequestModel):
-    business_id: Id = Field(json_schema_extra=refers_to("travel-business"))
+    business_id: Id = Field(description="A travel business (one that publishes exchange rates; else 404)")
 
 
 class ShownRateOut(ResponseModel):

@@ -82,7 +82,9 @@ def put_rates(principal: Principal, business_id: str, update: RateUpdate, now: d
     if update.expected_version != version:
         raise errors.Conflict(f"The rates are at version {version}, not {update.expected_version}; read them again")
     if current is not None and update.effective_at < current.effective_at:
-        problems.append(errors.FieldError("effective_at", f"must not be before version {version}'s"))
+        raise errors.Conflict(
+            f"Version {version} took effect later ({current.effective_at.isoformat()}); rates move forward"
+        )
     if problems:
         raise errors.InvalidInput(problems)
     table = RateTable(

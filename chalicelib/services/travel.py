@@ -98,6 +98,11 @@ class DocumentLink:
     expires_at: datetime
 
 
+class UploadMismatch(errors.Conflict):
+    slug = "upload-mismatch"
+    title = "The uploaded file is not what the form allowed"
+
+
 # --- access -------------------------------------------------------------------------------------
 
 
@@ -396,26 +401,25 @@ def register_document(
 ) -> Document:
     """Register an uploaded file once it exists and matches (moto and S3's own checks aside,
     HeadObject is the proof): a mismatching object is deleted and nothing is registered.
-    Idempotent. Calls: GetItem + HeadObject [+ DeleteObject] + TransactWriteItems (request,
-    document, audit)."""
+    Idempotent. Calls: GetItem request + GetItem document + HeadObject [+ DeleteObject] +
+    TransactWriteItems (request, document, audit)."""
     settings = _settings()
     if not _DOCUMENT_ID.match(document_id):
         raise errors.NotFound("No such document")
     request = _own(principal, request_id)
+    registered = store.get_document(request_id, document_id, now)
+    if registered is not None:  # a retry: the document as it was registered
+        return registered
     key = store.document_object_key(request.business_id, request.request_id, document_id)
     info = objects.object_info(BUCKET, key)
     if info is None:
         raise errors.Conflict("Nothing has been uploaded for this document yet")
-    problems = []
     if info.content_type != content_type or content_type not in DOCUMENT_TYPES:
-        problems.append(errors.FieldError("content_type", f"the uploaded file is {info.content_type or 'untyped'}"))
+        objects.delete(BUCKET, key)  # refused: nothing of it stays
+        raise UploadMismatch(f"The uploaded file is {info.content_type or 'untyped'}, not {content_type}; upload again")
     if not 1 <= info.size <= settings.travel_upload_max_bytes:
-        problems.append(
-            errors.FieldError("document_id", f"the uploaded file must be 1 to {settings.travel_upload_max_bytes} bytes")
-        )
-    if problems:
         objects.delete(BUCKET, key)
-        raise errors.InvalidInput(problems)
+        raise UploadMismatch(f"The uploaded file must be 1 to {settings.travel_upload_max_bytes} bytes; upload again")
     document = Document(
         document_id=document_id,
         request_id=request.request_id,
@@ -552,7 +556,7 @@ def assign(
 
     _staff(principal, business_id, request_id)
     if memberships.get_role(business_id, assignee_user_id) is None:
-        raise errors.InvalidInput([errors.FieldError("user_id", "not a member of this business")])
+        raise errors.NotFound("No such member of this business")
 
     def build(old: TravelRequest, tx: db.Transaction) -> TravelRequest:
         if not old.is_open:

@@ -116,8 +116,8 @@ def test_a_mismatching_upload_is_refused_deleted_and_registers_nothing(api, trav
     # When the customer registers them
     for document_id in (wrong_type, too_big):
         answer = desk.register(request_id, document_id)
-        # Then each is refused and its object deleted
-        assert answer.status == 422, answer.body
+        # Then each is refused (409 upload-mismatch) and its object deleted
+        assert answer.status == 409 and answer.json["type"].endswith("upload-mismatch"), answer.body
         assert objects.object_info("documents", _object_key(desk, request_id, document_id)) is None
     assert desk.register(request_id, nothing).status == 409  # nothing uploaded under that id
     # and nothing is registered
