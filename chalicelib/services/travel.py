@@ -149,12 +149,14 @@ def _document_staff(principal: Principal, business_id: str, request_id: str) -> 
 
 
 def _retrying(
-    read: Callable[[], TravelRequest], build: Callable[[TravelRequest, db.Transaction], TravelRequest]
+    read: Callable[[], TravelRequest],
+    build: Callable[[TravelRequest, db.Transaction], TravelRequest],
+    first: TravelRequest | None = None,
 ) -> TravelRequest:
-    """Read the request, build the change into a transaction, commit; a concurrent change
-    (the version moved) re-reads and rebuilds."""
-    for _ in range(MAX_ATTEMPTS):
-        old = read()
+    """Read the request (``first``: already read by the caller), build the change into a
+    transaction, commit; a concurrent change (the version moved) re-reads and rebuilds."""
+    for attempt in range(MAX_ATTEMPTS):
+        old = first if attempt == 0 and first is not None else read()
         tx = db.Transaction()
         new = build(old, tx)
         try:
@@ -554,7 +556,7 @@ def assign(
     GetItem + GetItem assignee's membership + TransactWriteItems (request, audit)."""
     from chalicelib.store import memberships
 
-    _staff(principal, business_id, request_id)
+    _, request = _staff(principal, business_id, request_id)
     if memberships.get_role(business_id, assignee_user_id) is None:
         raise errors.NotFound("No such member of this business")
 
@@ -566,7 +568,7 @@ def assign(
         _audit(tx, principal, new, "travel_request.assigned", now, assignee=assignee_user_id)
         return new
 
-    return _retrying(lambda: _staff(principal, business_id, request_id)[1], build)
+    return _retrying(lambda: _staff(principal, business_id, request_id)[1], build, first=request)
 
 
 def set_status(
@@ -631,7 +633,7 @@ def create_quote(
     from chalicelib.notify.travel import TRAVEL_QUOTED
 
     settings = _settings()
-    _staff(principal, business_id, request_id)
+    _, request = _staff(principal, business_id, request_id)
     rates = store.get_rates(business_id)
     if rates is None:
         raise currencies.NoRates("Publish exchange rates before quoting")
@@ -722,5 +724,5 @@ def create_quote(
         _event(tx, TRAVEL_QUOTED, f"{old.request_id}:quote:{quote.quote_id}", new, Side.STAFF, now)
         return new
 
-    _retrying(lambda: _staff(principal, business_id, request_id)[1], build)
+    _retrying(lambda: _staff(principal, business_id, request_id)[1], build, first=request)
     return quote
