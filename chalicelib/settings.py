@@ -88,6 +88,14 @@ class Settings(BaseModel):
     telegram_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
     telegram_max_attempts: int = Field(default=3, ge=1, le=5)
     reminder_catch_up_hours: int = Field(default=24, ge=1, le=72)  # how far back a late schedule looks
+    # --- travel requests (docs/travel.md) ---
+    travel_first_response_hours: int = Field(default=24, ge=1, le=240)  # staff's first answer is due after this
+    travel_horizon_days: int = Field(default=365, ge=1, le=730)  # how far ahead a trip may start or end
+    travel_quote_validity_hours: int = Field(default=72, ge=1, le=720)  # a quote can be accepted this long
+    travel_rate_max_age_hours: int = Field(default=48, ge=1, le=720)  # older rates are stale (no new quotes)
+    travel_upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    travel_upload_form_seconds: int = Field(default=600, ge=60, le=3600)  # a presigned POST's lifetime
+    travel_document_link_seconds: int = Field(default=300, ge=30, le=3600)  # a presigned GET's lifetime
 
     # --- reviews (docs/reviews.md) ---
     review_window_days: int = Field(default=90, ge=1, le=365)  # REV-1: from the visit's end

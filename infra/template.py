@@ -366,6 +366,18 @@ def _lifecycle(logical_name: str) -> list[dict[str, Any]]:
     # The documents bucket has no blanket expiry: it holds travel documents (deleted by the app
     # when RET-9's window ends: the trigger, a request closing, is invisible to S3), the
     # passive archive (RET-8) and the erasure log that must outlive every backup.
+    if logical_name == "documents":
+        # Backstop for travel documents only (RET-9): the sweep deletes each file 30 days after its
+        # request closed; a file whose request never closed (or a sweep that failed) goes after
+        # the longest life a request can have (trip within a year, plus the window and slack).
+        rules.append(
+            {
+                "Id": "travel-documents-backstop",
+                "Status": "Enabled",
+                "Prefix": "travel/",
+                "ExpirationInDays": retention_days("travel_documents_backstop"),
+            }
+        )
     return rules
 
 

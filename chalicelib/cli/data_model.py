@@ -102,6 +102,21 @@ SHAPES: dict[str, Shape] = {
         "venues: GSI1 RATINGS#<shard 0-15> / VENUE#<v>",
         "every review change (in its transaction)",
     ),
+    # --- travel requests (docs/travel.md) ---
+    "TravelRequestRecord": Shape(
+        "TRV#<r>",
+        "REQUEST",
+        "GSI1 USER#<u> / TRV#<created>#<r>; GSI2 BIZ#<b>#TRV#<status> / <created>#<r>",
+        "travel request create, assign, status, messages, quotes, documents",
+    ),
+    "TravelMessageRecord": Shape(
+        "TRV#<r>", "MSG#<sent>#<m>", "GSI1 USER#<u> / TRVMSG#<r>#<sent>#<m>", "travel request messages"
+    ),
+    "TravelQuoteRecord": Shape("TRV#<r>", "QUOTE#<q>", "GSI1 USER#<u> / TRVQUOTE#<r>#<q>", "quote create, accept"),
+    "TravelDocumentRecord": Shape(
+        "TRV#<r>", "DOC#<d>", "GSI1 USER#<u> / TRVDOC#<r>#<d>; ByExpiry (closed)", "document register, request close"
+    ),
+    "ExchangeRateTable": Shape("BIZ#<b>", "FXRATES / FXRATES#<version>", "", "PUT exchange-rates"),
 }
 
 INTRO = """# Data model: the single table

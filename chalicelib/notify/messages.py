@@ -22,6 +22,7 @@ class Category(StrEnum):
     REMINDERS = "reminders"
     PARTNER_MARKETING = "partner_marketing"
     PLATFORM_NEWS = "platform_news"
+    TRAVEL_UPDATES = "travel_updates"  # replies, quotes and status changes of travel requests
 
 
 class NotificationMessage(BaseModel):

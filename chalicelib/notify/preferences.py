@@ -17,6 +17,7 @@ from chalicelib.notify.messages import Category, Channel
 
 MANDATORY = frozenset({Category.ACCOUNT})
 STANDARD = frozenset({Category.BOOKING_UPDATES, Category.REMINDERS})
+STANDARD |= {Category.TRAVEL_UPDATES}  # travel requests (docs/travel.md)
 MARKETING = frozenset({Category.PARTNER_MARKETING, Category.PLATFORM_NEWS})
 
 

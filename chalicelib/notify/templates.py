@@ -53,6 +53,18 @@ TEMPLATES: dict[str, _T] = {
             "Our privacy policy is changing",
             "Our privacy policy (version {policy_version}) changes on {effective_on}. Read it: {url}",
         ),
+        "travel.reply": (
+            "New reply to your travel request",
+            "There is a new reply to your travel request. Open the app to read it.",
+        ),
+        "travel.quoted": (
+            "New offer for your travel request",
+            "You have a new offer for your travel request. Open the app to see it.",
+        ),
+        "travel.status": (
+            "Travel request updated",
+            "Your travel request is now: {status}.",
+        ),
     },
     "ru": {
         "otp": ("Код для входа", "Код для входа: {code}. Никому его не сообщайте."),
@@ -77,6 +89,18 @@ TEMPLATES: dict[str, _T] = {
         "policy.change": (
             "Изменение политики конфиденциальности",
             "Наша политика конфиденциальности (версия {policy_version}) изменится {effective_on}. Подробнее: {url}",
+        ),
+        "travel.reply": (
+            "Новый ответ по заявке на поездку",
+            "По вашей заявке на поездку есть новый ответ. Откройте приложение, чтобы прочитать его.",
+        ),
+        "travel.quoted": (
+            "Новое предложение по заявке",
+            "По вашей заявке на поездку есть новое предложение. Откройте приложение.",
+        ),
+        "travel.status": (
+            "Заявка на поездку обновлена",
+            "Статус вашей заявки на поездку: {status}.",
         ),
     },
     "az": {
@@ -106,6 +130,18 @@ TEMPLATES: dict[str, _T] = {
             "Məxfilik siyasəti dəyişir",
             "Məxfilik siyasətimiz (versiya {policy_version}) {effective_on} tarixində dəyişir. Ətraflı: {url}",
         ),
+        "travel.reply": (
+            "Səyahət sorğunuza yeni cavab",
+            "Səyahət sorğunuza yeni cavab var. Oxumaq üçün tətbiqi açın.",
+        ),
+        "travel.quoted": (
+            "Səyahət sorğunuza yeni təklif",
+            "Səyahət sorğunuza yeni təklif var. Tətbiqi açın.",
+        ),
+        "travel.status": (
+            "Səyahət sorğusu yeniləndi",
+            "Səyahət sorğunuzun vəziyyəti: {status}.",
+        ),
     },
     "bg": {
         "otp": ("Код за вход", "Вашият код за вход е {code}. Не го споделяйте с никого."),
@@ -133,6 +169,18 @@ TEMPLATES: dict[str, _T] = {
         "policy.change": (
             "Промяна в политиката за поверителност",
             "Политиката ни за поверителност (версия {policy_version}) се променя на {effective_on}. Повече: {url}",
+        ),
+        "travel.reply": (
+            "Нов отговор по заявката за пътуване",
+            "Има нов отговор по заявката ви за пътуване. Отворете приложението, за да го прочетете.",
+        ),
+        "travel.quoted": (
+            "Ново предложение по заявката",
+            "Има ново предложение по заявката ви за пътуване. Отворете приложението.",
+        ),
+        "travel.status": (
+            "Заявката за пътуване е обновена",
+            "Заявката ви за пътуване вече е: {status}.",
         ),
     },
 }

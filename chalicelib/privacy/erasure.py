@@ -51,9 +51,9 @@ ERASURE_LOG_BUCKET = "documents"  # logical name (chalicelib.resources.BUCKETS)
 ERASURE_LOG_PREFIX = "erasure-log/"
 EXPORTS_BUCKET = "exports"
 # Rules whose items outlive the account, each under its own window (law requires them).
-KEPT_RULES = frozenset(
-    {"registration_record", "financial", "correspondence", "audit", "travel_documents", "usage_active"}
-)
+KEPT_RULES = frozenset({"registration_record", "financial", "correspondence", "audit", "usage_active"})
+# Travel documents (passport scans) go at once, item and file (RET-9, TRV-2): nothing requires
+# keeping them once the customer is gone (privacy/subjects.py ATTACHED_OBJECTS).
 # Free-text or technical attributes dropped from kept records (minimal form).
 MINIMISE = {"PrivacyRequest": ("details",)}
 
@@ -252,6 +252,7 @@ def apply_batch(user_id: str, page: list[StoredItem], deleted_at: datetime, mani
             retention_store.stamp_expiry(pk, sk, trigger + kept.window)
             scheduled += 1
         else:
+            subjects.delete_attached_object(item)  # a travel document's file, before its item
             to_delete.append((pk, sk))
     deleted = subject_store.delete_keys(to_delete) + removed
     return Batch(processed, deleted, scheduled, keep_contact_until)

@@ -21,6 +21,8 @@ from chalicelib.store.items import json_value
 SCHEMA_VERSION = 1
 SCHEMA_URL = "/docs/export-schema.json"
 EXPORTS_BUCKET = "exports"  # logical name (chalicelib.resources.BUCKETS)
+# A document's link in the export lives as long as the export's own download link.
+DOCUMENT_LINK_SECONDS = 15 * 60
 
 
 def _exportable(entity: str, name: str, manifest: Manifest) -> bool:
@@ -46,6 +48,8 @@ def build(user_id: str, now: datetime, manifest: Manifest | None = None) -> dict
                 classified = manifest.attribute(entity, name)
                 if classified is not None:
                     categories.setdefault(classified.category, set()).add(f"{entity}.{name}")
+        if entity in subjects.ATTACHED_OBJECTS:  # a travel document: its file as a short-lived link
+            attributes["download_url"] = subjects.attached_object_link(item, DOCUMENT_LINK_SECONDS)
         records.setdefault(entity, []).append(attributes)
     return {
         "schema": SCHEMA_URL,

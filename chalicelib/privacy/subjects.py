@@ -142,3 +142,31 @@ def erase_review(item: StoredItem) -> int:
     from chalicelib.store import reviews
 
     return int(reviews.erase(item.text("review_id") or ""))
+
+
+# --- travel documents (TRV-2, RET-9): items whose file in S3 goes with them ---------------------
+
+# entity -> (logical bucket, attribute holding the object key)
+ATTACHED_OBJECTS = {"TravelDocumentRecord": ("documents", "object_key")}
+
+
+def delete_attached_object(item: StoredItem) -> bool:
+    """Delete the S3 object an item stands for (one DeleteObject), before the item itself, so a
+    failure leaves the item to find the object again. False when the item has none."""
+    from chalicelib.store import objects
+
+    attached = ATTACHED_OBJECTS.get(item.entity)
+    key = item.text(attached[1]) if attached else ""
+    if not attached or not key:
+        return False
+    objects.delete(attached[0], key)
+    return True
+
+
+def attached_object_link(item: StoredItem, lifetime_seconds: int) -> str | None:
+    """A presigned GET of the item's S3 object (the export shows documents as links)."""
+    from chalicelib.store import objects
+
+    attached = ATTACHED_OBJECTS.get(item.entity)
+    key = item.text(attached[1]) if attached else ""
+    return objects.download_link(attached[0], key, lifetime_seconds) if attached and key else None

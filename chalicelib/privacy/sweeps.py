@@ -156,6 +156,9 @@ def handle(item: StoredItem, manifest: Manifest, report: SweepReport) -> bool:
         done = store.archive_due(item, bucket, key)
         report.archived += int(done)
     else:
+        from chalicelib.privacy import subjects
+
+        subjects.delete_attached_object(item)  # a travel document's file goes with it (RET-9)
         done = store.delete_due(item)
         report.removed += int(done)
     return done

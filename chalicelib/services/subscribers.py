@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.notify.events import BOOKING_KINDS
+from chalicelib.notify.travel import TRAVEL_KINDS
 from chalicelib.privacy.erasure import ERASURE_STARTED
 from chalicelib.services.events import DomainEvent, Subscription
 
@@ -32,7 +33,16 @@ def start_erasure_job(event: DomainEvent, recorded_at: datetime) -> None:
     jobs.enqueue(erasure.job_message(str(event.payload["request_id"])))
 
 
+def notify_travel_customer(event: DomainEvent, recorded_at: datetime) -> None:
+    """A travel request's reply, quote or status change told to its customer (TRV-1): one SQS
+    message whose id is the event id (the consumer delivers a duplicate once)."""
+    from chalicelib.notify import travel
+
+    travel.publish(event.kind, event.event_id, event.payload)
+
+
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("notifications", BOOKING_KINDS, notify_customer),
     Subscription("erasure_jobs", frozenset({ERASURE_STARTED}), start_erasure_job),
+    Subscription("travel_notifications", TRAVEL_KINDS, notify_travel_customer),
 )

@@ -8,7 +8,10 @@ object and all log output captured during the test finds no canary string.
 Reviews: the canary reviews an attended visit and reports another customer's review; after
 the erasure neither is left, and the venue's aggregate no longer counts the canary's review.
 
-Not covered (no such feature yet): wallet/tickets, travel requests and documents.
+Travel: the canary files a travel request with a thread, a quote and a document whose file
+holds the canary; after the erasure none of it is left, in the table or in S3.
+
+Not covered (no such feature yet): wallet/tickets.
 """
 
 from __future__ import annotations
@@ -118,12 +121,64 @@ def _everything_stored() -> list[tuple[str, str]]:
     return found
 
 
+def _use_travel(api: Any, clock: Any, salon: Any, me: dict[str, str], name: str, phone: str, email: str) -> None:
+    import requests
+
+    owner = salon.owner.headers
+    rates = {
+        "base_currency": "EUR",
+        "expected_version": 0,
+        "effective_at": clock.now().isoformat(),
+        "rates": {"IRR": "455000"},
+    }
+    assert api.put(f"/v1/businesses/{salon.business_id}/exchange-rates", rates, headers=owner).status == 200
+    today = clock.now().date()
+    filed = api.post(
+        "/v1/travel-requests",
+        {
+            "business_id": salon.business_id,
+            "service_type": "visa_support",
+            "destination": f"Tehran with {name}",
+            "start_date": (today + timedelta(days=20)).isoformat(),
+            "end_date": (today + timedelta(days=25)).isoformat(),
+            "travellers": 1,
+            "notes": f"Passport holder {name}, reach me at {phone} or {email}",
+        },
+        headers=me,
+    )
+    assert filed.status == 201, filed.body
+    request_id = filed.json["id"]
+    staff_path = f"/v1/businesses/{salon.business_id}/travel-requests/{request_id}"
+    assert api.post(f"/v1/travel-requests/{request_id}/messages", {"body": f"I am {name}"}, headers=me).status == 201
+    assert api.post(f"{staff_path}/messages", {"body": f"Dear {name}, noted"}, headers=owner).status == 201
+    quote = {
+        "lines": [{"description": f"Visa for {name}", "quantity": 1, "unit_price": "80.00"}],
+        "display_currencies": ["TOMAN"],
+    }
+    assert api.post(f"{staff_path}/quotes", quote, headers=owner).status == 201
+    form = api.post(f"/v1/travel-requests/{request_id}/documents", {"content_type": "application/pdf"}, headers=me)
+    assert form.status == 201, form.body
+    content = f"%PDF passport of {name}, {phone}, {email}".encode()
+    posted = requests.post(form.json["url"], data=form.json["fields"], files={"file": ("p.pdf", content)}, timeout=10)
+    assert posted.status_code in (200, 201, 204)
+    document = f"/v1/travel-requests/{request_id}/documents/{form.json['document_id']}"
+    registered = api.put(
+        document, {"kind": "passport_scan", "filename": f"{name}.pdf", "content_type": "application/pdf"}, headers=me
+    )
+    assert registered.status == 200, registered.body
+    # (the business owner reads the document and the thread: audited staff reads)
+    assert api.get(f"{staff_path}/documents/{form.json['document_id']}", headers=owner).status == 200
+    assert api.get(f"{staff_path}/messages", headers=owner).status == 200
+
+
 def test_no_trace_of_a_deleted_user_is_left_anywhere(api, clock, notify, salon, buckets, monkeypatch, capfd, signup):
     # proves: RET-1
     # proves: RET-7
     # proves: RET-2
+    # proves: RET-9
     # proves: RIGHT-4
     # proves: SEC-6
+    # proves: TRV-2
     from chalicelib.observability import logger as app_logger
 
     powertools_handler = app_logger.registered_handler
@@ -238,6 +293,9 @@ def test_no_trace_of_a_deleted_user_is_left_anywhere(api, clock, notify, salon, 
     aggregate = review_store.aggregate(salon.business_id, "venue", salon.venue_id)
     assert aggregate is not None and aggregate.totals.count == 2
 
+    # (travel: a request with the canary in its notes, a thread, a quote, and a document whose
+    # file holds the canary; the salon's business publishes rates to take travel requests)
+    _use_travel(api, clock, salon, me, name, phone, email)
     _run_consumers(notify)
     from chalicelib.schedules import run_reminders
 

@@ -129,6 +129,35 @@ def world(api: Any, salon: Any, customer: Any, clock: Any, staff: Any, notify: A
         review = api.post(f"/v1/bookings/{visit.booking_id}/review", review_body(4), headers=person.headers)
         assert review.status == 201, review.body
         values.setdefault("review_id", review.json["id"])
+    # --- travel (docs/travel.md): the salon's business takes travel requests; one of the
+    # customer's, with a message, a quote and a registered document ---
+    import requests as http
+
+    rates = {
+        "base_currency": "EUR",
+        "expected_version": 0,
+        "effective_at": clock.now().isoformat(),
+        "rates": {"USD": "1.1"},
+    }
+    assert api.put(f"/v1/businesses/{salon.business_id}/exchange-rates", rates, headers=owner).status == 200
+    trip = {"service_type": "tour", "destination": "Yerevan", "travellers": 2}
+    trip |= {
+        "start_date": str(clock.now().date() + timedelta(days=9)),
+        "end_date": str(clock.now().date() + timedelta(days=12)),
+    }
+    filed = api.post("/v1/travel-requests", {"business_id": salon.business_id, **trip}, headers=customer.headers)
+    assert filed.status == 201, filed.body
+    travel = f"/v1/travel-requests/{filed.json['id']}"
+    staff_travel = f"/v1/businesses/{salon.business_id}/travel-requests/{filed.json['id']}"
+    assert api.post(f"{travel}/messages", {"body": "Hello"}, headers=customer.headers).status == 201
+    line = {"description": "Tour", "quantity": 1, "unit_price": "100.00"}
+    quote = api.post(f"{staff_travel}/quotes", {"lines": [line], "display_currencies": ["USD"]}, headers=owner)
+    assert quote.status == 201, quote.body
+    form = api.post(f"{travel}/documents", {"content_type": "application/pdf"}, headers=customer.headers)
+    http.post(form.json["url"], data=form.json["fields"], files={"file": ("a.pdf", b"%PDF-1.7")}, timeout=10)
+    document = {"kind": "ticket", "filename": "a.pdf", "content_type": "application/pdf"}
+    assert api.put(f"{travel}/documents/{form.json['document_id']}", document, headers=customer.headers).status == 200
+    values |= {"request_id": filed.json["id"], "quote_id": quote.json["id"], "document_id": form.json["document_id"]}
     identities = {"anonymous": {}, "customer": dict(customer.headers), "owner": dict(owner)}
     return fuzz.World(
         values,

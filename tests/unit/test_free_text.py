@@ -76,6 +76,11 @@ ALLOWED = {
     "PageQuery.cursor": "an opaque signed cursor (api/pagination.py, x-server-issued)",
     "OperatorPrivacyRequestQuery.cursor": "an opaque signed cursor (api/pagination.py, x-server-issued)",
     "VenueSearchQuery.near": "pattern: 'lat,lon' in degrees, the ranges included",
+    # travel requests (docs/travel.md)
+    "TravelRequestCreate.business_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "AssignBody.user_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "RatesQuery.business_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "QuoteLineIn.unit_price": "Amount: decimal pattern ^[0-9]{1,12}(\\.[0-9]{1,2})?$",
 }
 
 

@@ -76,7 +76,7 @@ def test_each_rule_keeps_data_until_its_deadline_and_not_a_day_longer(aws, bucke
     # proves: RET-2
     # proves: RET-3
     # proves: RET-7
-    # The rules for RET-4, RET-6, RET-8 and RET-9 run here too, but on stand-in entities (or,
+    # The rules for RET-4, RET-6 and RET-8 run here too, but on stand-in entities (or,
     # for RET-6, only on privacy requests): the data they govern is not built yet, so this
     # proves the window, not those promises (planned, docs/promises.md).
     # Given an item under this rule whose trigger (creation, deletion...) happened now

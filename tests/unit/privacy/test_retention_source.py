@@ -248,6 +248,39 @@ ALLOWED: dict[tuple[str, str, str], tuple[str, str | None]] = {
         "retry backoff cap of a Telegram API call",
         None,
     ),
+    # --- travel requests (docs/travel.md): timings and service levels, not keep windows ---
+    ("chalicelib/privacy/export_document.py", "DOCUMENT_LINK_SECONDS", "DOCUMENT_LINK_SECONDS = 15 * 60"): (
+        "security parameter: lifetime of a travel document's presigned link in an export (as the export's own)",
+        None,
+    ),
+    ("chalicelib/schemas/travel.py", "HORIZON_DAYS", "HORIZON_DAYS = 365"): (
+        "the documented default of how far ahead a trip may be, not a keep window",
+        None,
+    ),
+    ("chalicelib/settings.py", "Settings.travel_first_response_hours", "default=24"): (
+        "service level: when staff's first answer to a travel request is due",
+        None,
+    ),
+    ("chalicelib/settings.py", "Settings.travel_horizon_days", "default=365"): (
+        "how far ahead a trip may start or end, not a keep window",
+        None,
+    ),
+    ("chalicelib/settings.py", "Settings.travel_quote_validity_hours", "default=72"): (
+        "how long a quote can be accepted; the quote is kept with its request (rule travel_request)",
+        None,
+    ),
+    ("chalicelib/settings.py", "Settings.travel_rate_max_age_hours", "default=48"): (
+        "TRV-3: exchange rates older than this are stale for new quotes; nothing is deleted",
+        None,
+    ),
+    ("chalicelib/settings.py", "Settings.travel_upload_form_seconds", "default=600"): (
+        "security parameter: lifetime of a document upload form (presigned POST)",
+        None,
+    ),
+    ("chalicelib/settings.py", "Settings.travel_document_link_seconds", "default=300"): (
+        "security parameter: lifetime of a document's presigned GET",
+        None,
+    ),
 }
 
 # A venue's and a service's booking rules (slot grid, notice, horizon, buffers, reminder lead
