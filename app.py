@@ -10,6 +10,7 @@ from chalicelib import consumers, schedules
 from chalicelib.api import auth as auth_api
 from chalicelib.api import bookings as bookings_api
 from chalicelib.api import businesses as businesses_api
+from chalicelib.api import calendar_feeds as calendar_feeds_api
 from chalicelib.api import discounts as discounts_api
 from chalicelib.api import discovery as discovery_api
 from chalicelib.api import favorites as favorites_api
@@ -36,6 +37,8 @@ app.register_blueprint(discounts_api.blueprint)
 app.register_blueprint(businesses_api.blueprint)
 app.register_blueprint(discovery_api.blueprint)
 app.register_blueprint(favorites_api.blueprint)
+# calendar feeds and business webhooks (issue #18, items 4-5)
+app.register_blueprint(calendar_feeds_api.blueprint)
 
 # --- SQS consumers and schedules (chalicelib/consumers.py, chalicelib/schedules.py) ---
 consumers.register(app)

@@ -85,6 +85,13 @@ SHAPES: dict[str, Shape] = {
     ),
     "AuditChainHead": Shape("AUDIT#<tenant>#<shard 0-7>", "SEAL / ANCHOR#<seq> / RETENTION", "", "audit sealer, sweep"),
     "SweepCursor": Shape("SWEEP", "CURSOR#<sweep>", "", "retention sweep"),
+    # calendar feeds and business webhooks (issue #18, items 4-5)
+    "CalendarFeed": Shape(
+        "CALFEED#<sha256(token)>", "CALFEED", "GSI1 USER#<u> / CALFEED#<target>", "calendar feed issue/revoke"
+    ),
+    "CalendarFeedSlot": Shape(
+        "USER#<u>", "CALFEED#<me | BIZ#<b>#VENUE#<v> | BIZ#<b>#SPEC#<p>>", "", "calendar feed issue/revoke"
+    ),
 }
 
 INTRO = """# Data model: the single table

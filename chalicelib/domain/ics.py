@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
 from typing import TYPE_CHECKING
 
 from chalicelib.domain.bookings import Booking, BookingStatus

@@ -120,6 +120,11 @@ def world(api: Any, salon: Any, customer: Any, clock: Any, staff: Any, notify: A
         values["device_id"] = device.json["device_id"]
     if export.status == 201:
         values["export_id"] = export.json["export_id"]
+    # Calendar feeds (issue #18, item 4): a live feed of the owner's venue, the URL a
+    # calendar client was given (its last path segment is `<token>.ics`).
+    feed = api.post(f"/v1/businesses/{salon.business_id}/calendar-feeds", {"venue_id": salon.venue_id}, headers=owner)
+    assert feed.status == 201, feed.body
+    values["feed_file"] = urllib.parse.urlsplit(feed.json["url"]).path.rsplit("/", 1)[1]
     identities = {"anonymous": {}, "customer": dict(customer.headers), "owner": dict(owner)}
     return fuzz.World(
         values,

@@ -248,6 +248,19 @@ ALLOWED: dict[tuple[str, str, str], tuple[str, str | None]] = {
         "retry backoff cap of a Telegram API call",
         None,
     ),
+    # --- calendar feeds and business webhooks (issue #18, items 4-5) ---
+    ("chalicelib/domain/ics.py", "FEED_REFRESH", "timedelta(hours=1)"): (
+        "how often a subscribed calendar client should re-read a feed; nothing is stored",
+        None,
+    ),
+    ("chalicelib/services/calendar_feeds.py", "FEED_DAYS", "FEED_DAYS = 90"): (
+        "how far ahead a calendar feed lists bookings (a read bound), not a keep window",
+        None,
+    ),
+    ("chalicelib/services/calendar_feeds.py", "FEED_LOOKBACK", "timedelta(hours=12)"): (
+        "how far back a feed still lists today's visits (a read bound), not a keep window",
+        None,
+    ),
 }
 
 # A venue's and a service's booking rules (slot grid, notice, horizon, buffers, reminder lead
