@@ -18,6 +18,7 @@ from chalicelib.api import me as me_api
 from chalicelib.api import meta, middleware, routing
 from chalicelib.api import notifications as notifications_api
 from chalicelib.api import privacy as privacy_api
+from chalicelib.api import webhooks as webhooks_api
 from chalicelib.privacy import jobs as privacy_jobs
 from chalicelib.privacy import sweeps as privacy_sweeps
 
@@ -39,6 +40,7 @@ app.register_blueprint(discovery_api.blueprint)
 app.register_blueprint(favorites_api.blueprint)
 # calendar feeds and business webhooks (issue #18, items 4-5)
 app.register_blueprint(calendar_feeds_api.blueprint)
+app.register_blueprint(webhooks_api.blueprint)
 
 # --- SQS consumers and schedules (chalicelib/consumers.py, chalicelib/schedules.py) ---
 consumers.register(app)

@@ -89,6 +89,14 @@ class Settings(BaseModel):
     telegram_max_attempts: int = Field(default=3, ge=1, le=5)
     reminder_catch_up_hours: int = Field(default=24, ge=1, le=72)  # how far back a late schedule looks
 
+    # --- business webhooks (docs/webhooks.md); secrets: dummy local defaults only ---
+    # Derives every endpoint's whsec_ signing secret (none is stored); rotating it changes all.
+    webhook_signing_key: SecretStr = SecretStr("local-only-webhook-key-not-for-deployment-0000")
+    # Local stages only: http:// and loopback receivers (a deployed stage refuses them: SSRF).
+    webhooks_allow_loopback: bool = False
+    # SQS DelaySeconds cap for a retry (SQS allows 900); a longer wait is chained (not_before).
+    webhook_max_delay_seconds: int = Field(default=900, ge=0, le=900)
+
     def resolved_table_name(self) -> str:
         return self.table_name or resources.table_name(self.stage)
 

@@ -79,7 +79,8 @@ def _event(booking: Booking, summary: str, description: str, location: str, now:
 
 
 def _text(calendar: Calendar) -> str:
-    return calendar.to_ical().decode()
+    text: str = calendar.to_ical().decode()
+    return text
 
 
 def booking_calendar(booking: Booking, now: datetime) -> str:

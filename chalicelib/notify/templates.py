@@ -53,6 +53,12 @@ TEMPLATES: dict[str, _T] = {
             "Our privacy policy is changing",
             "Our privacy policy (version {policy_version}) changes on {effective_on}. Read it: {url}",
         ),
+        # business webhooks (issue #18, item 5): an owner's notice
+        "webhook.disabled": (
+            "A webhook was switched off",
+            "Your webhook to {host} failed for 24 hours and was switched off on {disabled_at}. "
+            "Fix it and register it again.",
+        ),
     },
     "ru": {
         "otp": ("Код для входа", "Код для входа: {code}. Никому его не сообщайте."),
@@ -77,6 +83,11 @@ TEMPLATES: dict[str, _T] = {
         "policy.change": (
             "Изменение политики конфиденциальности",
             "Наша политика конфиденциальности (версия {policy_version}) изменится {effective_on}. Подробнее: {url}",
+        ),
+        # business webhooks (issue #18, item 5): an owner's notice
+        "webhook.disabled": (
+            "Вебхук отключён",
+            "Вебхук на {host} не отвечал 24 часа и отключён {disabled_at}. Исправьте его и зарегистрируйте снова.",
         ),
     },
     "az": {
@@ -106,6 +117,12 @@ TEMPLATES: dict[str, _T] = {
             "Məxfilik siyasəti dəyişir",
             "Məxfilik siyasətimiz (versiya {policy_version}) {effective_on} tarixində dəyişir. Ətraflı: {url}",
         ),
+        # business webhooks (issue #18, item 5): an owner's notice
+        "webhook.disabled": (
+            "Vebhuk söndürüldü",
+            "{host} ünvanına vebhuk 24 saat işləmədi və {disabled_at} tarixində söndürüldü. "
+            "Düzəldin və yenidən qeydiyyatdan keçirin.",
+        ),
     },
     "bg": {
         "otp": ("Код за вход", "Вашият код за вход е {code}. Не го споделяйте с никого."),
@@ -133,6 +150,12 @@ TEMPLATES: dict[str, _T] = {
         "policy.change": (
             "Промяна в политиката за поверителност",
             "Политиката ни за поверителност (версия {policy_version}) се променя на {effective_on}. Повече: {url}",
+        ),
+        # business webhooks (issue #18, item 5): an owner's notice
+        "webhook.disabled": (
+            "Уебхукът е изключен",
+            "Уебхукът към {host} не отговаря от 24 часа и е изключен на {disabled_at}. "
+            "Поправете го и го регистрирайте отново.",
         ),
     },
 }

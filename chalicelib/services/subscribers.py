@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chalicelib.notify.events import BOOKING_KINDS
+from chalicelib.notify.events import BOOKING_KINDS, OUTCOME_KINDS
 from chalicelib.privacy.erasure import ERASURE_STARTED
 from chalicelib.services.events import DomainEvent, Subscription
 
@@ -32,7 +32,18 @@ def start_erasure_job(event: DomainEvent, recorded_at: datetime) -> None:
     jobs.enqueue(erasure.job_message(str(event.payload["request_id"])))
 
 
+def deliver_webhooks(event: DomainEvent, recorded_at: datetime) -> None:
+    """The business's webhook endpoints: one "webhooks" message per subscribed endpoint
+    (services/webhooks.py). A second run queues duplicates with the same webhook-id (the
+    event id), which receivers de-duplicate on: delivery is at least once."""
+    from chalicelib.services import webhooks
+
+    webhooks.fan_out(event.kind, event.event_id, event.payload, recorded_at)
+
+
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("notifications", BOOKING_KINDS, notify_customer),
     Subscription("erasure_jobs", frozenset({ERASURE_STARTED}), start_erasure_job),
+    # business webhooks (issue #18, item 5): every booking event, outcomes included
+    Subscription("webhooks", BOOKING_KINDS | OUTCOME_KINDS, deliver_webhooks),
 )

@@ -76,6 +76,12 @@ ALLOWED = {
     "PageQuery.cursor": "an opaque signed cursor (api/pagination.py, x-server-issued)",
     "OperatorPrivacyRequestQuery.cursor": "an opaque signed cursor (api/pagination.py, x-server-issued)",
     "VenueSearchQuery.near": "pattern: 'lat,lon' in degrees, the ranges included",
+    # calendar feeds and business webhooks (issue #18, items 4-5)
+    "BusinessFeedCreate.venue_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "BusinessFeedCreate.specialist_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "BusinessFeedTarget.venue_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "BusinessFeedTarget.specialist_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "WebhookCreate.url": "pattern: an http(s) URL without spaces or fragment; parsed and its host checked (SSRF)",
 }
 
 

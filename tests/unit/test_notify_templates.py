@@ -20,6 +20,7 @@ PARAMS = {
     "otp": {"code": "424242"},
     "review.request": BOOKING,
     "policy.change": {"policy_version": "2027-01", "effective_on": "2027-01-01", "url": "https://example.com/p"},
+    "webhook.disabled": {"host": "hooks.example.com", "disabled_at": "2026-11-23T09:00:00+00:00"},
 }
 
 
