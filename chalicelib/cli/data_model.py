@@ -92,7 +92,7 @@ SHAPES: dict[str, Shape] = {
     "CalendarFeedSlot": Shape(
         "USER#<u>", "CALFEED#<me | BIZ#<b>#VENUE#<v> | BIZ#<b>#SPEC#<p>>", "", "calendar feed issue/revoke"
     ),
-    "WebhookEndpoint": Shape("BIZ#<b>", "WEBHOOK#<id>", "", "webhook register/delete, webhooks consumer (delivery log)"),
+    "WebhookEndpoint": Shape("BIZ#<b>", "WEBHOOK#<id>", "", "webhook register/delete, webhooks consumer (its log)"),
     "WebhookCounter": Shape("BIZ#<b>", "WEBHOOKS", "", "webhook register/delete"),
 }
 

@@ -125,6 +125,13 @@ def world(api: Any, salon: Any, customer: Any, clock: Any, staff: Any, notify: A
     feed = api.post(f"/v1/businesses/{salon.business_id}/calendar-feeds", {"venue_id": salon.venue_id}, headers=owner)
     assert feed.status == 201, feed.body
     values["feed_file"] = urllib.parse.urlsplit(feed.json["url"]).path.rsplit("/", 1)[1]
+    # Business webhooks (issue #18, item 5): one endpoint (hooks.example.com resolves to a
+    # public address in tests/support/fixtures_webhooks.py; no test resolves a real name).
+    hook = api.post(
+        f"/v1/businesses/{salon.business_id}/webhooks", {"url": "https://hooks.example.com/fuzz"}, headers=owner
+    )
+    assert hook.status == 201, hook.body
+    values["webhook_id"] = hook.json["id"]
     identities = {"anonymous": {}, "customer": dict(customer.headers), "owner": dict(owner)}
     return fuzz.World(
         values,

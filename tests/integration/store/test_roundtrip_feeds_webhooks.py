@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.store import calendar_feeds, db
+from chalicelib.store import calendar_feeds, db, webhooks
 
-COVERS = ("CalendarFeed", "CalendarFeedSlot")
+COVERS = ("CalendarFeed", "CalendarFeedSlot", "WebhookEndpoint", "WebhookCounter")
 
 YEAR_1 = datetime(1, 1, 2, 0, 0, 0, 1, tzinfo=UTC)
 YEAR_9999 = datetime(9999, 12, 20, 23, 59, 59, 999999, tzinfo=UTC)
@@ -39,3 +39,38 @@ def test_calendar_feed_grant_and_slot_round_trip(aws, at):
         calendar_feeds.revoke("u" * 32, calendar_feeds.ME, calendar_feeds.token_hash("token-2"))
     calendar_feeds.revoke("u" * 32, calendar_feeds.ME, calendar_feeds.token_hash("token-3"))
     assert calendar_feeds.find("token-3") is None and calendar_feeds.current_hash("u" * 32, calendar_feeds.ME) is None
+
+
+@pytest.mark.ddblocal
+@pytest.mark.parametrize("at", [YEAR_1, YEAR_9999])
+def test_webhook_endpoint_and_its_delivery_log_round_trip(aws, at):
+    # Given an endpoint registered at an extreme instant, with every event kind and a long URL
+    url = "https://hooks.example.com/" + "ß" * 500
+    kinds = frozenset({"booking.created", "booking.no_show"})
+    created = webhooks.create("b" * 32, "e" * 32, url, kinds, "s" * 32, "u" * 32, at, limit=10)
+    # Then it reads back equal, and its log follows a failure and a success
+    assert webhooks.get("b" * 32, "e" * 32) == created
+    assert created.url == url and created.kinds == kinds and created.created_at == at
+    failed = webhooks.record_failure("b" * 32, "e" * 32, None, "timeout", at)
+    assert failed is not None and failed.consecutive_failures == 1 and failed.failing_since == at
+    assert failed.last_status is None and failed.last_error == "timeout" and failed.last_attempt_at == at
+    again = webhooks.record_failure("b" * 32, "e" * 32, 599, "http_599", at)
+    assert again is not None and again.consecutive_failures == 2 and again.failing_since == at
+    webhooks.record_success("b" * 32, "e" * 32, 299, at)
+    ok = webhooks.get("b" * 32, "e" * 32)
+    assert ok is not None and (ok.last_status, ok.last_error, ok.failing_since, ok.consecutive_failures) == (
+        299,
+        None,
+        None,
+        0,
+    )
+    assert webhooks.disable("b" * 32, "e" * 32, at) and not webhooks.disable("b" * 32, "e" * 32, at)
+    disabled = webhooks.get("b" * 32, "e" * 32)
+    assert disabled is not None and disabled.status == webhooks.DISABLED and disabled.disabled_at == at
+    # And the count item bounds the business: full at the limit, freed by a delete
+    with pytest.raises(webhooks.TooManyEndpoints):
+        webhooks.create("b" * 32, "f" * 32, url, kinds, "s", "u", at, limit=1)
+    counter = db.get(webhooks.WebhookCounter, "BIZ#" + "b" * 32, webhooks.COUNTER_SK)
+    assert counter is not None and int(counter.endpoints) == 1 and counter.business_id == "b" * 32
+    assert webhooks.delete("b" * 32, "e" * 32) and not webhooks.delete("b" * 32, "e" * 32)
+    assert webhooks.list_for("b" * 32, 10) == []
