@@ -145,3 +145,19 @@ def test_only_a_hash_of_the_token_is_stored(api, customer):
 
     items = table_items(("CalendarFeed", "CalendarFeedSlot"))
     assert len(items) == 2 and token not in repr(items)
+
+
+def test_an_erased_account_leaves_no_feed(api, customer, buckets):
+    # proves: RET-7
+    # Given a customer with a feed
+    url = api.post("/v1/me/calendar-feed", headers=customer.headers).json["url"]
+    assert _client_get(api, url).status == 200
+    # When they delete their account and the background erasure runs
+    from tests.support.fixtures_bookings import table_items
+    from tests.support.fixtures_privacy import run_jobs
+
+    assert api.delete("/v1/me", headers=customer.headers).status == 202
+    run_jobs()
+    # Then the feed's grant and slot are gone, and so is the URL
+    assert table_items(("CalendarFeed", "CalendarFeedSlot")) == []
+    assert _client_get(api, url).status == 404
