@@ -32,7 +32,7 @@ def _events(response: Any) -> list[Any]:
 
 @pytest.mark.ddblocal
 def test_specialist_feed_shows_first_names_and_ends_on_revoke_and_on_leaving(api, salon, signup, staff, clock):
-    # proves: SHARE-1, SEC-5
+    # proves: SHARE-1, SEC-5, SEC-6
     # Given a specialist linked to a staff account, and two customers booked with them
     from chalicelib.store import catalog, memberships
 
