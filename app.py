@@ -10,6 +10,7 @@ from chalicelib import consumers, schedules
 from chalicelib.api import auth as auth_api
 from chalicelib.api import bookings as bookings_api
 from chalicelib.api import businesses as businesses_api
+from chalicelib.api import calendar_feeds as calendar_feeds_api
 from chalicelib.api import discounts as discounts_api
 from chalicelib.api import discovery as discovery_api
 from chalicelib.api import favorites as favorites_api
@@ -19,6 +20,7 @@ from chalicelib.api import notifications as notifications_api
 from chalicelib.api import privacy as privacy_api
 from chalicelib.api import reviews as reviews_api
 from chalicelib.api import travel as travel_api
+from chalicelib.api import webhooks as webhooks_api
 from chalicelib.privacy import jobs as privacy_jobs
 from chalicelib.privacy import sweeps as privacy_sweeps
 
@@ -40,6 +42,9 @@ app.register_blueprint(discovery_api.blueprint)
 app.register_blueprint(favorites_api.blueprint)
 app.register_blueprint(reviews_api.blueprint)
 app.register_blueprint(travel_api.blueprint)  # travel requests, documents, rates (docs/travel.md)
+# calendar feeds and business webhooks (issue #18, items 4-5)
+app.register_blueprint(calendar_feeds_api.blueprint)
+app.register_blueprint(webhooks_api.blueprint)
 
 # --- SQS consumers and schedules (chalicelib/consumers.py, chalicelib/schedules.py) ---
 consumers.register(app)

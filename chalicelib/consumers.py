@@ -26,6 +26,7 @@ from chalice.app import Chalice, DynamoDBEvent, SQSEvent
 from chalicelib import resources
 
 NOTIFICATIONS = "notifications"
+WEBHOOKS = "webhooks"
 
 
 class BatchFailed(Exception):
@@ -50,6 +51,15 @@ def register(app: Chalice) -> None:
     )
     def outbox_relay(event: DynamoDBEvent) -> dict[str, Any]:
         return handle_outbox_records(event.to_dict(), event.context)
+
+    # business webhooks (issue #18, item 5): one delivery attempt per message
+    webhooks_queue = resources.queue_name(resources.stage_from_env(), WEBHOOKS)
+
+    @app.on_sqs_message(
+        queue=webhooks_queue, batch_size=resources.queue_spec(WEBHOOKS).batch_size, name="webhooks_consumer"
+    )
+    def webhooks_consumer(event: SQSEvent) -> None:
+        handle_webhooks(event.to_dict())
 
 
 def handle_notifications(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
@@ -163,3 +173,17 @@ def handle_outbox_records(event: dict[str, Any], context: Any = None) -> dict[st
     if failed and not get_settings().notify_partial_batch_response:
         raise BatchFailed(f"{failed} of {len(records)} outbox events failed; the batch will be retried")
     return response
+
+
+def handle_webhooks(event: dict[str, Any]) -> None:
+    """One delivery attempt per record (batch size 1: a slow receiver delays no other). The
+    retry schedule is new messages (services/webhooks.py), so a failed attempt is not an
+    error here; an exception (DynamoDB or SQS unavailable) makes SQS redeliver the message,
+    and after ``max_receive_count`` receives it moves to the dead-letter queue."""
+    import json
+
+    from chalicelib import deps
+    from chalicelib.services import webhooks
+
+    for record in event.get("Records", []):
+        webhooks.deliver(json.loads(record["body"]), deps.clock().now())

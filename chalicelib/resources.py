@@ -131,6 +131,8 @@ class QueueSpec:
 QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec("notifications", visibility_timeout_seconds=60, max_receive_count=5, batch_size=10),
     QueueSpec("jobs", visibility_timeout_seconds=300, max_receive_count=3, batch_size=1),
+    # business webhooks: one attempt per message (timeouts 3 s + 5 s); retries are new messages
+    QueueSpec("webhooks", visibility_timeout_seconds=60, max_receive_count=5, batch_size=1),
 )
 
 

@@ -103,6 +103,14 @@ class Settings(BaseModel):
     review_report_limit: int = Field(default=10, ge=1)  # reports per user per window
     review_report_window_seconds: int = Field(default=3600, ge=60)
 
+    # --- business webhooks (docs/webhooks.md); secrets: dummy local defaults only ---
+    # Derives every endpoint's whsec_ signing secret (none is stored); rotating it changes all.
+    webhook_signing_key: SecretStr = SecretStr("local-only-webhook-key-not-for-deployment-0000")
+    # Local stages only: http:// and loopback receivers (a deployed stage refuses them: SSRF).
+    webhooks_allow_loopback: bool = False
+    # SQS DelaySeconds cap for a retry (SQS allows 900); a longer wait is chained (not_before).
+    webhook_max_delay_seconds: int = Field(default=900, ge=0, le=900)
+
     def resolved_table_name(self) -> str:
         return self.table_name or resources.table_name(self.stage)
 

@@ -117,6 +117,15 @@ SHAPES: dict[str, Shape] = {
         "TRV#<r>", "DOC#<d>", "GSI1 USER#<u> / TRVDOC#<r>#<d>; ByExpiry (closed)", "document register, request close"
     ),
     "ExchangeRateTable": Shape("BIZ#<b>", "FXRATES / FXRATES#<version>", "", "PUT exchange-rates"),
+    # calendar feeds and business webhooks (issue #18, items 4-5)
+    "CalendarFeed": Shape(
+        "CALFEED#<sha256(token)>", "CALFEED", "GSI1 USER#<u> / CALFEED#<target>", "calendar feed issue/revoke"
+    ),
+    "CalendarFeedSlot": Shape(
+        "USER#<u>", "CALFEED#<me | BIZ#<b>#VENUE#<v> | BIZ#<b>#SPEC#<p>>", "", "calendar feed issue/revoke"
+    ),
+    "WebhookEndpoint": Shape("BIZ#<b>", "WEBHOOK#<id>", "", "webhook register/delete, webhooks consumer (its log)"),
+    "WebhookCounter": Shape("BIZ#<b>", "WEBHOOKS", "", "webhook register/delete"),
 }
 
 INTRO = """# Data model: the single table

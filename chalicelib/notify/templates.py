@@ -65,6 +65,12 @@ TEMPLATES: dict[str, _T] = {
             "Travel request updated",
             "Your travel request is now: {status}.",
         ),
+        # business webhooks (issue #18, item 5): an owner's notice
+        "webhook.disabled": (
+            "A webhook was switched off",
+            "Your webhook to {host} failed for 24 hours and was switched off on {disabled_at}. "
+            "Fix it and register it again.",
+        ),
     },
     "ru": {
         "otp": ("Код для входа", "Код для входа: {code}. Никому его не сообщайте."),
@@ -101,6 +107,11 @@ TEMPLATES: dict[str, _T] = {
         "travel.status": (
             "Заявка на поездку обновлена",
             "Статус вашей заявки на поездку: {status}.",
+        ),
+        # business webhooks (issue #18, item 5): an owner's notice
+        "webhook.disabled": (
+            "Вебхук отключён",
+            "Вебхук на {host} не отвечал 24 часа и отключён {disabled_at}. Исправьте его и зарегистрируйте снова.",
         ),
     },
     "az": {
@@ -142,6 +153,12 @@ TEMPLATES: dict[str, _T] = {
             "Səyahət sorğusu yeniləndi",
             "Səyahət sorğunuzun vəziyyəti: {status}.",
         ),
+        # business webhooks (issue #18, item 5): an owner's notice
+        "webhook.disabled": (
+            "Vebhuk söndürüldü",
+            "{host} ünvanına vebhuk 24 saat işləmədi və {disabled_at} tarixində söndürüldü. "
+            "Düzəldin və yenidən qeydiyyatdan keçirin.",
+        ),
     },
     "bg": {
         "otp": ("Код за вход", "Вашият код за вход е {code}. Не го споделяйте с никого."),
@@ -181,6 +198,12 @@ TEMPLATES: dict[str, _T] = {
         "travel.status": (
             "Заявката за пътуване е обновена",
             "Заявката ви за пътуване вече е: {status}.",
+        ),
+        # business webhooks (issue #18, item 5): an owner's notice
+        "webhook.disabled": (
+            "Уебхукът е изключен",
+            "Уебхукът към {host} не отговаря от 24 часа и е изключен на {disabled_at}. "
+            "Поправете го и го регистрирайте отново.",
         ),
     },
 }

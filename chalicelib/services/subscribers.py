@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chalicelib.notify.events import BOOKING_KINDS
+from chalicelib.notify.events import BOOKING_KINDS, OUTCOME_KINDS
 from chalicelib.notify.travel import TRAVEL_KINDS
 from chalicelib.privacy.erasure import ERASURE_STARTED
 from chalicelib.services.events import DomainEvent, Subscription
@@ -41,8 +41,19 @@ def notify_travel_customer(event: DomainEvent, recorded_at: datetime) -> None:
     travel.publish(event.kind, event.event_id, event.payload)
 
 
+def deliver_webhooks(event: DomainEvent, recorded_at: datetime) -> None:
+    """The business's webhook endpoints: one "webhooks" message per subscribed endpoint
+    (services/webhooks.py). A second run queues duplicates with the same webhook-id (the
+    event id), which receivers de-duplicate on: delivery is at least once."""
+    from chalicelib.services import webhooks
+
+    webhooks.fan_out(event.kind, event.event_id, event.payload, recorded_at)
+
+
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("notifications", BOOKING_KINDS, notify_customer),
     Subscription("erasure_jobs", frozenset({ERASURE_STARTED}), start_erasure_job),
     Subscription("travel_notifications", TRAVEL_KINDS, notify_travel_customer),
+    # business webhooks (issue #18, item 5): every booking event, outcomes included
+    Subscription("webhooks", BOOKING_KINDS | OUTCOME_KINDS, deliver_webhooks),
 )

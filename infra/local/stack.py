@@ -122,6 +122,8 @@ def local_environment(config: StackConfig) -> dict[str, str]:
         "BOOKING_AWS_ENDPOINT": config.moto_url,
         "BOOKING_TELEGRAM_API_BASE": config.telegram_url,  # the fake Bot API, never api.telegram.org
         "POWERTOOLS_METRICS_DISABLED": "true",
+        # business webhooks: a receiver on 127.0.0.1 may be tried locally (docs/webhooks.md)
+        "BOOKING_WEBHOOKS_ALLOW_LOOPBACK": "true",
     }
 
 

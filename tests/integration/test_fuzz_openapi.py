@@ -158,6 +158,18 @@ def world(api: Any, salon: Any, customer: Any, clock: Any, staff: Any, notify: A
     document = {"kind": "ticket", "filename": "a.pdf", "content_type": "application/pdf"}
     assert api.put(f"{travel}/documents/{form.json['document_id']}", document, headers=customer.headers).status == 200
     values |= {"request_id": filed.json["id"], "quote_id": quote.json["id"], "document_id": form.json["document_id"]}
+    # Calendar feeds (issue #18, item 4): a live feed of the owner's venue, the URL a
+    # calendar client was given (its last path segment is `<token>.ics`).
+    feed = api.post(f"/v1/businesses/{salon.business_id}/calendar-feeds", {"venue_id": salon.venue_id}, headers=owner)
+    assert feed.status == 201, feed.body
+    values["feed_file"] = urllib.parse.urlsplit(feed.json["url"]).path.rsplit("/", 1)[1]
+    # Business webhooks (issue #18, item 5): one endpoint (hooks.example.com resolves to a
+    # public address in tests/support/fixtures_webhooks.py; no test resolves a real name).
+    hook = api.post(
+        f"/v1/businesses/{salon.business_id}/webhooks", {"url": "https://hooks.example.com/fuzz"}, headers=owner
+    )
+    assert hook.status == 201, hook.body
+    values["webhook_id"] = hook.json["id"]
     identities = {"anonymous": {}, "customer": dict(customer.headers), "owner": dict(owner)}
     return fuzz.World(
         values,

@@ -81,6 +81,12 @@ ALLOWED = {
     "AssignBody.user_id": "Id: pattern ^[A-Za-z0-9_-]+$",
     "RatesQuery.business_id": "Id: pattern ^[A-Za-z0-9_-]+$",
     "QuoteLineIn.unit_price": "Amount: decimal pattern ^[0-9]{1,12}(\\.[0-9]{1,2})?$",
+    # calendar feeds and business webhooks (issue #18, items 4-5)
+    "BusinessFeedCreate.venue_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "BusinessFeedCreate.specialist_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "BusinessFeedTarget.venue_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "BusinessFeedTarget.specialist_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "WebhookCreate.url": "pattern: an http(s) URL without spaces or fragment; parsed and its host checked (SSRF)",
 }
 
 

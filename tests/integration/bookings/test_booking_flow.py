@@ -244,6 +244,12 @@ def test_calendar_file_is_rfc5545(api, salon, customer):
     assert "SUMMARY:Cut\\, wash\\; style at Salon Nord\\, Mitte" in text.replace("\r\n ", "")
     assert "STATUS:TENTATIVE" in text
     assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    # And an iCalendar parser reads the booking back (icalendar, as a calendar app would)
+    from icalendar import Calendar
+
+    [event] = Calendar.from_ical(text).walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Cut, wash; style at Salon Nord, Mitte"
+    assert event.decoded("DTSTART") == salon.at(1, "10:00") and str(event["UID"]) == f"{created['id']}@bookings"
 
 
 @pytest.mark.parametrize("scope", ["upcoming", "past"])

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from icalendar import Calendar
 
 from chalicelib import errors
 from chalicelib.domain import ics
@@ -116,19 +117,27 @@ def test_any_specialist_prefers_the_least_busy():
     assert pick_specialist([], {}) is None
 
 
-def test_calendar_text_is_escaped_and_folded():
-    assert ics.escape_text("a,b;c\\d\ne") == "a\\,b\\;c\\\\d\\ne"
-    long_line = "DESCRIPTION:" + "ü" * 80  # 2 octets each: folding must not split a character
-    folded = ics.fold(long_line)
-    parts = folded.split("\r\n")
-    assert all(len(p.encode()) <= 75 for p in parts)
-    assert all(p.startswith(" ") for p in parts[1:])
-    assert "".join(p[1:] if i else p for i, p in enumerate(parts)) == long_line
-    text = ics.booking_calendar(_booking(venue_name="Salon, Nord", status=BookingStatus.CANCELLED), NOW)
-    assert "SUMMARY:Cut at Salon\\, Nord\r\n" in text
-    assert "STATUS:CANCELLED\r\n" in text and "DTSTART:20261124T100000Z\r\n" in text
-    assert "DTEND:20261124T110000Z\r\n" in text and "LOCATION:Main St 1\r\n" in text
+def test_calendar_file_parses_with_escaped_folded_text():
+    # Given a cancelled booking whose venue name needs escaping and a long specialist name
+    booking = _booking(venue_name="Salon, Nord", status=BookingStatus.CANCELLED, specialist_name="ü" * 80)
+    # When it is written as a calendar file
+    text = ics.booking_calendar(booking, NOW)
+    # Then the wire form is RFC 5545: CRLF lines of at most 75 octets, escaped text, UTC times
     lines = text.split("\r\n")
-    assert [x for x in lines if x.startswith(("BEGIN:", "END:"))] == [
-        "BEGIN:VCALENDAR", "BEGIN:VEVENT", "END:VEVENT", "END:VCALENDAR",
-    ]  # fmt: skip
+    assert all(len(line.encode()) <= 75 for line in lines)
+    assert "SUMMARY:Cut at Salon\\, Nord" in lines and "DTSTART:20261124T100000Z" in lines
+    # And an iCalendar parser reads back exactly one event with the booking's values
+    calendar = Calendar.from_ical(text)
+    [event] = calendar.walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Cut at Salon, Nord" and str(event["STATUS"]) == "CANCELLED"
+    assert event.decoded("DTSTART") == START and event.decoded("DTEND") == START + timedelta(hours=1)
+    assert str(event["LOCATION"]) == "Main St 1" and str(event["DESCRIPTION"]) == "Specialist: " + "ü" * 80
+    assert str(event["UID"]) == "b1@bookings" and int(event["SEQUENCE"]) == 0
+
+
+def test_feed_shows_first_names_only():
+    assert ics.first_name("  Ada Lovelace ") == "Ada" and ics.first_name("") == ""
+    entries = [ics.FeedEntry(_booking(booking_id=f"b{i}"), summary=f"Cut: Ada ({i})") for i in range(3)]
+    calendar = Calendar.from_ical(ics.feed_calendar("Salon feed", entries, NOW))
+    assert [str(e["UID"]) for e in calendar.walk("VEVENT")] == ["b0@bookings", "b1@bookings", "b2@bookings"]
+    assert str(calendar["X-WR-CALNAME"]) == "Salon feed"

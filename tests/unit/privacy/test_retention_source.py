@@ -281,6 +281,43 @@ ALLOWED: dict[tuple[str, str, str], tuple[str, str | None]] = {
         "security parameter: lifetime of a document's presigned GET",
         None,
     ),
+    # --- calendar feeds and business webhooks (issue #18, items 4-5) ---
+    ("chalicelib/domain/ics.py", "FEED_REFRESH", "timedelta(hours=1)"): (
+        "how often a subscribed calendar client should re-read a feed; nothing is stored",
+        None,
+    ),
+    ("chalicelib/services/calendar_feeds.py", "FEED_DAYS", "FEED_DAYS = 90"): (
+        "how far ahead a calendar feed lists bookings (a read bound), not a keep window",
+        None,
+    ),
+    ("chalicelib/services/calendar_feeds.py", "FEED_LOOKBACK", "timedelta(hours=12)"): (
+        "how far back a feed still lists today's visits (a read bound), not a keep window",
+        None,
+    ),
+    ("chalicelib/notify/webhook_http.py", "CONNECT_TIMEOUT_SECONDS", "CONNECT_TIMEOUT_SECONDS = 3.0"): (
+        "network timeout of a webhook delivery's connect",
+        None,
+    ),
+    ("chalicelib/notify/webhook_http.py", "READ_TIMEOUT_SECONDS", "READ_TIMEOUT_SECONDS = 5.0"): (
+        "network timeout of a webhook delivery's answer",
+        None,
+    ),
+    ("chalicelib/domain/webhooks.py", "_RETRY_SCHEDULE", "3_600"): (
+        "webhook retry schedule (when attempt n runs after the first), not a keep window",
+        None,
+    ),
+    ("chalicelib/domain/webhooks.py", "_RETRY_SCHEDULE", "86_400"): (
+        "webhook retry schedule: the last attempt, 24 hours after the first (issue #18), not a keep window",
+        None,
+    ),
+    ("chalicelib/domain/webhooks.py", "DISABLE_AFTER", "RETRY_OFFSETS[-1]"): (
+        "how long an endpoint fails without a success before it is disabled, not a keep window",
+        None,
+    ),
+    ("chalicelib/settings.py", "Settings.webhook_max_delay_seconds", "default=900"): (
+        "SQS DelaySeconds cap of a webhook retry (SQS's own maximum), not a keep window",
+        None,
+    ),
 }
 
 # A venue's and a service's booking rules (slot grid, notice, horizon, buffers, reminder lead
