@@ -133,26 +133,36 @@ def unlink_card(ctx: RequestContext, card_id: str) -> None:
     wallet.unlink_card(ctx.principal.user_id, card_id)
 
 
+def _webhook_body() -> Any:
+    return schemas.PaymentWebhook
+
+
 @endpoint(
     blueprint,
     "/v1/payments/webhook",
     "POST",
     summary="The payment provider confirms a top-up (Standard Webhooks signature; idempotent on payment_id)",
     tags=["payments"],
-    errors_=[401, 404, 409],
+    errors_=[400, 401, 404, 409, 422],
+    raw_body=_webhook_body,
     description="Signed as Standard Webhooks: headers webhook-id, webhook-timestamp (Unix seconds, "
     "refused more than 5 minutes from the server's time) and webhook-signature (v1,<base64 "
-    "HMAC-SHA256 of '<id>.<timestamp>.<raw body>'>). A missing, wrong or stale signature is a 401 "
-    "problem and nothing is credited. A redelivery of the same payment_id answers the first "
-    "credit (replayed: true); the same payment_id with another amount or target is a 409.",
+    "HMAC-SHA256 of '<id>.<timestamp>.<raw body>'>). The signature is checked over the raw bytes "
+    "before the body is read: a missing, wrong or stale one is a 401 problem and nothing is "
+    "credited. A redelivery of the same payment_id answers the first credit (replayed: true); the "
+    "same payment_id with another amount or target is a 409.",
 )
-def payment_webhook(ctx: RequestContext, body: schemas.PaymentWebhook) -> schemas.PaymentAck:
+def payment_webhook(ctx: RequestContext) -> schemas.PaymentAck:
+    from chalicelib.api.routing import parse_body
     from chalicelib.security import webhooks
 
     raw = ctx.request.raw_body or b""
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
     now = deps.clock().now()
     webhooks.verify(dict(ctx.request.headers or {}), text, now)
+    body = parse_body(ctx.request, schemas.PaymentWebhook)
+    if not isinstance(body, schemas.PaymentWebhook):  # parse_body returns the model it was given
+        raise TypeError("unexpected body model")
     data = body.data
     target = data.target
     moved = wallet.confirm_payment(

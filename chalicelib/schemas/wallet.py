@@ -16,7 +16,6 @@ AmountMinor = Annotated[
     Field(
         ge=1,
         le=MAX_AMOUNT_MINOR,
-        strict=True,
         description="Integer count of the currency's minor units (AZN: 150 = 1.50 AZN)",
     ),
 ]

@@ -120,6 +120,11 @@ def world(api: Any, salon: Any, customer: Any, clock: Any, staff: Any, notify: A
         values["device_id"] = device.json["device_id"]
     if export.status == 201:
         values["export_id"] = export.json["export_id"]
+    # --- wallet: the customer's linked card and wallet (paths {card_id}, {wallet_id}) ---
+    card = api.post("/v1/me/cards", {"card_number": "4169738800000001"}, headers=customer.headers)
+    assert card.status == 201, card.body
+    values["card_id"] = card.json["card_id"]
+    values["wallet_id"] = api.get("/v1/me/wallet", headers=customer.headers).json["wallet_id"]
     identities = {"anonymous": {}, "customer": dict(customer.headers), "owner": dict(owner)}
     return fuzz.World(
         values,
