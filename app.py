@@ -20,6 +20,7 @@ from chalicelib.api import notifications as notifications_api
 from chalicelib.api import privacy as privacy_api
 from chalicelib.api import reviews as reviews_api
 from chalicelib.api import travel as travel_api
+from chalicelib.api import wallet as wallet_api
 from chalicelib.api import webhooks as webhooks_api
 from chalicelib.privacy import jobs as privacy_jobs
 from chalicelib.privacy import sweeps as privacy_sweeps
@@ -45,6 +46,7 @@ app.register_blueprint(travel_api.blueprint)  # travel requests, documents, rate
 # calendar feeds and business webhooks (issue #18, items 4-5)
 app.register_blueprint(calendar_feeds_api.blueprint)
 app.register_blueprint(webhooks_api.blueprint)
+app.register_blueprint(wallet_api.blueprint)
 
 # --- SQS consumers and schedules (chalicelib/consumers.py, chalicelib/schedules.py) ---
 consumers.register(app)

@@ -111,6 +111,14 @@ class Settings(BaseModel):
     # SQS DelaySeconds cap for a retry (SQS allows 900); a longer wait is chained (not_before).
     webhook_max_delay_seconds: int = Field(default=900, ge=0, le=900)
 
+    # --- wallet and top-ups (docs/wallet.md); secrets: dummy local defaults only ---
+    wallet_currency: str = Field(default="AZN", pattern=r"^[A-Z]{3}$")  # the deployment's wallet currency
+    # The Standard Webhooks secret the payment provider signs top-up webhooks with (its
+    # "whsec_<base64>" form, or raw text).
+    payments_webhook_secret: SecretStr = SecretStr("local-only-payments-webhook-secret-not-for-deployment")
+    payments_webhook_tolerance_seconds: int = Field(default=300, ge=30, le=300)  # refused outside 5 minutes
+    payments_page_base: str = "http://127.0.0.1:5300"  # the provider's payment page (local: the fake)
+
     def resolved_table_name(self) -> str:
         return self.table_name or resources.table_name(self.stage)
 

@@ -504,6 +504,25 @@ def review_alarms(stage: str) -> Template:
     }
 
 
+def wallet_alarms(stage: str) -> Template:
+    """The hourly ledger reconciliation (chalicelib/schedules.py) found a balance that is not
+    the sum of its entries: money was created or lost somewhere; any at all needs a look."""
+    from chalicelib.observability import METRICS_NAMESPACE, SERVICE
+    from chalicelib.schedules import LEDGER_DIFFERENCES_METRIC
+
+    return {
+        "LedgerDifferencesAlarm": alarm(
+            description="A wallet or card balance differs from the sum of its ledger entries",
+            namespace=METRICS_NAMESPACE,
+            metric=LEDGER_DIFFERENCES_METRIC,
+            dimensions={"service": SERVICE, "stage": stage},
+            statistic="Maximum",
+            threshold=0,
+            period=3600,
+        )
+    }
+
+
 def alarm_topic() -> Template:
     return {
         "AlarmTopic": {
@@ -776,6 +795,7 @@ def build(stage: str, shape: AppShape) -> Template:
         **api(stage, settings),
         **functions(stage, shape, settings),
         **review_alarms(stage),
+        **wallet_alarms(stage),
     }
     return {
         "Parameters": {

@@ -135,6 +135,8 @@ class EndpointSpec:
     produces: str = "application/json"
     description: str = ""
     body_required: bool = True
+    # A body the handler reads itself (``raw_body`` of ``endpoint``): documented, not pre-parsed.
+    raw_body: Callable[[], type[BaseModel]] | None = None
 
     @property
     def operation_id(self) -> str:
@@ -142,7 +144,8 @@ class EndpointSpec:
 
     @property
     def body(self) -> type[BaseModel] | None:
-        return contract(self.handler).body
+        found = contract(self.handler).body
+        return found if found is not None or self.raw_body is None else self.raw_body()
 
     @property
     def query(self) -> type[BaseModel] | None:
@@ -330,11 +333,15 @@ def endpoint(
     produces: str = "application/json",
     description: str = "",
     body_required: bool = True,
+    raw_body: Callable[[], type[BaseModel]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route. ``errors_`` lists the problem statuses it can answer besides those its
     signature implies (400/415/422 for a body, 422 for a query, 401/403 when signed in, 500).
     ``body_required=False`` reads a missing body as ``{}`` (the spec says it is optional);
-    otherwise a request without one is refused, naming ``body``."""
+    otherwise a request without one is refused, naming ``body``. ``raw_body`` (a function
+    returning the model, resolved on first use) documents a body the handler must see as raw
+    bytes before parsing it itself with ``parse_body`` (a signed webhook: the signature first);
+    list 400 and 422 in ``errors_`` then."""
     method = method.upper()
 
     def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -405,6 +412,7 @@ def endpoint(
                 produces=produces,
                 description=description or (handler.__doc__ or "").strip(),
                 body_required=body_required,
+                raw_body=raw_body,
             )
         )
         return handler

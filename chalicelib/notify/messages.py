@@ -23,6 +23,9 @@ class Category(StrEnum):
     PARTNER_MARKETING = "partner_marketing"
     PLATFORM_NEWS = "platform_news"
     TRAVEL_UPDATES = "travel_updates"  # replies, quotes and status changes of travel requests
+    # wallet pushes (NOTE-4): each its own category, per-channel switchable
+    WALLET_TOP_UPS = "wallet_top_ups"
+    WALLET_PAYMENTS = "wallet_payments"
 
 
 class NotificationMessage(BaseModel):

@@ -30,7 +30,7 @@ from types import FrameType
 
 from moto.server import ThreadedMotoServer
 
-from infra.local import dynamodb, outbox, telegram_fake
+from infra.local import dynamodb, outbox, payments_fake, telegram_fake
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -49,6 +49,7 @@ class StackConfig:
     moto_port: int
     data_dir: Path
     telegram_port: int = 5200
+    payments_port: int = 5300  # the fake payment provider (wallet top-ups)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | os._Environ[str] = os.environ) -> StackConfig:
@@ -64,9 +65,11 @@ class StackConfig:
             moto_port=port("MOTO_PORT", outbox.DEFAULT_MOTO_PORT),
             data_dir=outbox.data_dir(environ),
             telegram_port=port("TELEGRAM_PORT", 5200),
+            payments_port=port("PAYMENTS_PORT", 5300),
         )
-        if len({config.api_port, config.ddb_port, config.moto_port, config.telegram_port}) != 4:
-            raise StackError("API_PORT, DDB_PORT, MOTO_PORT and TELEGRAM_PORT must differ")
+        ports = {config.api_port, config.ddb_port, config.moto_port, config.telegram_port, config.payments_port}
+        if len(ports) != 5:
+            raise StackError("API_PORT, DDB_PORT, MOTO_PORT, TELEGRAM_PORT and PAYMENTS_PORT must differ")
         return config
 
     @property
@@ -85,6 +88,10 @@ class StackConfig:
     def telegram_url(self) -> str:
         return f"http://{HOST}:{self.telegram_port}"
 
+    @property
+    def payments_url(self) -> str:
+        return f"http://{HOST}:{self.payments_port}"
+
 
 def check_tools() -> None:
     if shutil.which("java") is None:
@@ -101,6 +108,7 @@ def check_ports(config: StackConfig) -> None:
         ("DynamoDB Local", "DDB_PORT", config.ddb_port),
         ("moto", "MOTO_PORT", config.moto_port),
         ("the fake Telegram Bot API", "TELEGRAM_PORT", config.telegram_port),
+        ("the fake payment provider", "PAYMENTS_PORT", config.payments_port),
     ):
         if dynamodb.port_in_use(number):
             raise StackError(
@@ -124,6 +132,7 @@ def local_environment(config: StackConfig) -> dict[str, str]:
         "POWERTOOLS_METRICS_DISABLED": "true",
         # business webhooks: a receiver on 127.0.0.1 may be tried locally (docs/webhooks.md)
         "BOOKING_WEBHOOKS_ALLOW_LOOPBACK": "true",
+        "BOOKING_PAYMENTS_PAGE_BASE": config.payments_url,  # the fake payment provider's pages
     }
 
 
@@ -135,6 +144,7 @@ def write_state(config: StackConfig) -> Path:
         "ddb_port": config.ddb_port,
         "moto_port": config.moto_port,
         "telegram_port": config.telegram_port,
+        "payments_port": config.payments_port,
     }
     path.write_text(json.dumps({"pid": os.getpid(), **ports}))
     return path
@@ -290,6 +300,14 @@ def _start_and_serve(config: StackConfig, running: ExitStack, logs: Path, ready:
     dispatcher.start()
     _timed(running, dispatcher.stop)
 
+    # The fake payment provider: its "pay" delivers the signed top-up webhook to the API.
+    try:
+        payments = payments_fake.FakePaymentProvider(config.api_url, HOST, config.payments_port)
+    except OSError as exc:
+        raise StackError(f"the fake payment provider could not listen on port {config.payments_port}: {exc}") from None
+    payments.start()
+    _timed(running, payments.stop)
+
     _timed(running, remove_state, write_state(config))
     print(banner(config, seeded, dispatcher.describe()), flush=True)
     if ready is not None:
@@ -310,6 +328,7 @@ Booking platform, local stage - everything on 127.0.0.1:
   DynamoDB      {config.ddb_url}   data in {config.data_dir / "dynamodb"} ({data})
   moto          {config.moto_url}   SQS SNS SES S3 KMS (in memory), dashboard /moto-api/
   Telegram      {config.telegram_url}   fake Bot API (messages kept in memory)
+  Payments      {config.payments_url}   fake payment provider: POST a top-up's payment_url to pay
   dispatcher
 {routes}
   outbox        `make outbox` prints the SMS, e-mail, push and Telegram messages sent so far

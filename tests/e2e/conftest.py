@@ -42,6 +42,7 @@ class LocalStack:
     ddb_port: int = field(default_factory=free_port)
     moto_port: int = field(default_factory=free_port)
     telegram_port: int = field(default_factory=free_port)
+    payments_port: int = field(default_factory=free_port)  # the fake payment provider (wallet)
     process: subprocess.Popen[bytes] | None = None
     ready_after_seconds: float = 0.0
 
@@ -77,6 +78,7 @@ class LocalStack:
             "DDB_PORT": str(self.ddb_port),
             "MOTO_PORT": str(self.moto_port),
             "TELEGRAM_PORT": str(self.telegram_port),
+            "PAYMENTS_PORT": str(self.payments_port),
             "LOCAL_DATA_DIR": str(self.data_dir),
         }
         env |= SCRIPTED_CLIENT_LIMITS  # every request comes from 127.0.0.1: one per-IP budget for all tests

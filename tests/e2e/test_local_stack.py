@@ -400,5 +400,9 @@ def test_the_readme_walk_through_runs_as_written_on_other_ports(local_stack: Loc
     # And `make outbox` listed the sign-in code and the booking's push
     assert "SMS   to +4915112345678" in done.stdout and "Your sign-in code is" in done.stdout
     assert "PUSH  to arn:aws:sns:" in done.stdout
+    # And the top-up paid on the fake provider was credited by its signed webhook, the kiosk's
+    # cash landed on the card (wallet, docs/wallet.md)
+    assert re.search(r'"kind":\s*"top_up"', done.stdout) and re.search(r'"delivered":\s*200', done.stdout)
+    assert re.search(r'"last4":\s*"5678",\s*"currency":\s*"AZN",\s*"balance_minor":\s*300', done.stdout)
     # And the operator's audit check found the platform's chains intact
     assert re.search(r"^OK: \d+ sealed records checked for platform", done.stdout, re.MULTILINE), done.stdout[-3000:]

@@ -170,6 +170,11 @@ def world(api: Any, salon: Any, customer: Any, clock: Any, staff: Any, notify: A
     )
     assert hook.status == 201, hook.body
     values["webhook_id"] = hook.json["id"]
+    # --- wallet: the customer's linked card and wallet (paths {card_id}, {wallet_id}) ---
+    card = api.post("/v1/me/cards", {"card_number": "4169738800000001"}, headers=customer.headers)
+    assert card.status == 201, card.body
+    values["card_id"] = card.json["card_id"]
+    values["wallet_id"] = api.get("/v1/me/wallet", headers=customer.headers).json["wallet_id"]
     identities = {"anonymous": {}, "customer": dict(customer.headers), "owner": dict(owner)}
     return fuzz.World(
         values,

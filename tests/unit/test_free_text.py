@@ -87,6 +87,15 @@ ALLOWED = {
     "BusinessFeedTarget.venue_id": "Id: pattern ^[A-Za-z0-9_-]+$",
     "BusinessFeedTarget.specialist_id": "Id: pattern ^[A-Za-z0-9_-]+$",
     "WebhookCreate.url": "pattern: an http(s) URL without spaces or fragment; parsed and its host checked (SSRF)",
+    # --- wallet (docs/wallet.md) ---
+    "CardLink.card_number": "pattern ^[0-9]{16}$ (hashed at once, never stored)",
+    "CardTarget.card_number": "pattern ^[0-9]{16}$ (hashed at once, never stored)",
+    "EntryQuery.card_id": "Id: pattern ^[a-f0-9]{32}$",
+    "TopUpCreate.card_id": "Id: pattern ^[a-f0-9]{32}$",
+    "IntentTarget.intent_id": "Id: pattern ^[a-f0-9]{32}$",
+    "PaymentData.payment_id": "the provider's id: pattern ^[A-Za-z0-9_.:-]+$",
+    "PaymentData.currency": "Currency: pattern ^[A-Z]{3}$, an ISO 4217 code",
+    "Adjustment.movement_id": "pattern ^[\\x21-\\x7E]+$ (printable ASCII), an idempotency id",
 }
 
 

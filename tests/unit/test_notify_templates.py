@@ -22,6 +22,11 @@ PARAMS = {
     "policy.change": {"policy_version": "2027-01", "effective_on": "2027-01-01", "url": "https://example.com/p"},
     "travel.status": {"request_id": "r-1", "status": "confirmed"},
     "webhook.disabled": {"host": "hooks.example.com", "disabled_at": "2026-11-23T09:00:00+00:00"},
+    # --- wallet (NOTE-4) ---
+    "wallet.top_up": {"amount": "5.00 AZN"},
+    "wallet.top_up_card": {"amount": "5.00 AZN", "last4": "5678"},
+    "wallet.payment": {"amount": "1.50 AZN"},
+    "wallet.payment_card": {"amount": "1.50 AZN", "last4": "5678"},
 }
 
 
