@@ -50,7 +50,7 @@ SHAPES: dict[str, Shape] = {
         "BOOKING",
         "GSI1 CUST#<u> / <start>#<id>; GSI2 BIZ#<b>#VENUE#<v>#BKG / <start>#<id>; "
         "GSI3 BIZ#<b>#SPEC#<p>#BKG / <start>#<id>",
-        "booking create, status changes, reschedule",
+        "booking create (customer, staff), status changes, reschedule",
     ),
     "SpecialistDayLock": Shape("BIZ#<b>#SPEC#<p>", "DAY#<yyyy-mm-dd>", "", "booking create, cancel, reschedule"),
     "BookingIdempotencyRecord": Shape(
@@ -85,6 +85,8 @@ SHAPES: dict[str, Shape] = {
     ),
     "AuditChainHead": Shape("AUDIT#<tenant>#<shard 0-7>", "SEAL / ANCHOR#<seq> / RETENTION", "", "audit sealer, sweep"),
     "SweepCursor": Shape("SWEEP", "CURSOR#<sweep>", "", "retention sweep"),
+    # issue #18 (staff bookings)
+    "BusinessCustomer": Shape("BIZ#<b>", "BCUST#<id>", "ByExpiry", "staff booking create; customer erasure; sweep"),
 }
 
 INTRO = """# Data model: the single table

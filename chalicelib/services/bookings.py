@@ -125,8 +125,28 @@ def _staff_view(changed: Booking | Changed, now: datetime) -> StaffView:
     from chalicelib.store import users
 
     found = changed if isinstance(changed, Changed) else Changed(changed)
+    if found.booking.staff_made:  # the business's own record, never the account (issue #18)
+        return StaffView(
+            found.booking, _business_cards([found.booking], now).get(found.booking.booking_id), found.replayed
+        )
     card = card_for_business(users.customer_card(found.booking.customer_user_id), found.booking, now)
     return StaffView(found.booking, card, found.replayed)
+
+
+def _business_cards(found: Sequence[Booking], now: datetime) -> dict[str, CustomerCard]:
+    """Cards of staff-made bookings from the business's own customer records: one BatchGetItem
+    (no call when none of ``found`` names one). A block, or an erased record, has no card."""
+    from chalicelib.store import business_customers
+
+    named = [b for b in found if b.business_customer_id]
+    if not named:
+        return {}
+    records = business_customers.get_many(named[0].business_id, [b.business_customer_id or "" for b in named], now)
+    return {
+        b.booking_id: CustomerCard(name=record.name, phone=record.phone)
+        for b in named
+        if (record := records.get(b.business_customer_id or ""))
+    }
 
 
 # --- create ------------------------------------------------------------------------------------
@@ -590,6 +610,8 @@ def _reschedule(
 
     if not booking.live:
         raise InvalidTransition(f"A {booking.status.value} booking cannot be moved")
+    if booking.kind == "block":
+        raise InvalidTransition("A block cannot be moved; cancel it and block the new time")
     if new_start.tzinfo is None:
         raise errors.InvalidInput([errors.FieldError("start", "needs a UTC offset")])
     start = new_start.astimezone(UTC)
@@ -694,10 +716,10 @@ def list_for_business(
             at=now,
             summary={"bookings": str(len(found)), "day": day.isoformat() if day else "upcoming"},
         )
-    cards = users.customer_cards(b.customer_user_id for b in found)  # no call for an empty page
-    customers = {
-        b.booking_id: card for b in found if (card := card_for_business(cards.get(b.customer_user_id), b, now))
-    }
+    own = [b for b in found if not b.staff_made]
+    cards = users.customer_cards(b.customer_user_id for b in own)  # no call for an empty page
+    customers = {b.booking_id: card for b in own if (card := card_for_business(cards.get(b.customer_user_id), b, now))}
+    customers.update(_business_cards([b for b in found if b.staff_made], now))
     return Page(found, last, customers)
 
 
@@ -770,6 +792,7 @@ def booking_event(booking: Booking, venue: Venue | None) -> Any:
         timezone=booking.timezone,
         reminder_offsets_minutes=venue.reminder_offsets_minutes if venue else DEFAULT_REMINDER_OFFSETS_MINUTES,
         status=booking.status.value,
+        booking_kind=booking.kind,
     )
 
 

@@ -20,6 +20,8 @@ def notify_customer(event: DomainEvent, recorded_at: datetime) -> None:
     from chalicelib.notify import events as notifications
 
     booking = notifications.BookingEvent.from_payload(event.payload)
+    if not booking.customer_user_id:  # a staff-made walk-in without an account, or a block
+        return
     notifications.publish(event.kind, booking, recorded_at=recorded_at, notification_id=event.event_id)
 
 

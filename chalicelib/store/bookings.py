@@ -87,6 +87,9 @@ class BookingRecord(TableItem, discriminator="BookingRecord"):
     created_at = InstantAttribute()
     updated_at = InstantAttribute()
     version = NumberAttribute()
+    # Staff-made bookings (services/staff_bookings.py): absent on a customer's own booking.
+    kind = UnicodeAttribute(null=True)  # "block" for a personal block; absent = "booking"
+    business_customer_id = UnicodeAttribute(null=True)  # the business's own customer record
 
 
 class SpecialistDayLock(TableItem, discriminator="SpecialistDayLock"):
@@ -123,6 +126,10 @@ class DiscountRejected(Exception):
 
 class IdempotencyRace(Exception):
     """Another request with the same Idempotency-Key committed first."""
+
+
+class CustomerGone(Exception):
+    """The business's customer record named by a staff booking was deleted meanwhile."""
 
 
 # --- keys and encoding ------------------------------------------------------------------------
@@ -184,11 +191,13 @@ def _decode_interval(text: str) -> Interval:
 def booking_record(booking: Booking) -> BookingRecord:
     """The booking as its item (keys and index attributes included)."""
     sort_key = _sort_key(booking)
+    # A walk-in without an account, or a block, has no customer: it is in no customer's list.
+    has_account = bool(booking.customer_user_id)
     return BookingRecord(
         booking_pk(booking.booking_id),
         BOOKING_SK,
-        gsi1pk=customer_index_key(booking.customer_user_id),
-        gsi1sk=sort_key,
+        gsi1pk=customer_index_key(booking.customer_user_id) if has_account else None,
+        gsi1sk=sort_key if has_account else None,
         gsi2pk=venue_index_key(booking.business_id, booking.venue_id),
         gsi2sk=sort_key,
         gsi3pk=specialist_index_key(booking.business_id, booking.specialist_id),
@@ -219,6 +228,8 @@ def booking_record(booking: Booking) -> BookingRecord:
         created_at=booking.created_at,
         updated_at=booking.updated_at,
         version=booking.version,
+        kind=booking.kind if booking.kind != "booking" else None,
+        business_customer_id=booking.business_customer_id,
     )
 
 
@@ -227,7 +238,7 @@ _BOOKING_FIELDS = (
     "booking_id", "business_id", "venue_id", "specialist_id", "specialist_requested", "service_id",
     "customer_user_id", "status", "start_at", "end_at", "occupied_start", "occupied_end", "timezone", "notes",
     "discount_code", "price_minor", "discount_minor", "currency", "venue_name", "venue_address", "service_name",
-    "specialist_name", "cancelled_by", "created_at", "updated_at", "version", "exp_sk",
+    "specialist_name", "cancelled_by", "created_at", "updated_at", "version", "exp_sk", "kind", "business_customer_id",
 )  # fmt: skip
 
 
@@ -267,6 +278,8 @@ def booking_from_item(item: Mapping[str, Any], now: datetime | None = None) -> B
         created_at=v["created_at"],
         updated_at=v["updated_at"],
         version=int(v["version"] if v["version"] is not None else 1),
+        kind="block" if v["kind"] == "block" else "booking",
+        business_customer_id=v["business_customer_id"],
     )
 
 
@@ -277,6 +290,22 @@ def get_booking(booking_id: str, now: datetime | None = None) -> Booking | None:
     """One GetItem (strongly consistent: callers act on its version); ``now`` for a view."""
     item = db.get_raw(booking_pk(booking_id), BOOKING_SK)
     return booking_from_item(item, now) if item else None
+
+
+def get_bookings(booking_ids: Sequence[str], now: datetime | None = None) -> list[Booking]:
+    """Bookings by id: one BatchGetItem per 100 (consistent); missing ones are left out."""
+    wanted = list(dict.fromkeys(booking_ids))
+    found: list[Booking] = []
+    for first in range(0, len(wanted), 100):
+        items = db.batch_get_raw([(booking_pk(b), BOOKING_SK) for b in wanted[first : first + 100]])
+        found += [booking_from_item(item, now) for item in items.values()]
+    return sorted(found, key=lambda b: (b.start, b.booking_id))
+
+
+def remove_notes(tx: db.Transaction, booking_id: str) -> None:
+    """Remove a booking's notes (an erasure of the business's customer record), only if it still exists."""
+    item = BookingRecord(booking_pk(booking_id), BOOKING_SK)
+    tx.update(item, [BookingRecord.notes.remove()], role="booking", condition=BookingRecord.pk.exists())
 
 
 @dataclass
@@ -409,6 +438,8 @@ def _commit(tx: db.Transaction) -> None:
             raise IdempotencyRace() from None
         if "booking" in cancelled.failed:
             raise BookingChanged() from None
+        if "business-customer" in cancelled.failed:
+            raise CustomerGone() from None
         if "discount" in cancelled.failed:
             raise DiscountRejected() from None
         raise LockConflict() from None
@@ -461,6 +492,11 @@ def create_booking(
     _commit(tx)
 
 
+def _conditional_gsi1(booking: Booking) -> list[Any]:
+    """The customer index's sort key moves with the start, only where the booking has one."""
+    return [BookingRecord.gsi1sk.set(_sort_key(booking))] if booking.customer_user_id else []
+
+
 def _idempotency_put(tx: db.Transaction, idempotency: Idempotency | None, booking_id: str, now: datetime) -> None:
     """The key's record, in the change's own transaction (no call of its own): at most one
     request per key commits; a concurrent twin's transaction is cancelled (IdempotencyRace)."""
@@ -497,7 +533,7 @@ def _booking_update(tx: db.Transaction, old: Booking, new: Booking) -> None:
         r.specialist_id.set(new.specialist_id),
         r.specialist_name.set(new.specialist_name),
         r.updated_at.set(new.updated_at),
-        r.gsi1sk.set(sort_key),
+        *_conditional_gsi1(new),
         r.gsi2sk.set(sort_key),
         r.gsi3pk.set(specialist_index_key(new.business_id, new.specialist_id)),
         r.gsi3sk.set(sort_key),

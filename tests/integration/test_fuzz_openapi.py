@@ -120,6 +120,20 @@ def world(api: Any, salon: Any, customer: Any, clock: Any, staff: Any, notify: A
         values["device_id"] = device.json["device_id"]
     if export.status == 201:
         values["export_id"] = export.json["export_id"]
+    # issue #18 (staff bookings): a customer record the business entered, for /customers/{customer_id}
+    walk_in = api.post(
+        f"/v1/businesses/{salon.business_id}/bookings",
+        {
+            "venue_id": salon.venue_id,
+            "service_id": salon.service.service_id,
+            "specialist_id": salon.specialist_ids[1],
+            "start": salon.at(3, "10:00").isoformat(),
+            "customer": {"name": "Fuzz Walk-in"},
+        },
+        headers=owner,
+    )
+    assert walk_in.status == 201, walk_in.body
+    values["customer_id"] = walk_in.json["business_customer_id"]
     identities = {"anonymous": {}, "customer": dict(customer.headers), "owner": dict(owner)}
     return fuzz.World(
         values,

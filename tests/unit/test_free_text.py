@@ -76,6 +76,12 @@ ALLOWED = {
     "PageQuery.cursor": "an opaque signed cursor (api/pagination.py, x-server-issued)",
     "OperatorPrivacyRequestQuery.cursor": "an opaque signed cursor (api/pagination.py, x-server-issued)",
     "VenueSearchQuery.near": "pattern: 'lat,lon' in degrees, the ranges included",
+    # issue #18 (staff bookings)
+    "StaffBookingCreate.venue_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "StaffBookingCreate.service_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "StaffBookingCreate.specialist_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "StaffBookingCreate.customer_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "WalkInCustomer.phone": "Phone: normalised to E.164 by its validator",
 }
 
 

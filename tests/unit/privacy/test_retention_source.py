@@ -274,6 +274,18 @@ ALLOWED |= {
     ]
 }
 
+# issue #18 (staff bookings): booking rules, not retention.
+ALLOWED |= {
+    ("chalicelib/domain/bookings.py", "BLOCK_MAX", "timedelta(hours=24)"): (
+        "the longest personal block staff may make (a booking rule, not data retention)",
+        None,
+    ),
+    ("chalicelib/services/staff_bookings.py", "_create", "min_notice_minutes=0"): (
+        "staff bookings skip the venue's minimum notice (a booking rule, not data retention)",
+        None,
+    ),
+}
+
 
 @dataclass(frozen=True)
 class Finding:
