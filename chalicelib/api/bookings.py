@@ -58,6 +58,7 @@ def view(booking: Booking, customer: CustomerCard | None = None) -> schemas.Book
         created_at=booking.created_at,
         updated_at=booking.updated_at,
         kind=booking.kind,
+        visit_id=booking.visit_id,
     )
 
 

@@ -87,6 +87,7 @@ SHAPES: dict[str, Shape] = {
     "SweepCursor": Shape("SWEEP", "CURSOR#<sweep>", "", "retention sweep"),
     # issue #18 (staff bookings)
     "BusinessCustomer": Shape("BIZ#<b>", "BCUST#<id>", "ByExpiry", "staff booking create; customer erasure; sweep"),
+    "VisitRecord": Shape("VISIT#<id>", "VISIT", "", "visit create"),
 }
 
 INTRO = """# Data model: the single table

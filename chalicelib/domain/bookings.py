@@ -132,6 +132,7 @@ class Booking:
     # service); ``business_customer_id`` = the customer record the business entered.
     kind: BookingKind = "booking"
     business_customer_id: str | None = None
+    visit_id: str | None = None  # a part of a multi-service visit (the parts share it)
 
     @property
     def staff_made(self) -> bool:

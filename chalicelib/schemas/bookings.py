@@ -95,6 +95,7 @@ class BookingOut(ResponseModel):
     kind: Literal["booking", "block"] = Field(
         default="booking", description='"block": a specialist\'s personal block made by staff (no customer)'
     )
+    visit_id: str | None = Field(default=None, description="A part of a multi-service visit: the visit's id")
     business_customer_id: str | None = Field(
         default=None,
         description="Business routes only: the customer record the business entered for a walk-in or phone booking",

@@ -36,6 +36,7 @@ from chalicelib.domain.bookings import (
     DiscountUnavailable,
     IdempotencyKeyReused,
     Interval,
+    InvalidTransition,
     SlotBusy,
     SlotTaken,
     card_for_business,
@@ -519,6 +520,8 @@ def _apply(
     now: datetime,
     idempotency: store.Idempotency | None = None,
 ) -> Booking:
+    if booking.visit_id and actor is Actor.CUSTOMER:
+        raise InvalidTransition("This booking is part of a visit: cancel the visit (/v1/visits/{visit_id}/cancel)")
     updated = transition(booking, target, actor, now, notice)
     recorded = target in _EVENT_STATUSES
     tx = _with_event(f"booking.{target.value}", updated, None, now) if recorded else db.Transaction()
@@ -605,13 +608,14 @@ def _reschedule(
 
     Calls: GetItem venue + Query venue catalog + (BatchGetItem new locks + TransactWriteItems)
     per attempt (the audit record and the key's record join the transaction)."""
-    from chalicelib.domain.bookings import InvalidTransition
     from chalicelib.store import catalog
 
     if not booking.live:
         raise InvalidTransition(f"A {booking.status.value} booking cannot be moved")
     if booking.kind == "block":
         raise InvalidTransition("A block cannot be moved; cancel it and block the new time")
+    if booking.visit_id and actor is Actor.CUSTOMER:
+        raise InvalidTransition("This booking is part of a visit: its parts move together")
     if new_start.tzinfo is None:
         raise errors.InvalidInput([errors.FieldError("start", "needs a UTC offset")])
     start = new_start.astimezone(UTC)

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.domain.bookings import (
     IDEMPOTENCY_WINDOW,
@@ -90,6 +90,7 @@ class BookingRecord(TableItem, discriminator="BookingRecord"):
     # Staff-made bookings (services/staff_bookings.py): absent on a customer's own booking.
     kind = UnicodeAttribute(null=True)  # "block" for a personal block; absent = "booking"
     business_customer_id = UnicodeAttribute(null=True)  # the business's own customer record
+    visit_id = UnicodeAttribute(null=True)  # a part of a multi-service visit (VisitRecord)
 
 
 class SpecialistDayLock(TableItem, discriminator="SpecialistDayLock"):
@@ -99,6 +100,15 @@ class SpecialistDayLock(TableItem, discriminator="SpecialistDayLock"):
     # booking id -> "<start>/<end>" (codec instants): live bookings touching this UTC day.
     occupied = MapAttribute[str, str](default=dict)
     version = NumberAttribute()
+
+
+class VisitRecord(TableItem, discriminator="VisitRecord"):
+    """A multi-service visit: which bookings are its parts (``VISIT#<id>`` / ``VISIT``)."""
+
+    visit_id = UnicodeAttribute()
+    business_id = UnicodeAttribute()
+    booking_ids = ListAttribute[str](default=list)  # in chain order
+    created_at = InstantAttribute()
 
 
 class BookingIdempotencyRecord(TableItem, discriminator="BookingIdempotencyRecord"):
@@ -135,6 +145,11 @@ class CustomerGone(Exception):
 # --- keys and encoding ------------------------------------------------------------------------
 
 BOOKING_SK = "BOOKING"
+VISIT_SK = "VISIT"
+
+
+def visit_pk(visit_id: str) -> str:
+    return f"VISIT#{visit_id}"
 
 
 def booking_pk(booking_id: str) -> str:
@@ -230,6 +245,7 @@ def booking_record(booking: Booking) -> BookingRecord:
         version=booking.version,
         kind=booking.kind if booking.kind != "booking" else None,
         business_customer_id=booking.business_customer_id,
+        visit_id=booking.visit_id,
     )
 
 
@@ -239,6 +255,7 @@ _BOOKING_FIELDS = (
     "customer_user_id", "status", "start_at", "end_at", "occupied_start", "occupied_end", "timezone", "notes",
     "discount_code", "price_minor", "discount_minor", "currency", "venue_name", "venue_address", "service_name",
     "specialist_name", "cancelled_by", "created_at", "updated_at", "version", "exp_sk", "kind", "business_customer_id",
+    "visit_id",
 )  # fmt: skip
 
 
@@ -280,6 +297,7 @@ def booking_from_item(item: Mapping[str, Any], now: datetime | None = None) -> B
         version=int(v["version"] if v["version"] is not None else 1),
         kind="block" if v["kind"] == "block" else "booking",
         business_customer_id=v["business_customer_id"],
+        visit_id=v["visit_id"],
     )
 
 
@@ -404,21 +422,32 @@ def _occupied_entry(booking_id: str) -> Any:
 
 def _claim_lock(tx: db.Transaction, business_id: str, lock: DayLock, booking_id: str, interval: Interval) -> None:
     """Add ``interval`` to a lock, conditional on the version read (or on absence)."""
-    encoded = _encode_interval(interval)
+    _claim_lock_entries(tx, business_id, lock, {booking_id: interval})
+
+
+def _claim_lock_entries(
+    tx: db.Transaction, business_id: str, lock: DayLock, entries: Mapping[str, Interval], role: str = "lock"
+) -> None:
+    """Add several bookings' intervals to ONE lock in one write (a visit whose parts share a
+    specialist-day: a transaction may touch an item once), conditional on the version read."""
+    encoded = {booking_id: _encode_interval(interval) for booking_id, interval in entries.items()}
     item = SpecialistDayLock(lock_pk(business_id, lock.specialist_id), lock_sk(lock.day))
     if lock.version == 0:
         item.business_id = business_id
         item.specialist_id = lock.specialist_id
         item.day = codec.day(lock.day)
-        item.occupied = {booking_id: encoded}
+        item.occupied = encoded
         item.version = 1
         item.ttl = datetime.combine(lock.day, datetime.min.time(), UTC) + LOCK_TTL_AFTER_DAY
-        tx.put(item, role="lock", condition=SpecialistDayLock.pk.does_not_exist())
+        tx.put(item, role=role, condition=SpecialistDayLock.pk.does_not_exist())
         return
     tx.update(
         item,
-        [_occupied_entry(booking_id).set(encoded), SpecialistDayLock.version.set(lock.version + 1)],
-        role="lock",
+        [
+            *(_occupied_entry(b).set(text) for b, text in encoded.items()),
+            SpecialistDayLock.version.set(lock.version + 1),
+        ],
+        role=role,
         condition=SpecialistDayLock.version == lock.version,
     )
 
@@ -599,6 +628,93 @@ def reschedule(
     # A lock in both sets is overwritten by the claim above (same map entry): no release there.
     _releases(tx, old, now, keep={(lock.specialist_id, lock.day) for lock in new_locks})
     _idempotency_put(tx, idempotency, new.booking_id, now)
+    _commit(tx)
+
+
+# --- multi-service visits (issue #18, item 2): every part in ONE transaction ---------------------
+
+
+def _entries_by_lock(parts: Sequence[Booking]) -> dict[tuple[str, date], dict[str, Interval]]:
+    """Each touched specialist-day with the parts' intervals in it (a transaction touches an item once)."""
+    entries: dict[tuple[str, date], dict[str, Interval]] = {}
+    for part in parts:
+        for day in lock_days(part.occupied):
+            entries.setdefault((part.specialist_id, day), {})[part.booking_id] = part.occupied
+    return entries
+
+
+def visit_lock_days(parts: Sequence[Booking]) -> dict[str, list[date]]:
+    """The lock days to read: per specialist, every day any of their parts touches."""
+    days: dict[str, list[date]] = {}
+    for spec, day in _entries_by_lock(parts):
+        days.setdefault(spec, []).append(day)
+    return days
+
+
+def create_visit(
+    visit_id: str,
+    parts: Sequence[Booking],
+    locks: Mapping[tuple[str, date], DayLock],
+    *,
+    now: datetime,
+    idempotency: Idempotency | None = None,
+    tx: db.Transaction | None = None,
+) -> None:
+    """One TransactWriteItems: every part's booking, every touched lock ONCE (all the parts'
+    intervals in it, version-checked), the visit item, the idempotency record and the
+    caller's ``tx`` (events, audit). All or nothing: when any lock moved on, no part is
+    written (LockConflict). At most 5 parts of at most a day each: ≤ 5 bookings + 10 locks +
+    visit + key + 5 events + 5 audit records = 27 items (limit 100)."""
+    tx = tx if tx is not None else db.Transaction()
+    for part in parts:
+        tx.put(booking_record(part), role="booking", condition=BookingRecord.pk.does_not_exist())
+    for (spec, day), entries in _entries_by_lock(parts).items():
+        _claim_lock_entries(tx, parts[0].business_id, locks[(spec, day)], entries)
+    visit = VisitRecord(
+        visit_pk(visit_id),
+        VISIT_SK,
+        visit_id=visit_id,
+        business_id=parts[0].business_id,
+        booking_ids=[p.booking_id for p in parts],
+        created_at=now,
+    )
+    tx.put(visit, role="visit", condition=VisitRecord.pk.does_not_exist())
+    _idempotency_put(tx, idempotency, visit_id, now)
+    _commit(tx)
+
+
+def get_visit_parts(visit_id: str, now: datetime | None = None) -> list[Booking] | None:
+    """The visit's parts in chain order: GetItem visit + one BatchGetItem; None when unknown."""
+    visit = db.get(VisitRecord, visit_pk(visit_id), VISIT_SK)
+    if visit is None:
+        return None
+    found = {b.booking_id: b for b in get_bookings(visit.booking_ids, now)}
+    return [found[b] for b in visit.booking_ids if b in found]
+
+
+def change_visit_status(
+    old: Sequence[Booking],
+    new: Sequence[Booking],
+    *,
+    now: datetime,
+    idempotency: Idempotency | None = None,
+    visit_id: str,
+    tx: db.Transaction | None = None,
+) -> None:
+    """One TransactWriteItems: every part's new state (version-checked) and, for the parts
+    that stop being live, their intervals released, one write per touched lock."""
+    tx = tx if tx is not None else db.Transaction()
+    released: dict[tuple[str, date], list[str]] = {}
+    for before, after in zip(old, new, strict=True):
+        _booking_update(tx, before, after)
+        if before.live and not after.live and before.occupied_end >= now - RELEASE_HORIZON:
+            for day in lock_days(before.occupied):
+                released.setdefault((before.specialist_id, day), []).append(before.booking_id)
+    for (spec, day), booking_ids in released.items():
+        item = SpecialistDayLock(lock_pk(old[0].business_id, spec), lock_sk(day))
+        actions = [_occupied_entry(b).remove() for b in booking_ids]
+        tx.update(item, actions, role="release", condition=SpecialistDayLock.pk.exists())
+    _idempotency_put(tx, idempotency, visit_id, now)
     _commit(tx)
 
 

@@ -134,6 +134,17 @@ def world(api: Any, salon: Any, customer: Any, clock: Any, staff: Any, notify: A
     )
     assert walk_in.status == 201, walk_in.body
     values["customer_id"] = walk_in.json["business_customer_id"]
+    visit = api.post(
+        "/v1/visits",
+        {
+            "venue_id": salon.venue_id,
+            "start": salon.at(4, "10:00").isoformat(),
+            "parts": [{"service_id": salon.service.service_id}, {"service_id": salon.short_service.service_id}],
+        },
+        headers=customer.headers,
+    )
+    assert visit.status == 201, visit.body
+    values["visit_id"] = visit.json["id"]
     identities = {"anonymous": {}, "customer": dict(customer.headers), "owner": dict(owner)}
     return fuzz.World(
         values,

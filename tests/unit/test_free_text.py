@@ -82,6 +82,10 @@ ALLOWED = {
     "StaffBookingCreate.specialist_id": "Id: pattern ^[A-Za-z0-9_-]+$",
     "StaffBookingCreate.customer_id": "Id: pattern ^[A-Za-z0-9_-]+$",
     "WalkInCustomer.phone": "Phone: normalised to E.164 by its validator",
+    "VisitCreate.venue_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "VisitPartIn.service_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "VisitPartIn.specialist_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "AvailabilityQuery.then_service_ids": "pattern: comma-separated ids ^[A-Za-z0-9_-]{1,64}(,...){0,3}$",
 }
 
 

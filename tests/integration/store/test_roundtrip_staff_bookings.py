@@ -1,5 +1,5 @@
-"""Round trips for staff-made bookings (walk-ins without an account, blocks) and the
-business's own customer records: value -> store write -> read back -> equal, every field.
+"""Round trips for staff-made bookings (walk-ins without an account, blocks), the
+business's own customer records and multi-service visits: value -> store write -> read back -> equal, every field.
 On moto and on DynamoDB Local."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from chalicelib.store import bookings, business_customers, db
 from tests.integration.store.test_roundtrip_bookings import LONG, YEAR_837, YEAR_9999, _booking
 
-COVERS = ("BusinessCustomer",)
+COVERS = ("BusinessCustomer", "VisitRecord")
 
 
 @pytest.mark.ddblocal
@@ -62,3 +62,22 @@ def test_a_business_customer_round_trips_and_gathers_its_bookings(aws, phone):
     assert business_customers.get("b" * 32, "c" * 32, due) is None  # past its deadline: absent
     assert business_customers.get("b" * 32, "c" * 32, due - timedelta(microseconds=1)) is not None
     assert due < YEAR_9999
+
+
+@pytest.mark.ddblocal
+def test_a_visit_round_trips_with_its_parts_in_order(aws):
+    # Given a visit of three parts (the second and third share a specialist-day lock)
+    now = datetime(2026, 11, 22, 9, tzinfo=UTC)
+    at = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    parts = [
+        replace(_booking(20 + n, at + timedelta(hours=n), rich=False), visit_id="v" * 32,
+                specialist_id="p" * 31 + ("a" if n == 0 else "b"))
+        for n in range(3)
+    ]  # fmt: skip
+    locks, _ = bookings.read_locks_and_discount("b" * 32, bookings.visit_lock_days(parts), None)
+    # When it is written in one transaction and read back
+    bookings.create_visit("v" * 32, parts, locks, now=now)
+    read = bookings.get_visit_parts("v" * 32)
+    # Then the parts come back in chain order, every field as written
+    assert read == parts
+    assert bookings.get_visit_parts("missing") is None

@@ -285,6 +285,26 @@ ALLOWED |= {
         None,
     ),
 }
+_VISIT_STEP = "calendar step of a multi-service visit's availability (the neighbouring local days), not retention"
+ALLOWED |= {
+    ("chalicelib/domain/availability.py", "chain_free_starts", "timedelta(days=1)"): (_VISIT_STEP, None),
+    ("chalicelib/domain/availability.py", "fits_working_time", "timedelta(days=1)"): (_VISIT_STEP, None),
+    ("chalicelib/services/availability.py", "free_visit_slots", "timedelta(days=1)"): (_VISIT_STEP, None),
+    (
+        "chalicelib/services/availability.py",
+        "free_visit_slots",
+        "timedelta(seconds=availability.chain_offsets(chain)[-1])",
+    ): ("how far a visit's later parts reach past its first start (busy intervals read that far)", None),
+    (
+        "chalicelib/services/visits.py",
+        "cancel_visit",
+        "timedelta(minutes=catalog.get_venue(live[0].business_id, live[0].venue_id).cancellation_notice_minutes)",
+    ): ("the venue's cancellation notice (a booking rule, not retention)", None),
+    ("chalicelib/services/visits.py", "cancel_visit", "timedelta(0)"): (
+        "no notice for a visit whose venue is gone (as a single booking's cancel)",
+        None,
+    ),
+}
 
 
 @dataclass(frozen=True)
