@@ -19,6 +19,7 @@ from chalicelib.api import notifications as notifications_api
 from chalicelib.api import privacy as privacy_api
 from chalicelib.api import staff_bookings as staff_bookings_api
 from chalicelib.api import visits as visits_api
+from chalicelib.api import waitlist as waitlist_api
 from chalicelib.privacy import jobs as privacy_jobs
 from chalicelib.privacy import sweeps as privacy_sweeps
 
@@ -40,6 +41,7 @@ app.register_blueprint(discovery_api.blueprint)
 app.register_blueprint(favorites_api.blueprint)
 app.register_blueprint(staff_bookings_api.blueprint)  # issue #18: staff bookings, blocks
 app.register_blueprint(visits_api.blueprint)  # issue #18: multi-service visits
+app.register_blueprint(waitlist_api.blueprint)  # issue #18: waitlists
 
 # --- SQS consumers and schedules (chalicelib/consumers.py, chalicelib/schedules.py) ---
 consumers.register(app)

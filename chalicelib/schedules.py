@@ -37,6 +37,14 @@ def register(app: Chalice) -> None:
     def seal_stranded_audit(event: Any) -> dict[str, int]:
         return run_stranded_seal()
 
+    @app.schedule(
+        "rate(1 minute)",
+        name="waitlist_offers",
+        description="Pass lapsed waitlist offers to the next customer (issue #18)",
+    )
+    def waitlist_offers(event: Any) -> dict[str, int]:
+        return run_waitlist_offers()
+
 
 def run_reminders() -> dict[str, int]:
     from chalicelib import deps
@@ -84,3 +92,11 @@ def run_stranded_seal() -> dict[str, int]:
     from chalicelib.privacy import audit
 
     return {"sealed": audit.seal_stranded(deps.clock().now())}
+
+
+def run_waitlist_offers() -> dict[str, int]:
+    """Venues with a lapsed offer: release its hold and offer the next entry (services/waitlist.py)."""
+    from chalicelib import deps
+    from chalicelib.services import waitlist
+
+    return {"offered": waitlist.process_lapsed(deps.clock().now())}

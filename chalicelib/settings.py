@@ -88,6 +88,7 @@ class Settings(BaseModel):
     telegram_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
     telegram_max_attempts: int = Field(default=3, ge=1, le=5)
     reminder_catch_up_hours: int = Field(default=24, ge=1, le=72)  # how far back a late schedule looks
+    waitlist_hold_minutes: int = Field(default=15, ge=1, le=240)  # issue #18: how long a waitlist offer holds its slot
 
     def resolved_table_name(self) -> str:
         return self.table_name or resources.table_name(self.stage)

@@ -88,6 +88,12 @@ SHAPES: dict[str, Shape] = {
     # issue #18 (staff bookings)
     "BusinessCustomer": Shape("BIZ#<b>", "BCUST#<id>", "ByExpiry", "staff booking create; customer erasure; sweep"),
     "VisitRecord": Shape("VISIT#<id>", "VISIT", "", "visit create"),
+    "WaitlistEntry": Shape(
+        "WAIT#<b>#<v>",
+        "<joined>#<id>",
+        "GSI1 USER#<u> / WAIT#<id>; GSI2 WAITOFFER / <expires>#<id> (open offers only); ByExpiry",
+        "waitlist join/leave, offers (event relay, schedule), booking the offer",
+    ),
 }
 
 INTRO = """# Data model: the single table

@@ -22,6 +22,7 @@ class Category(StrEnum):
     REMINDERS = "reminders"
     PARTNER_MARKETING = "partner_marketing"
     PLATFORM_NEWS = "platform_news"
+    WAITLIST = "waitlist"  # issue #18: a held slot offered from the waitlist
 
 
 class NotificationMessage(BaseModel):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from chalicelib.notify.messages import Category, Channel
 
 MANDATORY = frozenset({Category.ACCOUNT})
-STANDARD = frozenset({Category.BOOKING_UPDATES, Category.REMINDERS})
+STANDARD = frozenset({Category.BOOKING_UPDATES, Category.REMINDERS, Category.WAITLIST})
 MARKETING = frozenset({Category.PARTNER_MARKETING, Category.PLATFORM_NEWS})
 
 

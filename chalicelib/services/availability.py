@@ -53,6 +53,7 @@ def free_slots(
             [s.specialist_id for s in specialists],
             start - timedelta(days=1),
             end + timedelta(days=1),
+            now,  # a waitlist hold that expired occupies nothing (store.bookings.hold_active)
         )
         if specialists
         else {}
@@ -120,7 +121,7 @@ def free_visit_slots(
     span = timedelta(seconds=availability.chain_offsets(chain)[-1])
     busy = (
         bookings.busy_intervals(venue.business_id, venue.venue_id, wanted, start - timedelta(days=1),
-                                end + span + timedelta(days=1))
+                                end + span + timedelta(days=1), now)
         if wanted
         else {}
     )  # fmt: skip

@@ -68,6 +68,7 @@ class NewBooking:
     specialist_id: str | None = None  # None = any free specialist
     notes: str | None = None
     discount_code: str | None = None
+    waitlist_entry_id: str | None = None  # takes the slot a waitlist offer holds for the caller
 
     def fingerprint(self) -> str:
         """What an Idempotency-Key is bound to: a retry must send the same request."""
@@ -79,6 +80,7 @@ class NewBooking:
                 "specialist_id": self.specialist_id,
                 "notes": self.notes,
                 "discount_code": normalise_code(self.discount_code) if self.discount_code else None,
+                **({"waitlist_entry_id": self.waitlist_entry_id} if self.waitlist_entry_id else {}),
             }
         )
 
@@ -174,8 +176,12 @@ def create_booking(principal: Principal, request: NewBooking, idempotency_key: s
     service = next((s for s in services if s.service_id == request.service_id), None)
     if service is None:
         raise errors.InvalidInput([errors.FieldError("service_id", "no such service at this venue")])
-    candidates = _candidates(service, specialists, request.specialist_id)
     start = request.start.astimezone(UTC)
+    requested, hold = request.specialist_id, None
+    if request.waitlist_entry_id is not None:  # the slot held for this caller (services/waitlist.py)
+        offer = _held_offer(principal, request, venue, service, start, now)
+        requested, hold = offer.offer_specialist_id, offer.offer_hold
+    candidates = _candidates(service, specialists, requested)
     occupied = availability.occupied_interval(service, start)
     days = lock_days(occupied)
     code = normalise_code(request.discount_code) if request.discount_code else None
@@ -184,13 +190,13 @@ def create_booking(principal: Principal, request: NewBooking, idempotency_key: s
 
     for attempt in range(MAX_ATTEMPTS):
         locks, discount = store.read_locks_and_discount(
-            venue.business_id, {spec.specialist_id: days for spec in candidates}, code
+            venue.business_id, {spec.specialist_id: days for spec in candidates}, code, now
         )
         discount_minor = 0
         if code is not None:
             discount_minor = _discount(discount, service, now)
         try:
-            chosen = _choose(venue, service, candidates, locks, days, start, now, requested=request.specialist_id)
+            chosen = _choose(venue, service, candidates, locks, days, start, now, requested=requested, moving=hold)
         except SlotTaken:
             # The interval in the way may be this very request, committed by a concurrent
             # retry with the same key after our first look: answer with that booking.
@@ -226,6 +232,8 @@ def create_booking(principal: Principal, request: NewBooking, idempotency_key: s
         )
         tx = _with_event("booking.created", booking, venue, now)
         _audit(tx, principal, booking, "booking.created", now)
+        if hold is not None and request.waitlist_entry_id is not None:
+            _take_offer(tx, principal, request.waitlist_entry_id, hold, now)
         try:
             store.create_booking(
                 booking,
@@ -233,6 +241,7 @@ def create_booking(principal: Principal, request: NewBooking, idempotency_key: s
                 now=now,
                 idempotency=(principal.user_id, idempotency_key, fingerprint) if idempotency_key else None,
                 tx=tx,
+                replaces_hold=hold,
             )
         except store.LockConflict:
             _back_off(attempt)
@@ -248,8 +257,35 @@ def create_booking(principal: Principal, request: NewBooking, idempotency_key: s
             return replay
         except store.DiscountRejected:
             raise DiscountUnavailable("The discount code has been used up or is no longer valid") from None
+        except store.OfferGone:
+            raise SlotTaken("The waitlist offer is no longer open") from None
         return Created(booking=booking, replayed=False)
     raise SlotBusy("Many people are booking this specialist right now; try again")
+
+
+def _held_offer(
+    principal: Principal, request: NewBooking, venue: Venue, service: Service, start: datetime, now: datetime
+) -> Any:
+    """The caller's open waitlist offer for exactly this venue, service and start (one Query):
+    409 slot-taken when it lapsed, was taken or names another slot."""
+    from chalicelib.services import waitlist
+
+    entry = waitlist.open_offer_for(principal, request.waitlist_entry_id or "", now)
+    if (entry.venue_id, entry.service_id, entry.offer_start) != (venue.venue_id, service.service_id, start):
+        raise SlotTaken("The waitlist offer is for another slot")
+    if request.specialist_id is not None and request.specialist_id != entry.offer_specialist_id:
+        raise SlotTaken("The waitlist offer is with another specialist")
+    return entry
+
+
+def _take_offer(tx: db.Transaction, principal: Principal, entry_id: str, hold: str, now: datetime) -> None:
+    """The entry leaves the waitlist in the booking's transaction, only while it holds ``hold``."""
+    from chalicelib.store import waitlist
+
+    entry = waitlist.find(principal.user_id, entry_id, now)
+    if entry is None:
+        raise SlotTaken("The waitlist offer is no longer open")
+    waitlist.remove_in(tx, entry, hold)
 
 
 def _check_idempotency_key(key: str) -> None:
@@ -632,7 +668,7 @@ def _reschedule(
     occupied = availability.occupied_interval(service, start)
     days = lock_days(occupied)
     for attempt in range(MAX_ATTEMPTS):
-        locks, _ = store.read_locks_and_discount(booking.business_id, {specialist.specialist_id: days}, None)
+        locks, _ = store.read_locks_and_discount(booking.business_id, {specialist.specialist_id: days}, None, now)
         _choose(
             venue, service, [specialist], locks, days, start, now,
             requested=specialist.specialist_id, moving=booking.booking_id,

@@ -173,7 +173,7 @@ def _create(
     staff_venue = replace(venue, min_notice_minutes=0)  # staff may skip the notice, never the overlap
     booking_id = uuid.uuid4().hex
     for attempt in range(bookings.MAX_ATTEMPTS):
-        locks, _ = store.read_locks_and_discount(business_id, {s.specialist_id: days for s in candidates}, None)
+        locks, _ = store.read_locks_and_discount(business_id, {s.specialist_id: days for s in candidates}, None, now)
         chosen = bookings._choose(staff_venue, service, candidates, locks, days, start, now, requested=specialist_id)
         booking = Booking(
             booking_id=booking_id,
@@ -227,7 +227,7 @@ def _block(
     days = lock_days(occupied)
     booking_id = uuid.uuid4().hex
     for attempt in range(bookings.MAX_ATTEMPTS):
-        locks, _ = store.read_locks_and_discount(venue.business_id, {specialist_id: days}, None)
+        locks, _ = store.read_locks_and_discount(venue.business_id, {specialist_id: days}, None, now)
         if first_overlap(occupied, bookings._busy(locks, specialist_id, days)) is not None:
             raise SlotTaken("Another booking holds this time; pick another start")
         block = Booking(

@@ -114,7 +114,7 @@ def create_visit(principal: Principal, request: NewVisit, idempotency_key: str |
     ids = [uuid.uuid4().hex for _ in chain]
     key = (principal.user_id, idempotency_key, bookings._fingerprint(fingerprint)) if idempotency_key else None
     for attempt in range(bookings.MAX_ATTEMPTS):
-        locks, _ = store.read_locks_and_discount(venue.business_id, wanted, None)
+        locks, _ = store.read_locks_and_discount(venue.business_id, wanted, None, now)
         chosen = _choose_all(venue, chain, candidates, locks, days, intervals, start, now, request.parts)
         made = [
             _part(principal, venue, service, person, booking_id, visit_id, interval, offset, asked, request, now)

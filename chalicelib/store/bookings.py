@@ -138,6 +138,10 @@ class IdempotencyRace(Exception):
     """Another request with the same Idempotency-Key committed first."""
 
 
+class OfferGone(Exception):
+    """The waitlist offer a booking or a hold relied on changed meanwhile (taken, lapsed, left)."""
+
+
 class CustomerGone(Exception):
     """The business's customer record named by a staff booking was deleted meanwhile."""
 
@@ -336,7 +340,20 @@ class DayLock:
     occupied: dict[str, Interval] = field(default_factory=dict)
 
 
-def _lock_from_item(specialist_id: str, day: date, item: Mapping[str, Any] | None) -> DayLock:
+HOLD_PREFIX = "HOLD#"  # a waitlist offer's hold: ``HOLD#<entry>#<expires>`` (store/waitlist.py)
+
+
+def hold_active(key: str, now: datetime | None) -> bool:
+    """Whether a lock map entry still occupies time at ``now``: a booking always, a waitlist
+    hold until it expires (its key says when). Without ``now`` every entry counts."""
+    if now is None or not key.startswith(HOLD_PREFIX):
+        return True
+    return codec.encode(now) < key.rpartition("#")[2]
+
+
+def _lock_from_item(
+    specialist_id: str, day: date, item: Mapping[str, Any] | None, now: datetime | None = None
+) -> DayLock:
     if not item:
         return DayLock(specialist_id, day)
     values = db.decoder(SpecialistDayLock)(item)
@@ -344,7 +361,11 @@ def _lock_from_item(specialist_id: str, day: date, item: Mapping[str, Any] | Non
         specialist_id,
         day,
         version=int(values["version"]),
-        occupied={booking_id: _decode_interval(text) for booking_id, text in values["occupied"].items()},
+        occupied={
+            booking_id: _decode_interval(text)
+            for booking_id, text in values["occupied"].items()
+            if hold_active(booking_id, now)
+        },
     )
 
 
@@ -358,8 +379,10 @@ def read_locks_and_discount(
     business_id: str,
     specialist_days: Mapping[str, Sequence[date]],
     discount_code: str | None,
+    now: datetime | None = None,
 ) -> tuple[dict[tuple[str, date], DayLock], DiscountCode | None]:
-    """The day locks of each candidate specialist and the discount code: one BatchGetItem."""
+    """The day locks of each candidate specialist and the discount code: one BatchGetItem.
+    With ``now``, waitlist holds that expired by then are left out (they occupy nothing)."""
     from chalicelib.store import discounts
 
     keys = [(lock_pk(business_id, spec), lock_sk(day)) for spec, days in specialist_days.items() for day in days]
@@ -368,7 +391,7 @@ def read_locks_and_discount(
         keys.append(wanted_discount)
     items = db.batch_get_raw(keys)
     locks = {
-        (spec, day): _lock_from_item(spec, day, items.get((lock_pk(business_id, spec), lock_sk(day))))
+        (spec, day): _lock_from_item(spec, day, items.get((lock_pk(business_id, spec), lock_sk(day))), now)
         for spec, days in specialist_days.items()
         for day in days
     }
@@ -390,6 +413,7 @@ def busy_intervals(
     specialist_ids: Iterable[str],
     start: datetime,
     end: datetime,
+    now: datetime | None = None,
 ) -> dict[str, list[Interval]]:
     """Live bookings' occupied intervals (buffers included) per specialist, overlapping
     [start, end), sorted. One Query per specialist over its day locks (no booking items read).
@@ -406,7 +430,7 @@ def busy_intervals(
         for item in db.query_raw_all(condition, projection=["occupied"]):
             for booking_id, value in item.get("occupied", {}).get("M", {}).items():
                 s, _, e = value["S"].partition("/")
-                if s < hi and lo < e:
+                if s < hi and lo < e and hold_active(booking_id, now):
                     seen[booking_id] = (s, e)
         result[spec] = [(codec.decode(s), codec.decode(e)) for s, e in sorted(seen.values())]
     return result
@@ -426,7 +450,12 @@ def _claim_lock(tx: db.Transaction, business_id: str, lock: DayLock, booking_id:
 
 
 def _claim_lock_entries(
-    tx: db.Transaction, business_id: str, lock: DayLock, entries: Mapping[str, Interval], role: str = "lock"
+    tx: db.Transaction,
+    business_id: str,
+    lock: DayLock,
+    entries: Mapping[str, Interval],
+    role: str = "lock",
+    replaces: str | None = None,
 ) -> None:
     """Add several bookings' intervals to ONE lock in one write (a visit whose parts share a
     specialist-day: a transaction may touch an item once), conditional on the version read."""
@@ -441,10 +470,12 @@ def _claim_lock_entries(
         item.ttl = datetime.combine(lock.day, datetime.min.time(), UTC) + LOCK_TTL_AFTER_DAY
         tx.put(item, role=role, condition=SpecialistDayLock.pk.does_not_exist())
         return
+    removed = [_occupied_entry(replaces).remove()] if replaces and replaces in lock.occupied else []
     tx.update(
         item,
         [
             *(_occupied_entry(b).set(text) for b, text in encoded.items()),
+            *removed,
             SpecialistDayLock.version.set(lock.version + 1),
         ],
         role=role,
@@ -469,6 +500,8 @@ def _commit(tx: db.Transaction) -> None:
             raise BookingChanged() from None
         if "business-customer" in cancelled.failed:
             raise CustomerGone() from None
+        if "waitlist" in cancelled.failed:
+            raise OfferGone() from None
         if "discount" in cancelled.failed:
             raise DiscountRejected() from None
         raise LockConflict() from None
@@ -506,15 +539,18 @@ def create_booking(
     now: datetime,
     idempotency: Idempotency | None = None,
     tx: db.Transaction | None = None,
+    replaces_hold: str | None = None,
 ) -> None:
     """One TransactWriteItems: the booking, every touched lock, the discount use, the
     idempotency record (``(user_id, key, request_hash)``) and whatever the caller's ``tx``
-    already holds (its domain events). Raises LockConflict, DiscountRejected or
-    IdempotencyRace when a condition fails."""
+    already holds (its domain events). ``replaces_hold``: the waitlist hold this booking
+    takes over, removed from the locks in the same writes. Raises LockConflict,
+    DiscountRejected or IdempotencyRace when a condition fails."""
     tx = tx if tx is not None else db.Transaction()
     tx.put(booking_record(booking), role="booking", condition=BookingRecord.pk.does_not_exist())
     for lock in locks:
-        _claim_lock(tx, booking.business_id, lock, booking.booking_id, booking.occupied)
+        entries = {booking.booking_id: booking.occupied}
+        _claim_lock_entries(tx, booking.business_id, lock, entries, replaces=replaces_hold)
     if booking.discount_code:
         _discount_use(tx, booking.business_id, booking.discount_code, now)
     _idempotency_put(tx, idempotency, booking.booking_id, now)
@@ -629,6 +665,33 @@ def reschedule(
     _releases(tx, old, now, keep={(lock.specialist_id, lock.day) for lock in new_locks})
     _idempotency_put(tx, idempotency, new.booking_id, now)
     _commit(tx)
+
+
+# --- waitlist holds (issue #18, item 3): a held slot is occupancy in the same locks ---------------
+
+
+def place_hold(tx: db.Transaction, business_id: str, locks: Sequence[DayLock], key: str, interval: Interval) -> None:
+    """Claim ``interval`` for a waitlist offer in every touched lock, version-checked exactly
+    like a booking (the caller commits ``tx`` with the entry's offer): a concurrent booking
+    and the hold cannot both commit."""
+    for lock in locks:
+        _claim_lock_entries(tx, business_id, lock, {key: interval})
+
+
+def commit_hold(tx: db.Transaction) -> None:
+    """Commit a hold's transaction; LockConflict when a lock or the entry moved on."""
+    _commit(tx)
+
+
+def release_hold(business_id: str, specialist_id: str, interval: Interval, key: str) -> None:
+    """Remove a lapsed hold from its locks (one UpdateItem per lock; no version check:
+    removal cannot create an overlap, and readers already ignore an expired hold)."""
+    for day in lock_days(interval):
+        item = SpecialistDayLock(lock_pk(business_id, specialist_id), lock_sk(day))
+        try:
+            db.update(item, [_occupied_entry(key).remove()], condition=SpecialistDayLock.pk.exists())
+        except db.ConditionFailed:
+            continue
 
 
 # --- multi-service visits (issue #18, item 2): every part in ONE transaction ---------------------

@@ -285,7 +285,7 @@ ALLOWED |= {
         None,
     ),
 }
-_VISIT_STEP = "calendar step of a multi-service visit's availability (the neighbouring local days), not retention"
+_VISIT_STEP = "calendar step (the neighbouring local days of a visit or a waitlist window), not retention"
 ALLOWED |= {
     ("chalicelib/domain/availability.py", "chain_free_starts", "timedelta(days=1)"): (_VISIT_STEP, None),
     ("chalicelib/domain/availability.py", "fits_working_time", "timedelta(days=1)"): (_VISIT_STEP, None),
@@ -302,6 +302,15 @@ ALLOWED |= {
     ): ("the venue's cancellation notice (a booking rule, not retention)", None),
     ("chalicelib/services/visits.py", "cancel_visit", "timedelta(0)"): (
         "no notice for a visit whose venue is gone (as a single booking's cancel)",
+        None,
+    ),
+    ("chalicelib/services/waitlist.py", "MAX_WINDOW", "timedelta(days=14)"): (
+        "the longest time window a customer may wait for (a request bound; the entry leaves at its end)",
+        None,
+    ),
+    ("chalicelib/services/waitlist.py", "_offer", "timedelta(days=1)"): (_VISIT_STEP, None),
+    ("chalicelib/settings.py", "Settings.waitlist_hold_minutes", "default=15"): (
+        "how long a waitlist offer holds its slot (a booking rule: the hold is lock occupancy, not stored data)",
         None,
     ),
 }
