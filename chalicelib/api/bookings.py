@@ -83,7 +83,6 @@ def create_booking(ctx: RequestContext, body: schemas.BookingCreate) -> schemas.
         specialist_id=None if body.specialist_id in (None, "any") else body.specialist_id,
         notes=body.notes,
         discount_code=body.discount_code,
-        waitlist_entry_id=body.waitlist_entry_id,
     )
     created = bookings.create_booking(ctx.principal, request, ctx.header("idempotency-key"), deps.clock().now())
     ctx.response_headers["Location"] = f"/v1/bookings/{created.booking.booking_id}"

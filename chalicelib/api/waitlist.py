@@ -11,12 +11,16 @@ from chalicelib.api.routing import RequestContext, endpoint
 from chalicelib.lazy import lazy_import
 
 if TYPE_CHECKING:
+    from chalicelib.api import bookings as bookings_api
+    from chalicelib.schemas import bookings as booking_schemas
     from chalicelib.schemas import waitlist as schemas
     from chalicelib.services import waitlist
     from chalicelib.store.waitlist import Entry
 else:  # loaded on first use: the store, the SDK and pydantic models stay out of cold start
     waitlist = lazy_import("chalicelib.services.waitlist")
     schemas = lazy_import("chalicelib.schemas.waitlist")
+    booking_schemas = lazy_import("chalicelib.schemas.bookings")
+    bookings_api = lazy_import("chalicelib.api.bookings")
 
 blueprint = Blueprint(__name__)
 TAGS = ["bookings"]
@@ -81,3 +85,21 @@ def my_waitlist(ctx: RequestContext) -> schemas.WaitlistPage:
 )
 def leave_waitlist(ctx: RequestContext, entry_id: str) -> None:
     waitlist.leave(ctx.principal, entry_id, deps.clock().now())
+
+
+@endpoint(
+    blueprint,
+    "/v1/me/waitlist/{entry_id}/book",
+    "POST",
+    summary="Book the slot my waitlist offer holds for me (Idempotency-Key makes retries safe)",
+    tags=["me", "bookings"],
+    status=201,
+    errors_=[404, 409],
+    auth=True,
+)
+def book_waitlist_offer(ctx: RequestContext, entry_id: str) -> booking_schemas.BookingOut:
+    created = waitlist.book_offer(ctx.principal, entry_id, ctx.header("idempotency-key"), deps.clock().now())
+    ctx.response_headers["Location"] = f"/v1/bookings/{created.booking.booking_id}"
+    if created.replayed:
+        ctx.response_headers["Idempotent-Replayed"] = "true"
+    return bookings_api.view(created.booking)

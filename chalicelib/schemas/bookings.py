@@ -41,11 +41,6 @@ class BookingCreate(RequestModel):
         default=None, description="Notes to the venue"
     )
     discount_code: Code | None = None
-    waitlist_entry_id: Id | None = Field(
-        default=None,
-        description="Take the slot a waitlist offer holds for you (its start, service and specialist): "
-        "a 409 when the offer lapsed or names another slot",
-    )
 
 
 class BookingReschedule(RequestModel):

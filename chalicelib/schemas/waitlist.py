@@ -18,7 +18,10 @@ class WaitlistJoin(RequestModel):
 
     service_id: Id
     specialist_id: Omittable[Id | Literal["any"]] = Field(default=None, description='A specialist, or "any"/omitted')
-    window_start: Instant = Field(description="The earliest start that suits")
+    window_start: Instant = Field(
+        description="The earliest start that suits (not more than 12 days ago)",
+        json_schema_extra=date_bounds(min=["today-12"]),
+    )
     window_end: Instant = Field(
         description="The latest end that suits: after window_start (at most 14 days), in the future",
         json_schema_extra=date_bounds(after=["window_start", "today"], max=["window_start+14"]),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from chalicelib import errors
 from chalicelib.domain import availability
@@ -26,6 +27,7 @@ from chalicelib.store import codec, db
 from chalicelib.store import waitlist as store
 
 MAX_WINDOW = timedelta(days=14)
+EARLIEST_START = timedelta(days=12)  # a window may start in the past, but not long ago
 OFFERED = "waitlist.offered"
 
 
@@ -48,6 +50,8 @@ def join(
         raise errors.InvalidInput([errors.FieldError("window_end", "at most 14 days after window_start")])
     if end <= now:
         raise errors.InvalidInput([errors.FieldError("window_end", "in the future")])
+    if start < now - EARLIEST_START:
+        raise errors.InvalidInput([errors.FieldError("window_start", "not more than 12 days ago")])
     venue = catalog.find_venue(venue_id)
     service = catalog.get_service(venue.business_id, venue.venue_id, service_id)
     if specialist_id is not None:
@@ -247,3 +251,21 @@ def open_offer_for(principal: Principal, entry_id: str, now: datetime) -> store.
     if entry is None or not entry.open_offer(now) or entry.offer_start is None:
         raise SlotTaken("The waitlist offer is no longer open")
     return entry
+
+
+def book_offer(principal: Principal, entry_id: str, idempotency_key: str | None, now: datetime) -> Any:
+    """Take the slot an open offer holds for the caller: a booking of exactly that start,
+    service and specialist (services/bookings.create_booking with the entry: the claim
+    replaces the hold and the entry leaves, in one transaction). 409 once the offer lapsed.
+    Calls: Query GSI1 (the offer) + create_booking's (one Query GSI1 more for the entry)."""
+    from chalicelib.services import bookings
+
+    entry = open_offer_for(principal, entry_id, now)
+    request = bookings.NewBooking(
+        venue_id=entry.venue_id,
+        service_id=entry.service_id,
+        start=entry.offer_start or entry.window_start,
+        specialist_id=entry.offer_specialist_id,
+        waitlist_entry_id=entry.entry_id,
+    )
+    return bookings.create_booking(principal, request, idempotency_key, now)

@@ -145,6 +145,17 @@ def world(api: Any, salon: Any, customer: Any, clock: Any, staff: Any, notify: A
     )
     assert visit.status == 201, visit.body
     values["visit_id"] = visit.json["id"]
+    entry = api.post(
+        f"/v1/venues/{salon.venue_id}/waitlist",
+        {
+            "service_id": salon.service.service_id,
+            "window_start": salon.at(5, "10:00").isoformat(),
+            "window_end": salon.at(5, "12:00").isoformat(),
+        },
+        headers=customer.headers,
+    )
+    assert entry.status == 201, entry.body
+    values["entry_id"] = entry.json["id"]
     identities = {"anonymous": {}, "customer": dict(customer.headers), "owner": dict(owner)}
     return fuzz.World(
         values,

@@ -87,7 +87,6 @@ ALLOWED = {
     "VisitPartIn.specialist_id": "Id: pattern ^[A-Za-z0-9_-]+$",
     "WaitlistJoin.service_id": "Id: pattern ^[A-Za-z0-9_-]+$",
     "WaitlistJoin.specialist_id": "Id: pattern ^[A-Za-z0-9_-]+$",
-    "BookingCreate.waitlist_entry_id": "Id: pattern ^[A-Za-z0-9_-]+$",
     "AvailabilityQuery.then_service_ids": "pattern: comma-separated ids ^[A-Za-z0-9_-]{1,64}(,...){0,3}$",
 }
 

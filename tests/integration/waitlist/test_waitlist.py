@@ -74,7 +74,7 @@ def test_a_cancellation_is_offered_in_join_order_held_then_passed_on(api, duo, s
                "start": held.isoformat(), "customer": {"name": "Walk-in"}}  # fmt: skip
     staff = api.post(f"/v1/businesses/{salon.business_id}/bookings", walk_in, headers=relogin(salon.owner))
     assert staff.status == 409 and staff.json["type"] == "/problems/slot-taken"
-    stolen = api.post("/v1/bookings", salon.body(held, a, waitlist_entry_id=offer["id"]), headers=relogin(other))
+    stolen = api.post(f"/v1/me/waitlist/{offer['id']}/book", headers=relogin(other))
     assert stolen.status == 409  # another customer's entry id is no key to the hold
     day = (salon.today + timedelta(days=1)).isoformat()
     free = api.get(
@@ -90,10 +90,10 @@ def test_a_cancellation_is_offered_in_join_order_held_then_passed_on(api, duo, s
     assert passed_on["offer_start"] is not None
     assert datetime.fromisoformat(passed_on["offer_start"]) == held
     assert [e["offer_start"] for e in _mine(api, first)] == [None]
-    late = api.post("/v1/bookings", salon.body(held, a, waitlist_entry_id=offer["id"]), headers=relogin(first))
+    late = api.post(f"/v1/me/waitlist/{offer['id']}/book", headers=relogin(first))
     assert late.status == 409
     # And the second takes it: the booking replaces the hold and the entry leaves the list
-    booked = api.post("/v1/bookings", salon.body(held, waitlist_entry_id=passed_on["id"]), headers=relogin(second))
+    booked = api.post(f"/v1/me/waitlist/{passed_on['id']}/book", headers=relogin(second))
     assert booked.status == 201, booked.body
     assert booked.json["specialist_id"] == passed_on["offer_specialist_id"]
     assert _mine(api, second) == [] and len(_mine(api, first)) == 1

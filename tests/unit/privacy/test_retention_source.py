@@ -309,6 +309,10 @@ ALLOWED |= {
         None,
     ),
     ("chalicelib/services/waitlist.py", "_offer", "timedelta(days=1)"): (_VISIT_STEP, None),
+    ("chalicelib/services/waitlist.py", "EARLIEST_START", "timedelta(days=12)"): (
+        "how far back a waitlist window may start (a request bound, not retention)",
+        None,
+    ),
     ("chalicelib/settings.py", "Settings.waitlist_hold_minutes", "default=15"): (
         "how long a waitlist offer holds its slot (a booking rule: the hold is lock occupancy, not stored data)",
         None,
