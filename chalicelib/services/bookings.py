@@ -268,9 +268,11 @@ def _held_offer(
 ) -> Any:
     """The caller's open waitlist offer for exactly this venue, service and start (one Query):
     409 slot-taken when it lapsed, was taken or names another slot."""
-    from chalicelib.services import waitlist
+    from chalicelib.store import waitlist
 
-    entry = waitlist.open_offer_for(principal, request.waitlist_entry_id or "", now)
+    entry = waitlist.find(principal.user_id, request.waitlist_entry_id or "", now)
+    if entry is None or not entry.open_offer(now) or entry.offer_start is None:
+        raise SlotTaken("The waitlist offer is no longer open")
     if (entry.venue_id, entry.service_id, entry.offer_start) != (venue.venue_id, service.service_id, start):
         raise SlotTaken("The waitlist offer is for another slot")
     if request.specialist_id is not None and request.specialist_id != entry.offer_specialist_id:
