@@ -133,3 +133,22 @@ def test_leaving_or_the_window_passing_removes_the_entry(api, duo, signup, clock
 )
 def test_a_window_must_be_ordered_and_bounded(api, duo, signup, change):
     assert _join(api, duo, signup(name="W"), **change).status == 422
+
+
+def test_the_account_export_and_erasure_cover_waitlist_entries(api, duo, signup, clock, buckets, drain_jobs):
+    from chalicelib.privacy import sweeps
+    from chalicelib.store import waitlist
+
+    # Given a customer waiting at the venue
+    me = signup(name="Wanda Export")
+    entry = _join(api, duo, me).json
+    # When they ask for their export
+    export = api.post("/v1/me/exports", headers=me.headers)
+    # Then it holds the entry (found on their GSI1 partition)
+    assert export.status == 201, export.body
+    assert [r["entry_id"] for r in export.json["data"]["records"]["WaitlistEntry"]] == [entry["id"]]
+    # And when they delete the account, the entry is gone once the job and the sweep ran (≤ 30 days)
+    assert api.delete("/v1/me", headers=me.headers).status == 202
+    drain_jobs()
+    sweeps.run(clock.now() + timedelta(days=30))
+    assert waitlist.of_venue(duo.business_id, duo.venue_id) == []
