@@ -19,7 +19,10 @@ from chalicelib.api import meta, middleware, routing
 from chalicelib.api import notifications as notifications_api
 from chalicelib.api import privacy as privacy_api
 from chalicelib.api import reviews as reviews_api
+from chalicelib.api import staff_bookings as staff_bookings_api
 from chalicelib.api import travel as travel_api
+from chalicelib.api import visits as visits_api
+from chalicelib.api import waitlist as waitlist_api
 from chalicelib.api import wallet as wallet_api
 from chalicelib.api import webhooks as webhooks_api
 from chalicelib.privacy import jobs as privacy_jobs
@@ -47,6 +50,9 @@ app.register_blueprint(travel_api.blueprint)  # travel requests, documents, rate
 app.register_blueprint(calendar_feeds_api.blueprint)
 app.register_blueprint(webhooks_api.blueprint)
 app.register_blueprint(wallet_api.blueprint)
+app.register_blueprint(staff_bookings_api.blueprint)  # issue #18: staff bookings, blocks
+app.register_blueprint(visits_api.blueprint)  # issue #18: multi-service visits
+app.register_blueprint(waitlist_api.blueprint)  # issue #18: waitlists
 
 # --- SQS consumers and schedules (chalicelib/consumers.py, chalicelib/schedules.py) ---
 consumers.register(app)

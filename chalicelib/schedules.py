@@ -54,6 +54,14 @@ def register(app: Chalice) -> None:
     def reconcile_ledger(event: Any) -> dict[str, int]:
         return run_ledger_reconciliation()
 
+    @app.schedule(
+        "rate(1 minute)",
+        name="waitlist_offers",
+        description="Pass lapsed waitlist offers to the next customer (issue #18)",
+    )
+    def waitlist_offers(event: Any) -> dict[str, int]:
+        return run_waitlist_offers()
+
 
 def run_reminders() -> dict[str, int]:
     from chalicelib import deps
@@ -153,3 +161,11 @@ def run_ledger_reconciliation() -> dict[str, int]:
             },
         )
     return {"checked": report.checked, "differences": len(report.differences)}
+
+
+def run_waitlist_offers() -> dict[str, int]:
+    """Venues with a lapsed offer: release its hold and offer the next entry (services/waitlist.py)."""
+    from chalicelib import deps
+    from chalicelib.services import waitlist
+
+    return {"offered": waitlist.process_lapsed(deps.clock().now())}

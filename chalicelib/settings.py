@@ -118,6 +118,7 @@ class Settings(BaseModel):
     payments_webhook_secret: SecretStr = SecretStr("local-only-payments-webhook-secret-not-for-deployment")
     payments_webhook_tolerance_seconds: int = Field(default=300, ge=30, le=300)  # refused outside 5 minutes
     payments_page_base: str = "http://127.0.0.1:5300"  # the provider's payment page (local: the fake)
+    waitlist_hold_minutes: int = Field(default=15, ge=1, le=240)  # issue #18: how long a waitlist offer holds its slot
 
     def resolved_table_name(self) -> str:
         return self.table_name or resources.table_name(self.stage)

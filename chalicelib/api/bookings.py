@@ -57,6 +57,8 @@ def view(booking: Booking, customer: CustomerCard | None = None) -> schemas.Book
         cancelled_by=booking.cancelled_by.value if booking.cancelled_by else None,
         created_at=booking.created_at,
         updated_at=booking.updated_at,
+        kind=booking.kind,
+        visit_id=booking.visit_id,
     )
 
 
@@ -205,13 +207,23 @@ def list_business_bookings(
         start_key=pagination.decode(query.cursor, scope=scope),
     )
     return schemas.BookingPage(
-        items=[view(b, page.customers.get(b.booking_id)) for b in page.bookings],
+        items=[business_view(b, page.customers.get(b.booking_id)) for b in page.bookings],
         next_cursor=pagination.encode(page.last_key, scope=scope),
     )
 
 
 def staff_view(found: bookings.StaffView) -> schemas.BookingOut:
-    return view(found.booking, found.customer)
+    return business_view(found.booking, found.customer)
+
+
+def business_view(booking: Booking, customer: CustomerCard | None) -> schemas.BookingOut:
+    """A booking on a business route: a staff-made one shows the business's own customer
+    record and no account id (the business learns nothing of a linked account)."""
+    answer = view(booking, customer)
+    if booking.staff_made:
+        answer.customer_user_id = ""
+        answer.business_customer_id = booking.business_customer_id
+    return answer
 
 
 # Status changes and reschedules by staff take an Idempotency-Key, as create does.

@@ -9,7 +9,7 @@ from chalice.app import Blueprint
 from chalicelib import deps
 from chalicelib.api import pagination
 from chalicelib.api.routing import RequestContext, endpoint
-from chalicelib.domain.availability import zone
+from chalicelib.domain.availability import chain_offsets, zone
 from chalicelib.lazy import lazy_import
 
 if TYPE_CHECKING:
@@ -118,6 +118,8 @@ def get_public_venue(ctx: RequestContext, venue_id: str) -> schemas.PublicVenue:
 def get_availability(
     ctx: RequestContext, venue_id: str, query: schemas.AvailabilityQuery
 ) -> schemas.AvailabilityResponse:
+    if query.then_service_ids:
+        return _visit_availability(venue_id, query)
     result = availability.free_slots(
         venue_id, query.service_id, query.specialist_id, query.from_, query.to, deps.clock().now()
     )
@@ -128,4 +130,30 @@ def get_availability(
         timezone=result.venue.timezone,
         duration_minutes=result.service.duration_minutes,
         slots=[schemas.Slot(start=start.astimezone(tz), specialist_ids=list(ids)) for start, ids in result.slots],
+    )
+
+
+def _visit_availability(venue_id: str, query: schemas.AvailabilityQuery) -> schemas.AvailabilityResponse:
+    """A multi-service visit's starts (issue #18): every part's start and who is free for it."""
+    service_ids = [query.service_id, *(query.then_service_ids or "").split(",")]
+    result = availability.free_visit_slots(
+        venue_id, service_ids, query.specialist_id, query.from_, query.to, deps.clock().now()
+    )
+    tz = zone(result.venue.timezone)
+    return schemas.AvailabilityResponse(
+        venue_id=result.venue.venue_id,
+        service_id=result.services[0].service_id,
+        timezone=result.venue.timezone,
+        duration_minutes=chain_offsets(result.services)[-1] // 60 + result.services[-1].duration_minutes,
+        slots=[
+            schemas.Slot(
+                start=start.astimezone(tz),
+                specialist_ids=list(parts[0][1]),
+                parts=[
+                    schemas.SlotPart(service_id=service.service_id, start=at.astimezone(tz), specialist_ids=list(who))
+                    for service, (at, who) in zip(result.services, parts, strict=True)
+                ],
+            )
+            for start, parts in result.slots
+        ],
     )

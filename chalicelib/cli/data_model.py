@@ -50,7 +50,7 @@ SHAPES: dict[str, Shape] = {
         "BOOKING",
         "GSI1 CUST#<u> / <start>#<id>; GSI2 BIZ#<b>#VENUE#<v>#BKG / <start>#<id>; "
         "GSI3 BIZ#<b>#SPEC#<p>#BKG / <start>#<id>",
-        "booking create, status changes, reschedule",
+        "booking create (customer, staff), status changes, reschedule",
     ),
     "SpecialistDayLock": Shape("BIZ#<b>#SPEC#<p>", "DAY#<yyyy-mm-dd>", "", "booking create, cancel, reschedule"),
     "BookingIdempotencyRecord": Shape(
@@ -140,6 +140,15 @@ SHAPES: dict[str, Shape] = {
     "CardClaim": Shape("CARDNO#<h>", "CLAIM", "GSI1 USER#<u> / CARDCLAIM#<card>", "card link/unlink"),
     "TopUpIntent": Shape(
         "TOPUP#<intent>", "INTENT", "GSI1 USER#<u> / TOPUP#<created>#<intent>; ByExpiry", "top-up start, webhook"
+    ),
+    # issue #18 (staff bookings)
+    "BusinessCustomer": Shape("BIZ#<b>", "BCUST#<id>", "ByExpiry", "staff booking create; customer erasure; sweep"),
+    "VisitRecord": Shape("VISIT#<id>", "VISIT", "", "visit create"),
+    "WaitlistEntry": Shape(
+        "WAIT#<b>#<v>",
+        "<joined>#<id>",
+        "GSI1 USER#<u> / WAIT#<id>; GSI2 WAITOFFER / <expires>#<id> (open offers only); ByExpiry",
+        "waitlist join/leave, offers (event relay, schedule), booking the offer",
     ),
 }
 

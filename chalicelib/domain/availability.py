@@ -29,6 +29,7 @@ Daylight-saving choices (deliberate, see docs/catalog.md):
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -306,3 +307,103 @@ def union_free_starts(
                 who.append(person.specialist_id)
     fromtimestamp = datetime.fromtimestamp
     return [(fromtimestamp(start, UTC), tuple(free_by_start[start])) for start in sorted(free_by_start)]
+
+
+# --- multi-service visits (issue #18, item 2) ---------------------------------------------------
+#
+# A visit is a chain of services, back to back: part i+1 starts when part i's service and
+# its buffer after end, plus part i+1's buffer before, so the parts' occupied intervals abut
+# (half-open: the same specialist may do two consecutive parts). Only the first part's start
+# is on the slot grid and bound by notice and horizon; every part must lie in its
+# specialist's working time and avoid their busy intervals.
+
+MAX_VISIT_PARTS = 5  # bounded so one visit fits one TransactWriteItems (docs/bookings.md)
+
+ChainPart = tuple[Service, Sequence[Specialist]]  # a part's service and its candidate specialists
+ChainSlot = tuple[datetime, tuple[tuple[datetime, tuple[str, ...]], ...]]  # start, per part (start, who is free)
+
+
+def chain_offsets(services: Sequence[Service]) -> list[int]:
+    """Seconds from the visit's start to each part's start (the first is 0)."""
+    offsets = [0]
+    for current, following in itertools.pairwise(services):
+        gap = current.duration_minutes + current.buffer_after_minutes + following.buffer_before_minutes
+        offsets.append(offsets[-1] + gap * 60)
+    return offsets
+
+
+def chain_intervals(services: Sequence[Service], start: datetime) -> list[Interval]:
+    """Each part's occupied interval (buffers included) for a visit starting at ``start``."""
+    return [
+        occupied_interval(service, start + timedelta(seconds=offset))
+        for service, offset in zip(services, chain_offsets(services), strict=True)
+    ]
+
+
+def _fits(free: Sequence[_EpochInterval], starts: Sequence[int], lo: int, hi: int) -> bool:
+    """Whether [lo, hi) lies inside one of the sorted, disjoint ``free`` intervals."""
+    index = bisect.bisect_right(starts, lo) - 1
+    return index >= 0 and free[index][1] >= hi
+
+
+def chain_free_starts(
+    venue: Venue,
+    parts: Sequence[ChainPart],
+    busy: Mapping[str, Sequence[Interval]],
+    day_from: date,
+    day_to: date,
+    now: datetime,
+) -> list[ChainSlot]:
+    """Starts (UTC, ascending) where the whole visit fits, each with who is free for every
+    part at its start. The first part's starts are ``union_free_starts``'s; each later part
+    needs one of its candidates free (working time minus busy) for its occupied interval."""
+    if not parts:
+        return []
+    first_service, first_candidates = parts[0]
+    first = union_free_starts(venue, first_service, first_candidates, busy, day_from, day_to, now)
+    if len(parts) == 1:
+        return [(start, ((start, who),)) for start, who in first]
+    services = [service for service, _ in parts]
+    offsets = chain_offsets(services)
+    # Free time of every later candidate, once: read a day wider than the asked dates, as the
+    # first part's starts may run past midnight (and the chain further).
+    span_days = offsets[-1] // _DAY + 2
+    free_of: dict[str, tuple[list[_EpochInterval], list[int]]] = {}
+    for _, candidates in parts[1:]:
+        for person in candidates:
+            if person.specialist_id in free_of:
+                continue
+            working = working_intervals(venue, person, day_from - timedelta(days=1), day_to + timedelta(days=span_days))
+            free = _subtract(working, _merge((_epoch(s), _epoch(e)) for s, e in busy.get(person.specialist_id, ())))
+            free_of[person.specialist_id] = (free, [lo for lo, _ in free])
+    later = [
+        (offset, service.buffer_before_minutes * 60, (service.duration_minutes + service.buffer_after_minutes) * 60, [
+            p.specialist_id for p in candidates
+            if not service.specialist_ids or p.specialist_id in service.specialist_ids
+        ])
+        for (service, candidates), offset in zip(parts[1:], offsets[1:], strict=True)
+    ]  # fmt: skip
+    slots: list[ChainSlot] = []
+    fromtimestamp = datetime.fromtimestamp
+    for start, who in first:
+        base = _epoch(start)
+        per_part: list[tuple[datetime, tuple[str, ...]]] = [(start, who)]
+        for offset, before, after, ids in later:
+            at = base + offset
+            free_now = tuple(spec for spec in ids if _fits(free_of[spec][0], free_of[spec][1], at - before, at + after))
+            if not free_now:
+                break
+            per_part.append((fromtimestamp(at, UTC), free_now))
+        else:
+            slots.append((start, tuple(per_part)))
+    return slots
+
+
+def fits_working_time(venue: Venue, specialist: Specialist, interval: Interval) -> bool:
+    """Whether ``interval`` (a later part of a visit, buffers included) lies inside the
+    specialist's working time (hours minus breaks and time off) around its local dates."""
+    lo, hi = _epoch(interval[0]), _epoch(interval[1])
+    first = local_date(venue, interval[0]) - timedelta(days=1)
+    last = local_date(venue, interval[1]) + timedelta(days=1)
+    free = working_intervals(venue, specialist, first, last)
+    return _fits(free, [start for start, _ in free], lo, hi)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from chalicelib import errors
 
@@ -35,6 +35,8 @@ else:
 
 
 Interval = tuple[datetime, datetime]
+BookingKind = Literal["booking", "block"]
+BLOCK_MAX = timedelta(hours=24)  # a personal block spans at most a day (two day locks at most)
 
 
 class BookingStatus(StrEnum):
@@ -126,6 +128,16 @@ class Booking:
     service_name: str = ""
     specialist_name: str = ""
     cancelled_by: Actor | None = None
+    # Staff-made (issue #18): "block" = a specialist's personal block (no customer, no
+    # service); ``business_customer_id`` = the customer record the business entered.
+    kind: BookingKind = "booking"
+    business_customer_id: str | None = None
+    visit_id: str | None = None  # a part of a multi-service visit (the parts share it)
+
+    @property
+    def staff_made(self) -> bool:
+        """Made by the business (walk-in, phone call, block): its card is the business's own record."""
+        return self.kind == "block" or self.business_customer_id is not None
 
     @property
     def live(self) -> bool:
@@ -213,6 +225,8 @@ def transition(booking: Booking, target: BookingStatus, actor: Actor, now: datet
         allowed_from: frozenset[BookingStatus] = LIVE_STATUSES
     else:
         allowed_from = _BUSINESS_TARGETS.get(target, frozenset())
+    if booking.kind == "block" and target is not BookingStatus.CANCELLED:
+        raise InvalidTransition("A block can only be cancelled")
     if booking.status not in allowed_from:
         raise InvalidTransition(f"A {booking.status.value} booking cannot become {target.value}")
     if actor is Actor.CUSTOMER:

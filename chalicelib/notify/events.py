@@ -44,6 +44,9 @@ class BookingEvent:
     timezone: str  # the venue's IANA zone: templates show local time there
     reminder_offsets_minutes: Sequence[int] = field(default=DEFAULT_REMINDER_OFFSETS_MINUTES)
     status: str = "confirmed"
+    # "block": a specialist's personal block (no customer; subscribers that message the
+    # customer skip it, as they skip a walk-in without an account: empty customer_user_id).
+    booking_kind: str = "booking"
 
     def to_payload(self) -> dict[str, Any]:
         """The outbox item's JSON: plain values, the start in UTC."""

@@ -26,6 +26,7 @@ class Category(StrEnum):
     # wallet pushes (NOTE-4): each its own category, per-channel switchable
     WALLET_TOP_UPS = "wallet_top_ups"
     WALLET_PAYMENTS = "wallet_payments"
+    WAITLIST = "waitlist"  # issue #18: a held slot offered from the waitlist
 
 
 class NotificationMessage(BaseModel):

@@ -18,6 +18,7 @@ from chalicelib.notify.messages import Category, Channel
 MANDATORY = frozenset({Category.ACCOUNT})
 STANDARD = frozenset({Category.BOOKING_UPDATES, Category.REMINDERS})
 STANDARD |= {Category.TRAVEL_UPDATES}  # travel requests (docs/travel.md)
+STANDARD = frozenset({Category.BOOKING_UPDATES, Category.REMINDERS, Category.WAITLIST})
 MARKETING = frozenset({Category.PARTNER_MARKETING, Category.PLATFORM_NEWS})
 # wallet pushes (NOTE-4): standard categories, on by default, per-channel switchable
 STANDARD = STANDARD | {Category.WALLET_TOP_UPS, Category.WALLET_PAYMENTS}

@@ -45,6 +45,10 @@ TEMPLATES: dict[str, _T] = {
             "Moved: {service_name} at {venue_name} is now on {when}.",
         ),
         "booking.reminder": ("Reminder", "Reminder: {service_name}{with_specialist} at {venue_name}, {when}."),
+        "waitlist.offered": (
+            "A slot opened",
+            "A slot opened: {service_name} at {venue_name}, {when}. It is held for you for {hold_minutes} minutes.",
+        ),
         "review.request": (
             "How was your visit?",
             "How was {service_name} at {venue_name}? Leave a review in the app.",
@@ -87,6 +91,10 @@ TEMPLATES: dict[str, _T] = {
         "booking.reminder": (
             "Напоминание о записи",
             "Напоминаем: {service_name}{with_specialist}, {venue_name}, {when}.",
+        ),
+        "waitlist.offered": (
+            "Освободилось время",
+            "Освободилось время: {service_name}, {venue_name}, {when}. Оно закреплено за вами {hold_minutes} мин.",
         ),
         "review.request": (
             "Оцените визит",
@@ -133,6 +141,10 @@ TEMPLATES: dict[str, _T] = {
             "Rezervasiya köçürüldü: {service_name}, {venue_name}, yeni vaxt {when}.",
         ),
         "booking.reminder": ("Xatırlatma", "Xatırlatma: {service_name}{with_specialist}, {venue_name}, {when}."),
+        "waitlist.offered": (
+            "Vaxt boşaldı",
+            "Vaxt boşaldı: {service_name}, {venue_name}, {when}. {hold_minutes} dəqiqə sizin üçün saxlanılır.",
+        ),
         "review.request": (
             "Ziyarətinizi qiymətləndirin",
             "{venue_name} ({service_name}) ziyarətiniz necə keçdi? Tətbiqdə rəy yazın.",
@@ -179,6 +191,10 @@ TEMPLATES: dict[str, _T] = {
             "Резервацията е преместена: {service_name}, {venue_name}, нов час {when}.",
         ),
         "booking.reminder": ("Напомняне", "Напомняне: {service_name}{with_specialist}, {venue_name}, {when}."),
+        "waitlist.offered": (
+            "Освободи се час",
+            "Освободи се час: {service_name}, {venue_name}, {when}. Запазен е за вас {hold_minutes} минути.",
+        ),
         "review.request": (
             "Оценете посещението",
             "Как мина посещението ({service_name}, {venue_name})? Оставете отзив в приложението.",

@@ -92,6 +92,14 @@ class BookingOut(ResponseModel):
     cancelled_by: Literal["customer", "business"] | None = None
     created_at: AwareDatetime
     updated_at: AwareDatetime
+    kind: Literal["booking", "block"] = Field(
+        default="booking", description='"block": a specialist\'s personal block made by staff (no customer)'
+    )
+    visit_id: str | None = Field(default=None, description="A part of a multi-service visit: the visit's id")
+    business_customer_id: str | None = Field(
+        default=None,
+        description="Business routes only: the customer record the business entered for a walk-in or phone booking",
+    )
 
 
 class BookingPage(ResponseModel):

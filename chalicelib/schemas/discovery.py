@@ -120,11 +120,27 @@ class AvailabilityQuery(RequestModel):
         f"{MAX_DAYS - 1} days after 'from' ({MAX_DAYS} days in all)",
         json_schema_extra=date_bounds(min=["from", "today"], max=[f"from+{MAX_DAYS - 1}"]),
     )
+    # issue #18: a multi-service visit
+    then_service_ids: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}(,[A-Za-z0-9_-]{1,64}){0,3}$",
+        max_length=4 * 65,
+        description="A visit of several services, back to back: the services after service_id, in order, "
+        "comma-separated (at most 4, so 5 in all). Each slot then lists every part's start and who is free "
+        "for it; specialist_id applies to the first part",
+    )
+
+
+class SlotPart(ResponseModel):
+    service_id: str
+    start: datetime = Field(description="This part's start, in the venue's zone")
+    specialist_ids: list[str] = Field(description="Who is free for this part")
 
 
 class Slot(ResponseModel):
     start: datetime = Field(description="In the venue's zone, with its UTC offset")
     specialist_ids: list[str] = Field(description="Who is free at this start")
+    parts: list[SlotPart] | None = Field(default=None, description="A visit (then_service_ids): every part")
 
 
 class AvailabilityResponse(ResponseModel):

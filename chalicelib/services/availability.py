@@ -53,6 +53,7 @@ def free_slots(
             [s.specialist_id for s in specialists],
             start - timedelta(days=1),
             end + timedelta(days=1),
+            now,  # a waitlist hold that expired occupies nothing (store.bookings.hold_active)
         )
         if specialists
         else {}
@@ -74,3 +75,55 @@ def _within_horizon(venue: Venue, day_from: date, day_to: date, now: datetime) -
         raise errors.InvalidInput(
             [FieldError("to", f"before today ({today} in the venue's zone): nothing is bookable")]
         )
+
+
+# --- multi-service visits (issue #18, item 2) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VisitAvailability:
+    venue: Venue
+    services: list[Service]
+    slots: list[availability.ChainSlot]  # visit start, per part (start, free specialist ids)
+
+
+def free_visit_slots(
+    venue_id: str, service_ids: list[str], specialist_id: str, day_from: date, day_to: date, now: datetime
+) -> VisitAvailability:
+    """Starts where the whole chain of services fits, back to back (``specialist_id`` for the
+    first part; later parts: any of their specialists). DynamoDB calls: GSI1 Query (venue),
+    one Query (the venue's services and specialists), then one Query per candidate specialist
+    (busy intervals from the day locks)."""
+    from chalicelib.store import bookings
+
+    if day_to < day_from:
+        raise errors.InvalidInput([FieldError("to", "must not be before 'from'")])
+    if (day_to - day_from).days >= MAX_DAYS:
+        raise errors.InvalidInput([FieldError("to", f"at most {MAX_DAYS} days after 'from'")])
+    venue = catalog.find_venue(venue_id)
+    _within_horizon(venue, day_from, day_to, now)
+    services, specialists = catalog.venue_catalog(venue.business_id, venue.venue_id)
+    by_id = {s.service_id: s for s in services}
+    missing = [sid for sid in service_ids if sid not in by_id]
+    if missing:
+        raise errors.NotFound(f"No such service at this venue: {missing[0]}")
+    chain = [by_id[sid] for sid in service_ids]
+    parts: list[availability.ChainPart] = []
+    for index, service in enumerate(chain):
+        performing = [s for s in specialists if not service.specialist_ids or s.specialist_id in service.specialist_ids]
+        if index == 0 and specialist_id != ANY:
+            performing = [s for s in performing if s.specialist_id == specialist_id]
+            if not performing:
+                raise errors.NotFound("This specialist does not perform this service")
+        parts.append((service, performing))
+    wanted = sorted({p.specialist_id for _, people in parts for p in people})
+    start, end = availability.day_bounds(venue, day_from, day_to)
+    span = timedelta(seconds=availability.chain_offsets(chain)[-1])
+    busy = (
+        bookings.busy_intervals(venue.business_id, venue.venue_id, wanted, start - timedelta(days=1),
+                                end + span + timedelta(days=1), now)
+        if wanted
+        else {}
+    )  # fmt: skip
+    slots = availability.chain_free_starts(venue, parts, busy, day_from, day_to, now)
+    return VisitAvailability(venue=venue, services=chain, slots=slots)

@@ -36,6 +36,7 @@ from chalicelib.domain.bookings import (
     DiscountUnavailable,
     IdempotencyKeyReused,
     Interval,
+    InvalidTransition,
     SlotBusy,
     SlotTaken,
     card_for_business,
@@ -67,6 +68,7 @@ class NewBooking:
     specialist_id: str | None = None  # None = any free specialist
     notes: str | None = None
     discount_code: str | None = None
+    waitlist_entry_id: str | None = None  # takes the slot a waitlist offer holds for the caller
 
     def fingerprint(self) -> str:
         """What an Idempotency-Key is bound to: a retry must send the same request."""
@@ -78,6 +80,7 @@ class NewBooking:
                 "specialist_id": self.specialist_id,
                 "notes": self.notes,
                 "discount_code": normalise_code(self.discount_code) if self.discount_code else None,
+                **({"waitlist_entry_id": self.waitlist_entry_id} if self.waitlist_entry_id else {}),
             }
         )
 
@@ -125,8 +128,28 @@ def _staff_view(changed: Booking | Changed, now: datetime) -> StaffView:
     from chalicelib.store import users
 
     found = changed if isinstance(changed, Changed) else Changed(changed)
+    if found.booking.staff_made:  # the business's own record, never the account (issue #18)
+        return StaffView(
+            found.booking, _business_cards([found.booking], now).get(found.booking.booking_id), found.replayed
+        )
     card = card_for_business(users.customer_card(found.booking.customer_user_id), found.booking, now)
     return StaffView(found.booking, card, found.replayed)
+
+
+def _business_cards(found: Sequence[Booking], now: datetime) -> dict[str, CustomerCard]:
+    """Cards of staff-made bookings from the business's own customer records: one BatchGetItem
+    (no call when none of ``found`` names one). A block, or an erased record, has no card."""
+    from chalicelib.store import business_customers
+
+    named = [b for b in found if b.business_customer_id]
+    if not named:
+        return {}
+    records = business_customers.get_many(named[0].business_id, [b.business_customer_id or "" for b in named], now)
+    return {
+        b.booking_id: CustomerCard(name=record.name, phone=record.phone)
+        for b in named
+        if (record := records.get(b.business_customer_id or ""))
+    }
 
 
 # --- create ------------------------------------------------------------------------------------
@@ -153,8 +176,12 @@ def create_booking(principal: Principal, request: NewBooking, idempotency_key: s
     service = next((s for s in services if s.service_id == request.service_id), None)
     if service is None:
         raise errors.InvalidInput([errors.FieldError("service_id", "no such service at this venue")])
-    candidates = _candidates(service, specialists, request.specialist_id)
     start = request.start.astimezone(UTC)
+    requested, hold = request.specialist_id, None
+    if request.waitlist_entry_id is not None:  # the slot held for this caller (services/waitlist.py)
+        offer = _held_offer(principal, request, venue, service, start, now)
+        requested, hold = offer.offer_specialist_id, offer.offer_hold
+    candidates = _candidates(service, specialists, requested)
     occupied = availability.occupied_interval(service, start)
     days = lock_days(occupied)
     code = normalise_code(request.discount_code) if request.discount_code else None
@@ -163,13 +190,13 @@ def create_booking(principal: Principal, request: NewBooking, idempotency_key: s
 
     for attempt in range(MAX_ATTEMPTS):
         locks, discount = store.read_locks_and_discount(
-            venue.business_id, {spec.specialist_id: days for spec in candidates}, code
+            venue.business_id, {spec.specialist_id: days for spec in candidates}, code, now
         )
         discount_minor = 0
         if code is not None:
             discount_minor = _discount(discount, service, now)
         try:
-            chosen = _choose(venue, service, candidates, locks, days, start, now, requested=request.specialist_id)
+            chosen = _choose(venue, service, candidates, locks, days, start, now, requested=requested, moving=hold)
         except SlotTaken:
             # The interval in the way may be this very request, committed by a concurrent
             # retry with the same key after our first look: answer with that booking.
@@ -205,6 +232,8 @@ def create_booking(principal: Principal, request: NewBooking, idempotency_key: s
         )
         tx = _with_event("booking.created", booking, venue, now)
         _audit(tx, principal, booking, "booking.created", now)
+        if hold is not None and request.waitlist_entry_id is not None:
+            _take_offer(tx, principal, request.waitlist_entry_id, hold, now)
         try:
             store.create_booking(
                 booking,
@@ -212,6 +241,7 @@ def create_booking(principal: Principal, request: NewBooking, idempotency_key: s
                 now=now,
                 idempotency=(principal.user_id, idempotency_key, fingerprint) if idempotency_key else None,
                 tx=tx,
+                replaces_hold=hold,
             )
         except store.LockConflict:
             _back_off(attempt)
@@ -227,8 +257,37 @@ def create_booking(principal: Principal, request: NewBooking, idempotency_key: s
             return replay
         except store.DiscountRejected:
             raise DiscountUnavailable("The discount code has been used up or is no longer valid") from None
+        except store.OfferGone:
+            raise SlotTaken("The waitlist offer is no longer open") from None
         return Created(booking=booking, replayed=False)
     raise SlotBusy("Many people are booking this specialist right now; try again")
+
+
+def _held_offer(
+    principal: Principal, request: NewBooking, venue: Venue, service: Service, start: datetime, now: datetime
+) -> Any:
+    """The caller's open waitlist offer for exactly this venue, service and start (one Query):
+    409 slot-taken when it lapsed, was taken or names another slot."""
+    from chalicelib.store import waitlist
+
+    entry = waitlist.find(principal.user_id, request.waitlist_entry_id or "", now)
+    if entry is None or not entry.open_offer(now) or entry.offer_start is None:
+        raise SlotTaken("The waitlist offer is no longer open")
+    if (entry.venue_id, entry.service_id, entry.offer_start) != (venue.venue_id, service.service_id, start):
+        raise SlotTaken("The waitlist offer is for another slot")
+    if request.specialist_id is not None and request.specialist_id != entry.offer_specialist_id:
+        raise SlotTaken("The waitlist offer is with another specialist")
+    return entry
+
+
+def _take_offer(tx: db.Transaction, principal: Principal, entry_id: str, hold: str, now: datetime) -> None:
+    """The entry leaves the waitlist in the booking's transaction, only while it holds ``hold``."""
+    from chalicelib.store import waitlist
+
+    entry = waitlist.find(principal.user_id, entry_id, now)
+    if entry is None:
+        raise SlotTaken("The waitlist offer is no longer open")
+    waitlist.remove_in(tx, entry, hold)
 
 
 def _check_idempotency_key(key: str) -> None:
@@ -499,6 +558,8 @@ def _apply(
     now: datetime,
     idempotency: store.Idempotency | None = None,
 ) -> Booking:
+    if booking.visit_id and actor is Actor.CUSTOMER:
+        raise InvalidTransition("This booking is part of a visit: cancel the visit (/v1/visits/{visit_id}/cancel)")
     updated = transition(booking, target, actor, now, notice)
     recorded = target in _EVENT_STATUSES
     tx = _with_event(f"booking.{target.value}", updated, None, now) if recorded else db.Transaction()
@@ -585,11 +646,14 @@ def _reschedule(
 
     Calls: GetItem venue + Query venue catalog + (BatchGetItem new locks + TransactWriteItems)
     per attempt (the audit record and the key's record join the transaction)."""
-    from chalicelib.domain.bookings import InvalidTransition
     from chalicelib.store import catalog
 
     if not booking.live:
         raise InvalidTransition(f"A {booking.status.value} booking cannot be moved")
+    if booking.kind == "block":
+        raise InvalidTransition("A block cannot be moved; cancel it and block the new time")
+    if booking.visit_id and actor is Actor.CUSTOMER:
+        raise InvalidTransition("This booking is part of a visit: its parts move together")
     if new_start.tzinfo is None:
         raise errors.InvalidInput([errors.FieldError("start", "needs a UTC offset")])
     start = new_start.astimezone(UTC)
@@ -606,7 +670,7 @@ def _reschedule(
     occupied = availability.occupied_interval(service, start)
     days = lock_days(occupied)
     for attempt in range(MAX_ATTEMPTS):
-        locks, _ = store.read_locks_and_discount(booking.business_id, {specialist.specialist_id: days}, None)
+        locks, _ = store.read_locks_and_discount(booking.business_id, {specialist.specialist_id: days}, None, now)
         _choose(
             venue, service, [specialist], locks, days, start, now,
             requested=specialist.specialist_id, moving=booking.booking_id,
@@ -694,10 +758,10 @@ def list_for_business(
             at=now,
             summary={"bookings": str(len(found)), "day": day.isoformat() if day else "upcoming"},
         )
-    cards = users.customer_cards(b.customer_user_id for b in found)  # no call for an empty page
-    customers = {
-        b.booking_id: card for b in found if (card := card_for_business(cards.get(b.customer_user_id), b, now))
-    }
+    own = [b for b in found if not b.staff_made]
+    cards = users.customer_cards(b.customer_user_id for b in own)  # no call for an empty page
+    customers = {b.booking_id: card for b in own if (card := card_for_business(cards.get(b.customer_user_id), b, now))}
+    customers.update(_business_cards([b for b in found if b.staff_made], now))
     return Page(found, last, customers)
 
 
@@ -770,6 +834,7 @@ def booking_event(booking: Booking, venue: Venue | None) -> Any:
         timezone=booking.timezone,
         reminder_offsets_minutes=venue.reminder_offsets_minutes if venue else DEFAULT_REMINDER_OFFSETS_MINUTES,
         status=booking.status.value,
+        booking_kind=booking.kind,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chalicelib.notify.events import BOOKING_KINDS, OUTCOME_KINDS
+from chalicelib.notify.events import BOOKING_CANCELLED, BOOKING_KINDS, BOOKING_RESCHEDULED, OUTCOME_KINDS
 from chalicelib.notify.travel import TRAVEL_KINDS
 from chalicelib.privacy.erasure import ERASURE_STARTED
 from chalicelib.services.events import DomainEvent, Subscription
@@ -21,6 +21,8 @@ def notify_customer(event: DomainEvent, recorded_at: datetime) -> None:
     from chalicelib.notify import events as notifications
 
     booking = notifications.BookingEvent.from_payload(event.payload)
+    if not booking.customer_user_id:  # a staff-made walk-in without an account, or a block
+        return
     notifications.publish(event.kind, booking, recorded_at=recorded_at, notification_id=event.event_id)
 
 
@@ -50,13 +52,21 @@ def deliver_webhooks(event: DomainEvent, recorded_at: datetime) -> None:
     webhooks.fan_out(event.kind, event.event_id, event.payload, recorded_at)
 
 
-SUBSCRIPTIONS: tuple[Subscription, ...] = (
-    Subscription("notifications", BOOKING_KINDS, notify_customer),
-    Subscription("erasure_jobs", frozenset({ERASURE_STARTED}), start_erasure_job),
-    Subscription("travel_notifications", TRAVEL_KINDS, notify_travel_customer),
-    # business webhooks (issue #18, item 5): every booking event, outcomes included
-    Subscription("webhooks", BOOKING_KINDS | OUTCOME_KINDS, deliver_webhooks),
-)
+def offer_to_waitlist(event: DomainEvent, recorded_at: datetime) -> None:
+    """A cancellation or a reschedule may have opened a slot: offer the venue's waitlist its
+    free starts, in join order (each offer a hold in the locks; services/waitlist.py).
+    Idempotent: an entry with an open offer is left alone, and a hold is a conditional write."""
+    from chalicelib import deps
+    from chalicelib.services import waitlist
+
+    waitlist.process_venue(str(event.payload["business_id"]), str(event.payload["venue_id"]), deps.clock().now())
+
+
+def notify_waitlist_offer(event: DomainEvent, recorded_at: datetime) -> None:
+    """The offer's message (Category WAITLIST); its id is the event's, so a rerun is a duplicate."""
+    from chalicelib.services import waitlist
+
+    waitlist.notify_offer({k: str(v) for k, v in event.payload.items()}, event.event_id)
 
 
 # --- wallet pushes (NOTE-4): "top-up credited" and "payment made" --------------------------------
@@ -70,7 +80,17 @@ def notify_wallet_movement(event: DomainEvent, recorded_at: datetime) -> None:
     wallet.publish_movement(event)
 
 
-SUBSCRIPTIONS = (
-    *SUBSCRIPTIONS,
+# --- the registry -----------------------------------------------------------------------------
+
+SUBSCRIPTIONS: tuple[Subscription, ...] = (
+    Subscription("notifications", BOOKING_KINDS, notify_customer),
+    Subscription("erasure_jobs", frozenset({ERASURE_STARTED}), start_erasure_job),
+    Subscription("travel_notifications", TRAVEL_KINDS, notify_travel_customer),
+    # business webhooks (issue #18, item 5): every booking event, outcomes included
+    Subscription("webhooks", BOOKING_KINDS | OUTCOME_KINDS, deliver_webhooks),
+    # wallet pushes (NOTE-4)
     Subscription("wallet_pushes", frozenset({"wallet.credited", "wallet.debited"}), notify_wallet_movement),
+    # issue #18 (waitlist): opened slots are offered; offers are sent
+    Subscription("waitlist", frozenset({BOOKING_CANCELLED, BOOKING_RESCHEDULED}), offer_to_waitlist),
+    Subscription("waitlist_offers", frozenset({"waitlist.offered"}), notify_waitlist_offer),
 )

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.domain.bookings import (
     IDEMPOTENCY_WINDOW,
@@ -87,6 +87,10 @@ class BookingRecord(TableItem, discriminator="BookingRecord"):
     created_at = InstantAttribute()
     updated_at = InstantAttribute()
     version = NumberAttribute()
+    # Staff-made bookings (services/staff_bookings.py): absent on a customer's own booking.
+    kind = UnicodeAttribute(null=True)  # "block" for a personal block; absent = "booking"
+    business_customer_id = UnicodeAttribute(null=True)  # the business's own customer record
+    visit_id = UnicodeAttribute(null=True)  # a part of a multi-service visit (VisitRecord)
 
 
 class SpecialistDayLock(TableItem, discriminator="SpecialistDayLock"):
@@ -96,6 +100,15 @@ class SpecialistDayLock(TableItem, discriminator="SpecialistDayLock"):
     # booking id -> "<start>/<end>" (codec instants): live bookings touching this UTC day.
     occupied = MapAttribute[str, str](default=dict)
     version = NumberAttribute()
+
+
+class VisitRecord(TableItem, discriminator="VisitRecord"):
+    """A multi-service visit: which bookings are its parts (``VISIT#<id>`` / ``VISIT``)."""
+
+    visit_id = UnicodeAttribute()
+    business_id = UnicodeAttribute()
+    booking_ids = ListAttribute[str](default=list)  # in chain order
+    created_at = InstantAttribute()
 
 
 class BookingIdempotencyRecord(TableItem, discriminator="BookingIdempotencyRecord"):
@@ -125,9 +138,22 @@ class IdempotencyRace(Exception):
     """Another request with the same Idempotency-Key committed first."""
 
 
+class OfferGone(Exception):
+    """The waitlist offer a booking or a hold relied on changed meanwhile (taken, lapsed, left)."""
+
+
+class CustomerGone(Exception):
+    """The business's customer record named by a staff booking was deleted meanwhile."""
+
+
 # --- keys and encoding ------------------------------------------------------------------------
 
 BOOKING_SK = "BOOKING"
+VISIT_SK = "VISIT"
+
+
+def visit_pk(visit_id: str) -> str:
+    return f"VISIT#{visit_id}"
 
 
 def booking_pk(booking_id: str) -> str:
@@ -184,11 +210,13 @@ def _decode_interval(text: str) -> Interval:
 def booking_record(booking: Booking) -> BookingRecord:
     """The booking as its item (keys and index attributes included)."""
     sort_key = _sort_key(booking)
+    # A walk-in without an account, or a block, has no customer: it is in no customer's list.
+    has_account = bool(booking.customer_user_id)
     return BookingRecord(
         booking_pk(booking.booking_id),
         BOOKING_SK,
-        gsi1pk=customer_index_key(booking.customer_user_id),
-        gsi1sk=sort_key,
+        gsi1pk=customer_index_key(booking.customer_user_id) if has_account else None,
+        gsi1sk=sort_key if has_account else None,
         gsi2pk=venue_index_key(booking.business_id, booking.venue_id),
         gsi2sk=sort_key,
         gsi3pk=specialist_index_key(booking.business_id, booking.specialist_id),
@@ -219,6 +247,9 @@ def booking_record(booking: Booking) -> BookingRecord:
         created_at=booking.created_at,
         updated_at=booking.updated_at,
         version=booking.version,
+        kind=booking.kind if booking.kind != "booking" else None,
+        business_customer_id=booking.business_customer_id,
+        visit_id=booking.visit_id,
     )
 
 
@@ -227,7 +258,8 @@ _BOOKING_FIELDS = (
     "booking_id", "business_id", "venue_id", "specialist_id", "specialist_requested", "service_id",
     "customer_user_id", "status", "start_at", "end_at", "occupied_start", "occupied_end", "timezone", "notes",
     "discount_code", "price_minor", "discount_minor", "currency", "venue_name", "venue_address", "service_name",
-    "specialist_name", "cancelled_by", "created_at", "updated_at", "version", "exp_sk",
+    "specialist_name", "cancelled_by", "created_at", "updated_at", "version", "exp_sk", "kind", "business_customer_id",
+    "visit_id",
 )  # fmt: skip
 
 
@@ -267,6 +299,9 @@ def booking_from_item(item: Mapping[str, Any], now: datetime | None = None) -> B
         created_at=v["created_at"],
         updated_at=v["updated_at"],
         version=int(v["version"] if v["version"] is not None else 1),
+        kind="block" if v["kind"] == "block" else "booking",
+        business_customer_id=v["business_customer_id"],
+        visit_id=v["visit_id"],
     )
 
 
@@ -279,6 +314,22 @@ def get_booking(booking_id: str, now: datetime | None = None) -> Booking | None:
     return booking_from_item(item, now) if item else None
 
 
+def get_bookings(booking_ids: Sequence[str], now: datetime | None = None) -> list[Booking]:
+    """Bookings by id: one BatchGetItem per 100 (consistent); missing ones are left out."""
+    wanted = list(dict.fromkeys(booking_ids))
+    found: list[Booking] = []
+    for first in range(0, len(wanted), 100):
+        items = db.batch_get_raw([(booking_pk(b), BOOKING_SK) for b in wanted[first : first + 100]])
+        found += [booking_from_item(item, now) for item in items.values()]
+    return sorted(found, key=lambda b: (b.start, b.booking_id))
+
+
+def remove_notes(tx: db.Transaction, booking_id: str) -> None:
+    """Remove a booking's notes (an erasure of the business's customer record), only if it still exists."""
+    item = BookingRecord(booking_pk(booking_id), BOOKING_SK)
+    tx.update(item, [BookingRecord.notes.remove()], role="booking", condition=BookingRecord.pk.exists())
+
+
 @dataclass
 class DayLock:
     """One specialist-day lock as read; ``version`` 0 means the item does not exist yet."""
@@ -289,7 +340,20 @@ class DayLock:
     occupied: dict[str, Interval] = field(default_factory=dict)
 
 
-def _lock_from_item(specialist_id: str, day: date, item: Mapping[str, Any] | None) -> DayLock:
+HOLD_PREFIX = "HOLD#"  # a waitlist offer's hold: ``HOLD#<entry>#<expires>`` (store/waitlist.py)
+
+
+def hold_active(key: str, now: datetime | None) -> bool:
+    """Whether a lock map entry still occupies time at ``now``: a booking always, a waitlist
+    hold until it expires (its key says when). Without ``now`` every entry counts."""
+    if now is None or not key.startswith(HOLD_PREFIX):
+        return True
+    return codec.encode(now) < key.rpartition("#")[2]
+
+
+def _lock_from_item(
+    specialist_id: str, day: date, item: Mapping[str, Any] | None, now: datetime | None = None
+) -> DayLock:
     if not item:
         return DayLock(specialist_id, day)
     values = db.decoder(SpecialistDayLock)(item)
@@ -297,7 +361,11 @@ def _lock_from_item(specialist_id: str, day: date, item: Mapping[str, Any] | Non
         specialist_id,
         day,
         version=int(values["version"]),
-        occupied={booking_id: _decode_interval(text) for booking_id, text in values["occupied"].items()},
+        occupied={
+            booking_id: _decode_interval(text)
+            for booking_id, text in values["occupied"].items()
+            if hold_active(booking_id, now)
+        },
     )
 
 
@@ -311,8 +379,10 @@ def read_locks_and_discount(
     business_id: str,
     specialist_days: Mapping[str, Sequence[date]],
     discount_code: str | None,
+    now: datetime | None = None,
 ) -> tuple[dict[tuple[str, date], DayLock], DiscountCode | None]:
-    """The day locks of each candidate specialist and the discount code: one BatchGetItem."""
+    """The day locks of each candidate specialist and the discount code: one BatchGetItem.
+    With ``now``, waitlist holds that expired by then are left out (they occupy nothing)."""
     from chalicelib.store import discounts
 
     keys = [(lock_pk(business_id, spec), lock_sk(day)) for spec, days in specialist_days.items() for day in days]
@@ -321,7 +391,7 @@ def read_locks_and_discount(
         keys.append(wanted_discount)
     items = db.batch_get_raw(keys)
     locks = {
-        (spec, day): _lock_from_item(spec, day, items.get((lock_pk(business_id, spec), lock_sk(day))))
+        (spec, day): _lock_from_item(spec, day, items.get((lock_pk(business_id, spec), lock_sk(day))), now)
         for spec, days in specialist_days.items()
         for day in days
     }
@@ -343,6 +413,7 @@ def busy_intervals(
     specialist_ids: Iterable[str],
     start: datetime,
     end: datetime,
+    now: datetime | None = None,
 ) -> dict[str, list[Interval]]:
     """Live bookings' occupied intervals (buffers included) per specialist, overlapping
     [start, end), sorted. One Query per specialist over its day locks (no booking items read).
@@ -359,7 +430,7 @@ def busy_intervals(
         for item in db.query_raw_all(condition, projection=["occupied"]):
             for booking_id, value in item.get("occupied", {}).get("M", {}).items():
                 s, _, e = value["S"].partition("/")
-                if s < hi and lo < e:
+                if s < hi and lo < e and hold_active(booking_id, now):
                     seen[booking_id] = (s, e)
         result[spec] = [(codec.decode(s), codec.decode(e)) for s, e in sorted(seen.values())]
     return result
@@ -375,21 +446,39 @@ def _occupied_entry(booking_id: str) -> Any:
 
 def _claim_lock(tx: db.Transaction, business_id: str, lock: DayLock, booking_id: str, interval: Interval) -> None:
     """Add ``interval`` to a lock, conditional on the version read (or on absence)."""
-    encoded = _encode_interval(interval)
+    _claim_lock_entries(tx, business_id, lock, {booking_id: interval})
+
+
+def _claim_lock_entries(
+    tx: db.Transaction,
+    business_id: str,
+    lock: DayLock,
+    entries: Mapping[str, Interval],
+    role: str = "lock",
+    replaces: str | None = None,
+) -> None:
+    """Add several bookings' intervals to ONE lock in one write (a visit whose parts share a
+    specialist-day: a transaction may touch an item once), conditional on the version read."""
+    encoded = {booking_id: _encode_interval(interval) for booking_id, interval in entries.items()}
     item = SpecialistDayLock(lock_pk(business_id, lock.specialist_id), lock_sk(lock.day))
     if lock.version == 0:
         item.business_id = business_id
         item.specialist_id = lock.specialist_id
         item.day = codec.day(lock.day)
-        item.occupied = {booking_id: encoded}
+        item.occupied = encoded
         item.version = 1
         item.ttl = datetime.combine(lock.day, datetime.min.time(), UTC) + LOCK_TTL_AFTER_DAY
-        tx.put(item, role="lock", condition=SpecialistDayLock.pk.does_not_exist())
+        tx.put(item, role=role, condition=SpecialistDayLock.pk.does_not_exist())
         return
+    removed = [_occupied_entry(replaces).remove()] if replaces and replaces in lock.occupied else []
     tx.update(
         item,
-        [_occupied_entry(booking_id).set(encoded), SpecialistDayLock.version.set(lock.version + 1)],
-        role="lock",
+        [
+            *(_occupied_entry(b).set(text) for b, text in encoded.items()),
+            *removed,
+            SpecialistDayLock.version.set(lock.version + 1),
+        ],
+        role=role,
         condition=SpecialistDayLock.version == lock.version,
     )
 
@@ -409,6 +498,10 @@ def _commit(tx: db.Transaction) -> None:
             raise IdempotencyRace() from None
         if "booking" in cancelled.failed:
             raise BookingChanged() from None
+        if "business-customer" in cancelled.failed:
+            raise CustomerGone() from None
+        if "waitlist" in cancelled.failed:
+            raise OfferGone() from None
         if "discount" in cancelled.failed:
             raise DiscountRejected() from None
         raise LockConflict() from None
@@ -446,19 +539,27 @@ def create_booking(
     now: datetime,
     idempotency: Idempotency | None = None,
     tx: db.Transaction | None = None,
+    replaces_hold: str | None = None,
 ) -> None:
     """One TransactWriteItems: the booking, every touched lock, the discount use, the
     idempotency record (``(user_id, key, request_hash)``) and whatever the caller's ``tx``
-    already holds (its domain events). Raises LockConflict, DiscountRejected or
-    IdempotencyRace when a condition fails."""
+    already holds (its domain events). ``replaces_hold``: the waitlist hold this booking
+    takes over, removed from the locks in the same writes. Raises LockConflict,
+    DiscountRejected or IdempotencyRace when a condition fails."""
     tx = tx if tx is not None else db.Transaction()
     tx.put(booking_record(booking), role="booking", condition=BookingRecord.pk.does_not_exist())
     for lock in locks:
-        _claim_lock(tx, booking.business_id, lock, booking.booking_id, booking.occupied)
+        entries = {booking.booking_id: booking.occupied}
+        _claim_lock_entries(tx, booking.business_id, lock, entries, replaces=replaces_hold)
     if booking.discount_code:
         _discount_use(tx, booking.business_id, booking.discount_code, now)
     _idempotency_put(tx, idempotency, booking.booking_id, now)
     _commit(tx)
+
+
+def _conditional_gsi1(booking: Booking) -> list[Any]:
+    """The customer index's sort key moves with the start, only where the booking has one."""
+    return [BookingRecord.gsi1sk.set(_sort_key(booking))] if booking.customer_user_id else []
 
 
 def _idempotency_put(tx: db.Transaction, idempotency: Idempotency | None, booking_id: str, now: datetime) -> None:
@@ -497,7 +598,7 @@ def _booking_update(tx: db.Transaction, old: Booking, new: Booking) -> None:
         r.specialist_id.set(new.specialist_id),
         r.specialist_name.set(new.specialist_name),
         r.updated_at.set(new.updated_at),
-        r.gsi1sk.set(sort_key),
+        *_conditional_gsi1(new),
         r.gsi2sk.set(sort_key),
         r.gsi3pk.set(specialist_index_key(new.business_id, new.specialist_id)),
         r.gsi3sk.set(sort_key),
@@ -563,6 +664,120 @@ def reschedule(
     # A lock in both sets is overwritten by the claim above (same map entry): no release there.
     _releases(tx, old, now, keep={(lock.specialist_id, lock.day) for lock in new_locks})
     _idempotency_put(tx, idempotency, new.booking_id, now)
+    _commit(tx)
+
+
+# --- waitlist holds (issue #18, item 3): a held slot is occupancy in the same locks ---------------
+
+
+def place_hold(tx: db.Transaction, business_id: str, locks: Sequence[DayLock], key: str, interval: Interval) -> None:
+    """Claim ``interval`` for a waitlist offer in every touched lock, version-checked exactly
+    like a booking (the caller commits ``tx`` with the entry's offer): a concurrent booking
+    and the hold cannot both commit."""
+    for lock in locks:
+        _claim_lock_entries(tx, business_id, lock, {key: interval})
+
+
+def commit_hold(tx: db.Transaction) -> None:
+    """Commit a hold's transaction; LockConflict when a lock or the entry moved on."""
+    _commit(tx)
+
+
+def release_hold(business_id: str, specialist_id: str, interval: Interval, key: str) -> None:
+    """Remove a lapsed hold from its locks (one UpdateItem per lock; no version check:
+    removal cannot create an overlap, and readers already ignore an expired hold)."""
+    for day in lock_days(interval):
+        item = SpecialistDayLock(lock_pk(business_id, specialist_id), lock_sk(day))
+        try:
+            db.update(item, [_occupied_entry(key).remove()], condition=SpecialistDayLock.pk.exists())
+        except db.ConditionFailed:
+            continue
+
+
+# --- multi-service visits (issue #18, item 2): every part in ONE transaction ---------------------
+
+
+def _entries_by_lock(parts: Sequence[Booking]) -> dict[tuple[str, date], dict[str, Interval]]:
+    """Each touched specialist-day with the parts' intervals in it (a transaction touches an item once)."""
+    entries: dict[tuple[str, date], dict[str, Interval]] = {}
+    for part in parts:
+        for day in lock_days(part.occupied):
+            entries.setdefault((part.specialist_id, day), {})[part.booking_id] = part.occupied
+    return entries
+
+
+def visit_lock_days(parts: Sequence[Booking]) -> dict[str, list[date]]:
+    """The lock days to read: per specialist, every day any of their parts touches."""
+    days: dict[str, list[date]] = {}
+    for spec, day in _entries_by_lock(parts):
+        days.setdefault(spec, []).append(day)
+    return days
+
+
+def create_visit(
+    visit_id: str,
+    parts: Sequence[Booking],
+    locks: Mapping[tuple[str, date], DayLock],
+    *,
+    now: datetime,
+    idempotency: Idempotency | None = None,
+    tx: db.Transaction | None = None,
+) -> None:
+    """One TransactWriteItems: every part's booking, every touched lock ONCE (all the parts'
+    intervals in it, version-checked), the visit item, the idempotency record and the
+    caller's ``tx`` (events, audit). All or nothing: when any lock moved on, no part is
+    written (LockConflict). At most 5 parts of at most a day each: ≤ 5 bookings + 10 locks +
+    visit + key + 5 events + 5 audit records = 27 items (limit 100)."""
+    tx = tx if tx is not None else db.Transaction()
+    for part in parts:
+        tx.put(booking_record(part), role="booking", condition=BookingRecord.pk.does_not_exist())
+    for (spec, day), entries in _entries_by_lock(parts).items():
+        _claim_lock_entries(tx, parts[0].business_id, locks[(spec, day)], entries)
+    visit = VisitRecord(
+        visit_pk(visit_id),
+        VISIT_SK,
+        visit_id=visit_id,
+        business_id=parts[0].business_id,
+        booking_ids=[p.booking_id for p in parts],
+        created_at=now,
+    )
+    tx.put(visit, role="visit", condition=VisitRecord.pk.does_not_exist())
+    _idempotency_put(tx, idempotency, visit_id, now)
+    _commit(tx)
+
+
+def get_visit_parts(visit_id: str, now: datetime | None = None) -> list[Booking] | None:
+    """The visit's parts in chain order: GetItem visit + one BatchGetItem; None when unknown."""
+    visit = db.get(VisitRecord, visit_pk(visit_id), VISIT_SK)
+    if visit is None:
+        return None
+    found = {b.booking_id: b for b in get_bookings(visit.booking_ids, now)}
+    return [found[b] for b in visit.booking_ids if b in found]
+
+
+def change_visit_status(
+    old: Sequence[Booking],
+    new: Sequence[Booking],
+    *,
+    now: datetime,
+    idempotency: Idempotency | None = None,
+    visit_id: str,
+    tx: db.Transaction | None = None,
+) -> None:
+    """One TransactWriteItems: every part's new state (version-checked) and, for the parts
+    that stop being live, their intervals released, one write per touched lock."""
+    tx = tx if tx is not None else db.Transaction()
+    released: dict[tuple[str, date], list[str]] = {}
+    for before, after in zip(old, new, strict=True):
+        _booking_update(tx, before, after)
+        if before.live and not after.live and before.occupied_end >= now - RELEASE_HORIZON:
+            for day in lock_days(before.occupied):
+                released.setdefault((before.specialist_id, day), []).append(before.booking_id)
+    for (spec, day), booking_ids in released.items():
+        item = SpecialistDayLock(lock_pk(old[0].business_id, spec), lock_sk(day))
+        actions = [_occupied_entry(b).remove() for b in booking_ids]
+        tx.update(item, actions, role="release", condition=SpecialistDayLock.pk.exists())
+    _idempotency_put(tx, idempotency, visit_id, now)
     _commit(tx)
 
 

@@ -175,6 +175,42 @@ def world(api: Any, salon: Any, customer: Any, clock: Any, staff: Any, notify: A
     assert card.status == 201, card.body
     values["card_id"] = card.json["card_id"]
     values["wallet_id"] = api.get("/v1/me/wallet", headers=customer.headers).json["wallet_id"]
+    # issue #18 (staff bookings): a customer record the business entered, for /customers/{customer_id}
+    walk_in = api.post(
+        f"/v1/businesses/{salon.business_id}/bookings",
+        {
+            "venue_id": salon.venue_id,
+            "service_id": salon.service.service_id,
+            "specialist_id": salon.specialist_ids[1],
+            "start": salon.at(3, "10:00").isoformat(),
+            "customer": {"name": "Fuzz Walk-in"},
+        },
+        headers=owner,
+    )
+    assert walk_in.status == 201, walk_in.body
+    values["customer_id"] = walk_in.json["business_customer_id"]
+    visit = api.post(
+        "/v1/visits",
+        {
+            "venue_id": salon.venue_id,
+            "start": salon.at(4, "10:00").isoformat(),
+            "parts": [{"service_id": salon.service.service_id}, {"service_id": salon.short_service.service_id}],
+        },
+        headers=customer.headers,
+    )
+    assert visit.status == 201, visit.body
+    values["visit_id"] = visit.json["id"]
+    entry = api.post(
+        f"/v1/venues/{salon.venue_id}/waitlist",
+        {
+            "service_id": salon.service.service_id,
+            "window_start": salon.at(5, "10:00").isoformat(),
+            "window_end": salon.at(5, "12:00").isoformat(),
+        },
+        headers=customer.headers,
+    )
+    assert entry.status == 201, entry.body
+    values["entry_id"] = entry.json["id"]
     identities = {"anonymous": {}, "customer": dict(customer.headers), "owner": dict(owner)}
     return fuzz.World(
         values,

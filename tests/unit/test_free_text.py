@@ -96,6 +96,18 @@ ALLOWED = {
     "PaymentData.payment_id": "the provider's id: pattern ^[A-Za-z0-9_.:-]+$",
     "PaymentData.currency": "Currency: pattern ^[A-Z]{3}$, an ISO 4217 code",
     "Adjustment.movement_id": "pattern ^[\\x21-\\x7E]+$ (printable ASCII), an idempotency id",
+    # issue #18 (staff bookings)
+    "StaffBookingCreate.venue_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "StaffBookingCreate.service_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "StaffBookingCreate.specialist_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "StaffBookingCreate.customer_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "WalkInCustomer.phone": "Phone: normalised to E.164 by its validator",
+    "VisitCreate.venue_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "VisitPartIn.service_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "VisitPartIn.specialist_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "WaitlistJoin.service_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "WaitlistJoin.specialist_id": "Id: pattern ^[A-Za-z0-9_-]+$",
+    "AvailabilityQuery.then_service_ids": "pattern: comma-separated ids ^[A-Za-z0-9_-]{1,64}(,...){0,3}$",
 }
 
 

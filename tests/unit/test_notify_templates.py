@@ -27,6 +27,7 @@ PARAMS = {
     "wallet.top_up_card": {"amount": "5.00 AZN", "last4": "5678"},
     "wallet.payment": {"amount": "1.50 AZN"},
     "wallet.payment_card": {"amount": "1.50 AZN", "last4": "5678"},
+    "waitlist.offered": BOOKING | {"hold_minutes": "15"},  # issue #18
 }
 
 

@@ -362,6 +362,51 @@ ALLOWED |= {
     ),
 }
 
+# issue #18 (staff bookings): booking rules, not retention.
+ALLOWED |= {
+    ("chalicelib/domain/bookings.py", "BLOCK_MAX", "timedelta(hours=24)"): (
+        "the longest personal block staff may make (a booking rule, not data retention)",
+        None,
+    ),
+    ("chalicelib/services/staff_bookings.py", "_create", "min_notice_minutes=0"): (
+        "staff bookings skip the venue's minimum notice (a booking rule, not data retention)",
+        None,
+    ),
+}
+_VISIT_STEP = "calendar step (the neighbouring local days of a visit or a waitlist window), not retention"
+ALLOWED |= {
+    ("chalicelib/domain/availability.py", "chain_free_starts", "timedelta(days=1)"): (_VISIT_STEP, None),
+    ("chalicelib/domain/availability.py", "fits_working_time", "timedelta(days=1)"): (_VISIT_STEP, None),
+    ("chalicelib/services/availability.py", "free_visit_slots", "timedelta(days=1)"): (_VISIT_STEP, None),
+    (
+        "chalicelib/services/availability.py",
+        "free_visit_slots",
+        "timedelta(seconds=availability.chain_offsets(chain)[-1])",
+    ): ("how far a visit's later parts reach past its first start (busy intervals read that far)", None),
+    (
+        "chalicelib/services/visits.py",
+        "cancel_visit",
+        "timedelta(minutes=catalog.get_venue(live[0].business_id, live[0].venue_id).cancellation_notice_minutes)",
+    ): ("the venue's cancellation notice (a booking rule, not retention)", None),
+    ("chalicelib/services/visits.py", "cancel_visit", "timedelta(0)"): (
+        "no notice for a visit whose venue is gone (as a single booking's cancel)",
+        None,
+    ),
+    ("chalicelib/services/waitlist.py", "MAX_WINDOW", "timedelta(days=14)"): (
+        "the longest time window a customer may wait for (a request bound; the entry leaves at its end)",
+        None,
+    ),
+    ("chalicelib/services/waitlist.py", "_offer", "timedelta(days=1)"): (_VISIT_STEP, None),
+    ("chalicelib/services/waitlist.py", "EARLIEST_START", "timedelta(days=12)"): (
+        "how far back a waitlist window may start (a request bound, not retention)",
+        None,
+    ),
+    ("chalicelib/settings.py", "Settings.waitlist_hold_minutes", "default=15"): (
+        "how long a waitlist offer holds its slot (a booking rule: the hold is lock occupancy, not stored data)",
+        None,
+    ),
+}
+
 
 @dataclass(frozen=True)
 class Finding:
