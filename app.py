@@ -17,6 +17,8 @@ from chalicelib.api import me as me_api
 from chalicelib.api import meta, middleware, routing
 from chalicelib.api import notifications as notifications_api
 from chalicelib.api import privacy as privacy_api
+from chalicelib.api import support as support_api
+from chalicelib.api import surveys as surveys_api
 from chalicelib.privacy import jobs as privacy_jobs
 from chalicelib.privacy import sweeps as privacy_sweeps
 
@@ -36,6 +38,8 @@ app.register_blueprint(discounts_api.blueprint)
 app.register_blueprint(businesses_api.blueprint)
 app.register_blueprint(discovery_api.blueprint)
 app.register_blueprint(favorites_api.blueprint)
+app.register_blueprint(surveys_api.blueprint)
+app.register_blueprint(support_api.blueprint)
 
 # --- SQS consumers and schedules (chalicelib/consumers.py, chalicelib/schedules.py) ---
 consumers.register(app)

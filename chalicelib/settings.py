@@ -89,6 +89,16 @@ class Settings(BaseModel):
     telegram_max_attempts: int = Field(default=3, ge=1, le=5)
     reminder_catch_up_hours: int = Field(default=24, ge=1, le=72)  # how far back a late schedule looks
 
+    # --- surveys and support (docs/support.md) ---
+    # How long a survey invitation's signed link answers (REV-3); the invitation goes out when
+    # the business marks the visit attended. Not a keep window: the answer's own rule decides that.
+    survey_link_days: int = Field(default=30, ge=1, le=90)
+    # Operators see each ticket's first-response due date: opened + this (RET-6 queue).
+    support_first_response_hours: int = Field(default=24, ge=1, le=240)
+    support_attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    support_upload_form_seconds: int = Field(default=900, ge=60, le=3600)  # presigned POST lifetime
+    support_download_seconds: int = Field(default=300, ge=30, le=3600)  # presigned GET lifetime
+
     def resolved_table_name(self) -> str:
         return self.table_name or resources.table_name(self.stage)
 

@@ -22,6 +22,8 @@ class Category(StrEnum):
     REMINDERS = "reminders"
     PARTNER_MARKETING = "partner_marketing"
     PLATFORM_NEWS = "platform_news"
+    # Service-quality survey invitations after a visit (REV-3): standard, on by default.
+    SURVEYS = "surveys"
 
 
 class NotificationMessage(BaseModel):

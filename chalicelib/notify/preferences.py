@@ -1,7 +1,7 @@
 """Who gets what on which channel (NOTE-2, SHARE-4): pure rules, no AWS.
 
 - ACCOUNT (sign-in codes, policy notices) always goes out: it cannot be muted.
-- Standard categories (booking updates, reminders) are on by default on the deployment's
+- Standard categories (booking updates, reminders, survey invitations) are on by default on the deployment's
   default channels; the user can turn each category off per channel.
 - Marketing (partner marketing, platform news) is off on every channel until the user
   turns a channel on. Partner marketing ALSO needs the partner consent (per partner or
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from chalicelib.notify.messages import Category, Channel
 
 MANDATORY = frozenset({Category.ACCOUNT})
-STANDARD = frozenset({Category.BOOKING_UPDATES, Category.REMINDERS})
+STANDARD = frozenset({Category.BOOKING_UPDATES, Category.REMINDERS, Category.SURVEYS})
 MARKETING = frozenset({Category.PARTNER_MARKETING, Category.PLATFORM_NEWS})
 
 

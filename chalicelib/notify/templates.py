@@ -53,6 +53,10 @@ TEMPLATES: dict[str, _T] = {
             "Our privacy policy is changing",
             "Our privacy policy (version {policy_version}) changes on {effective_on}. Read it: {url}",
         ),
+        "survey.invitation": (
+            "A short survey about your visit",
+            "Did {service_name} at {venue_name} go as booked? Two questions, no sign-in: {url}",
+        ),
     },
     "ru": {
         "otp": ("Код для входа", "Код для входа: {code}. Никому его не сообщайте."),
@@ -77,6 +81,10 @@ TEMPLATES: dict[str, _T] = {
         "policy.change": (
             "Изменение политики конфиденциальности",
             "Наша политика конфиденциальности (версия {policy_version}) изменится {effective_on}. Подробнее: {url}",
+        ),
+        "survey.invitation": (
+            "Короткий опрос о визите",
+            "Всё ли прошло как записано ({service_name}, {venue_name})? Два вопроса, без входа: {url}",
         ),
     },
     "az": {
@@ -106,6 +114,10 @@ TEMPLATES: dict[str, _T] = {
             "Məxfilik siyasəti dəyişir",
             "Məxfilik siyasətimiz (versiya {policy_version}) {effective_on} tarixində dəyişir. Ətraflı: {url}",
         ),
+        "survey.invitation": (
+            "Ziyarətiniz haqqında qısa sorğu",
+            "{venue_name} ({service_name}) ziyarətiniz rezervasiya kimi keçdi? İki sual, girişsiz: {url}",
+        ),
     },
     "bg": {
         "otp": ("Код за вход", "Вашият код за вход е {code}. Не го споделяйте с никого."),
@@ -133,6 +145,10 @@ TEMPLATES: dict[str, _T] = {
         "policy.change": (
             "Промяна в политиката за поверителност",
             "Политиката ни за поверителност (версия {policy_version}) се променя на {effective_on}. Повече: {url}",
+        ),
+        "survey.invitation": (
+            "Кратка анкета за посещението",
+            "Мина ли посещението както е записано ({service_name}, {venue_name})? Два въпроса, без вход: {url}",
         ),
     },
 }

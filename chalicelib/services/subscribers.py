@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chalicelib.notify.events import BOOKING_KINDS
+from chalicelib.notify.events import BOOKING_COMPLETED, BOOKING_KINDS
 from chalicelib.privacy.erasure import ERASURE_STARTED
 from chalicelib.services.events import DomainEvent, Subscription
 
@@ -32,7 +32,15 @@ def start_erasure_job(event: DomainEvent, recorded_at: datetime) -> None:
     jobs.enqueue(erasure.job_message(str(event.payload["request_id"])))
 
 
+def invite_to_survey(event: DomainEvent, recorded_at: datetime) -> None:
+    """A visit marked attended: one survey invitation (REV-3), its message id from the event id."""
+    from chalicelib.services import surveys
+
+    surveys.invite(event.event_id, event.payload, recorded_at)
+
+
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("notifications", BOOKING_KINDS, notify_customer),
     Subscription("erasure_jobs", frozenset({ERASURE_STARTED}), start_erasure_job),
+    Subscription("surveys", frozenset({BOOKING_COMPLETED}), invite_to_survey),
 )
