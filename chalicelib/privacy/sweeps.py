@@ -6,7 +6,7 @@ last fully swept day up to today, and reads only the items due by now. A day is
 parallel (``SWEEP_THREADS`` at once), each shard in due order (an audit chain's records
 share one shard, so they leave in chain order). For each item the
 retention rule of its entity (chalicelib/privacy/manifest) says what to do:
-- ``delete``: DeleteItem;
+- ``delete``: DeleteItem (for an item holding an S3 file, ``OBJECT_HOLDERS``: DeleteObject first);
 - ``anonymise``: remove every attribute the manifest marks personal (RET-2 bookings);
 - ``archive``: copy to passive storage, then delete (RET-8);
 - audit records leave only in chain order, once sealed, moving the chain's retention
@@ -156,9 +156,25 @@ def handle(item: StoredItem, manifest: Manifest, report: SweepReport) -> bool:
         done = store.archive_due(item, bucket, key)
         report.archived += int(done)
     else:
+        _delete_held_object(item)
         done = store.delete_due(item)
         report.removed += int(done)
     return done
+
+
+# Items whose file lives in S3 (logical bucket): the sweep deletes the file before the item,
+# so a failure in between leaves the item to find the file again at the next run. S3 lifecycle
+# rules on the same window back this up where the trigger is the upload (recordings).
+OBJECT_HOLDERS = {"CallRecording": "recordings", "SupportAttachment": "documents"}
+
+
+def _delete_held_object(item: StoredItem) -> None:
+    bucket = OBJECT_HOLDERS.get(item.entity)
+    key = item.text("object_key")
+    if bucket and key:
+        from chalicelib.store import objects
+
+        objects.delete(bucket, key)
 
 
 def run(
