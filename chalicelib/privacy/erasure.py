@@ -55,7 +55,12 @@ KEPT_RULES = frozenset(
     {"registration_record", "financial", "correspondence", "audit", "travel_documents", "usage_active"}
 )
 # Free-text or technical attributes dropped from kept records (minimal form).
-MINIMISE = {"PrivacyRequest": ("details",)}
+MINIMISE = {
+    "PrivacyRequest": ("details",),
+    # Correspondence kept (RET-6) with its link to the account cut: the requester and their
+    # GSI1 entry go; the messages never named them (store/support.py), so the ticket is pseudonymous.
+    "SupportTicket": ("opened_by", "gsi1pk", "gsi1sk"),
+}
 
 # The domain event that starts the job (services/subscribers.py) and the job's message type.
 ERASURE_STARTED = "privacy.erasure_started"
@@ -246,6 +251,8 @@ def apply_batch(user_id: str, page: list[StoredItem], deleted_at: datetime, mani
             trigger = deleted_at if kept.trigger == "account_deactivated" else _created(item, deleted_at)
             subject_store.remove_attributes(pk, sk, MINIMISE.get(entity, ()))
             retention_store.stamp_expiry(pk, sk, trigger + kept.window)
+            if entity == subjects.TICKET_ENTITY:  # its messages and files leave with it
+                subjects.keep_ticket_contents(item, trigger + kept.window)
             scheduled += 1
         else:
             to_delete.append((pk, sk))

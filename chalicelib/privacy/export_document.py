@@ -35,7 +35,12 @@ def build(user_id: str, now: datetime, manifest: Manifest | None = None) -> dict
     manifest = manifest or load()
     records: dict[str, list[dict[str, Any]]] = {}
     categories: dict[str, set[str]] = {}
-    for item in sorted(subjects.items_of(user_id), key=lambda i: i.key):
+    found = sorted(subjects.items_of(user_id), key=lambda i: i.key)
+    # A ticket's messages, attachments and recordings are keyed by the ticket, not the user.
+    found += [
+        held for item in found if item.entity == subjects.TICKET_ENTITY for held in subjects.ticket_contents(item)
+    ]
+    for item in found:
         entity = item.entity
         if entity not in manifest.entities or entity in ("ExportJob",):
             continue

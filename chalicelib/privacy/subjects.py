@@ -129,3 +129,24 @@ def is_active_booking(item: StoredItem, at: datetime) -> bool:
     """A booking still to happen (pending or confirmed, ending after ``at``)."""
     end = item.values.get("end_at")  # decoded by the booking model: a datetime
     return item.text("status") in ("pending", "confirmed") and isinstance(end, datetime) and end > at
+
+
+# --- support correspondence (store/support.py): a ticket is keyed by its requester; its
+# messages, attachments and recordings only by the ticket ---
+
+TICKET_ENTITY = "SupportTicket"
+
+
+def ticket_contents(ticket: StoredItem) -> list[StoredItem]:
+    """What a ticket holds besides itself (messages, attachments' records, recordings): one Query."""
+    from chalicelib.store import support
+
+    return support.contents(ticket.text("ticket_id"))
+
+
+def keep_ticket_contents(ticket: StoredItem, until: datetime) -> int:
+    """Give a kept ticket's messages and attachments the ticket's deadline (an earlier one is
+    kept), so its correspondence leaves with it. One Query + one UpdateItem per item."""
+    from chalicelib.store import support
+
+    return support.stamp_correspondence(ticket.text("ticket_id"), until)

@@ -395,6 +395,14 @@ def stamp_correspondence(ticket_id: str, keep_until: datetime) -> int:
     return stamped
 
 
+def contents(ticket_id: str) -> list[Any]:
+    """Every item of the ticket's partition but the ticket, as generic StoredItems (the
+    privacy engine's view: export). One Query."""
+    from chalicelib.store import items
+
+    return [held for held in items.query(TableItem.pk == ticket_pk(ticket_id)) if held.sk != TICKET_SK]
+
+
 # --- reads --------------------------------------------------------------------------------------
 
 
