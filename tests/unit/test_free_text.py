@@ -76,6 +76,12 @@ ALLOWED = {
     "PageQuery.cursor": "an opaque signed cursor (api/pagination.py, x-server-issued)",
     "OperatorPrivacyRequestQuery.cursor": "an opaque signed cursor (api/pagination.py, x-server-issued)",
     "VenueSearchQuery.near": "pattern: 'lat,lon' in degrees, the ranges included",
+    # --- surveys and support ---
+    "SurveyTokenQuery.token": "a signed token, verified (x-server-issued)",
+    "SurveyPrices.currency": "ISO 4217 code, checked against the code list",
+    "OperatorSurveyQuery.venue_id": "an id: letters, digits, - and _ only (pattern)",
+    "AssignIn.assignee_id": "an id: letters, digits, - and _ only (pattern)",
+    "TicketIn.booking_id": "an id: letters, digits, - and _ only (pattern)",
 }
 
 

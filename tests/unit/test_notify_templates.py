@@ -20,6 +20,7 @@ PARAMS = {
     "otp": {"code": "424242"},
     "review.request": BOOKING,
     "policy.change": {"policy_version": "2027-01", "effective_on": "2027-01-01", "url": "https://example.com/p"},
+    "survey.invitation": {**BOOKING, "url": "https://example.com/v1/survey?token=t"},
 }
 
 
