@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from chalicelib.domain.surveys import MAX_FEEDBACK, MAX_PRICE_MINOR
-from chalicelib.schemas.common import Currency, FreeText, RequestModel, ResponseModel, server_issued
+from chalicelib.schemas.common import Currency, FreeText, RequestModel, ResponseModel, currency_codes, server_issued
 from chalicelib.schemas.pagination import PageQuery
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+def _state_codes(schema: dict[str, Any]) -> None:
+    schema["enum"] = currency_codes()  # the codes the validator accepts, stated (no guessing)
+
+
+SurveyCurrency = Annotated[Currency, Field(json_schema_extra=_state_codes)]
 Minor = Annotated[int, Field(ge=0, le=MAX_PRICE_MINOR, description="Minor units (cents)")]
 
 
 class SurveyPrices(RequestModel):
     offered_minor: Minor = Field(description="The price the venue offered or showed, in minor units")
     paid_minor: Minor = Field(description="The price actually paid, in minor units")
-    currency: Currency
+    currency: SurveyCurrency
 
 
 class SurveyAnswerIn(RequestModel):
