@@ -87,16 +87,16 @@ def _commit(tx: db.Transaction) -> None:
         raise errors.Conflict("The ticket changed meanwhile; try again") from None
 
 
-def _booking_reference(principal: Principal, booking_id: str) -> str:
-    """The referenced booking must be the caller's own or their business's: its business id.
-    Calls: GetItem booking [+ GetItem membership]."""
+def _booking_reference(principal: Principal, booking_id: str) -> tuple[str, bool]:
+    """The referenced booking must be the caller's own or their business's: (its business id,
+    whether the caller is that business's staff). Calls: GetItem booking [+ GetItem membership]."""
     from chalicelib.store import bookings, memberships
 
     booking = bookings.get_booking(booking_id)
     if booking is not None and booking.customer_user_id == principal.user_id:
-        return booking.business_id
+        return booking.business_id, False
     if booking is not None and memberships.get_role(booking.business_id, principal.user_id) is not None:
-        return booking.business_id
+        return booking.business_id, True
     raise errors.InvalidInput([errors.FieldError("booking_id", "not one of your bookings or your business's")])
 
 
@@ -109,14 +109,10 @@ def open_ticket(
     booking_id: str | None,
     now: datetime,
 ) -> store.Conversation:
-    """Calls: [GetItem booking + GetItem membership, with a booking reference] +
-    TransactWriteItems (ticket, first message, audit record)."""
-    business_id = _booking_reference(principal, booking_id) if booking_id else None
-    opened_as = "customer"
-    if business_id is not None:
-        from chalicelib.store import memberships
-
-        opened_as = "staff" if memberships.get_role(business_id, principal.user_id) is not None else "customer"
+    """Calls: [GetItem booking (+ GetItem membership when it is not the caller's own), with a
+    booking reference] + TransactWriteItems (ticket, first message, audit record)."""
+    business_id, as_staff = _booking_reference(principal, booking_id) if booking_id else (None, False)
+    opened_as = "staff" if as_staff else "customer"
     ticket = store.Ticket(
         ticket_id=uuid.uuid4().hex,
         opened_by=principal.user_id,
