@@ -160,7 +160,7 @@ def dlq_name(stage: str, logical_name: str) -> str:
 
 # --- buckets -----------------------------------------------------------------------
 
-BUCKETS: tuple[str, ...] = ("documents", "exports")
+BUCKETS: tuple[str, ...] = ("documents", "exports", "recordings")
 
 
 def bucket_name(stage: str, logical_name: str) -> str:

@@ -120,6 +120,16 @@ class Settings(BaseModel):
     payments_page_base: str = "http://127.0.0.1:5300"  # the provider's payment page (local: the fake)
     waitlist_hold_minutes: int = Field(default=15, ge=1, le=240)  # issue #18: how long a waitlist offer holds its slot
 
+    # --- surveys and support (docs/support.md) ---
+    # How long a survey invitation's signed link answers (REV-3); the invitation goes out when
+    # the business marks the visit attended. Not a keep window: the answer's own rule decides that.
+    survey_link_days: int = Field(default=30, ge=1, le=90)
+    # Operators see each ticket's first-response due date: opened + this (RET-6 queue).
+    support_first_response_hours: int = Field(default=24, ge=1, le=240)
+    support_attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    support_upload_form_seconds: int = Field(default=900, ge=60, le=3600)  # presigned POST lifetime
+    support_download_seconds: int = Field(default=300, ge=30, le=3600)  # presigned GET lifetime
+
     def resolved_table_name(self) -> str:
         return self.table_name or resources.table_name(self.stage)
 

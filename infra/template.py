@@ -186,6 +186,10 @@ def exports_expire_days() -> int:
     return retention_days("export")
 
 
+def recordings_expire_days() -> int:
+    return retention_days("call_recordings")
+
+
 def unconfigured_functions(shape: AppShape, stage: str, project_dir: Path) -> list[str]:
     """Functions without their own policy file: Chalice would fail on a missing policy-<stage>.json."""
     config = json.loads((project_dir / ".chalice" / "config.json").read_text())
@@ -363,6 +367,10 @@ def _lifecycle(logical_name: str) -> list[dict[str, Any]]:
     if logical_name == "exports":
         # An export is a short-lived download, kept as long as its record (chalicelib.store.exports).
         rules.append({"Id": "exports-expire", "Status": "Enabled", "ExpirationInDays": exports_expire_days()})
+    if logical_name == "recordings":
+        # Call recordings (RET-6): expired on the manifest's window; the retention sweep deletes
+        # the record and the object on the same day (chalicelib/privacy/sweeps.py OBJECT_HOLDERS).
+        rules.append({"Id": "recordings-expire", "Status": "Enabled", "ExpirationInDays": recordings_expire_days()})
     # The documents bucket has no blanket expiry: it holds travel documents (deleted by the app
     # when RET-9's window ends: the trigger, a request closing, is invisible to S3), the
     # passive archive (RET-8) and the erasure log that must outlive every backup.

@@ -150,6 +150,23 @@ SHAPES: dict[str, Shape] = {
         "GSI1 USER#<u> / WAIT#<id>; GSI2 WAITOFFER / <expires>#<id> (open offers only); ByExpiry",
         "waitlist join/leave, offers (event relay, schedule), booking the offer",
     ),
+    # --- surveys and support (docs/support.md) ---
+    "SurveyAnswer": Shape(
+        "SURVEY#<booking>", "ANSWER", "GSI1 USER#<u> / SURVEY#<answered>#<booking>", "survey answer (link or app)"
+    ),
+    "SurveyVenueTotals": Shape(
+        "SURVEYSTATS#<v>", "TOTAL", "GSI1 SURVEYSTATS / <b>#<v>", "survey answer (in its transaction)"
+    ),
+    "SurveyPriceTotals": Shape("SURVEYSTATS#<v>", "PRICE#<currency>", "", "survey answer (in its transaction)"),
+    "SupportTicket": Shape(
+        "TICKET#<t>",
+        "TICKET",
+        "GSI1 USER#<u> / TICKET#<opened>#<t>; GSI2 SUPPORTQ#<status> / <opened>#<t>; ByExpiry (closed)",
+        "ticket open, messages, assignment, status changes, attachments",
+    ),
+    "SupportMessage": Shape("TICKET#<t>", "MSG#<at>#<message>", "ByExpiry (closed)", "ticket open, messages"),
+    "SupportAttachment": Shape("TICKET#<t>", "ATT#<attachment>", "ByExpiry (closed)", "attachment form, complete"),
+    "CallRecording": Shape("TICKET#<t>", "RECORDING#<recording>", "ByExpiry", "support_recordings CLI"),
 }
 
 INTRO = """# Data model: the single table

@@ -27,6 +27,8 @@ class Category(StrEnum):
     WALLET_TOP_UPS = "wallet_top_ups"
     WALLET_PAYMENTS = "wallet_payments"
     WAITLIST = "waitlist"  # issue #18: a held slot offered from the waitlist
+    # Service-quality survey invitations after a visit (REV-3): standard, on by default.
+    SURVEYS = "surveys"
 
 
 class NotificationMessage(BaseModel):

@@ -1,7 +1,7 @@
 """Who gets what on which channel (NOTE-2, SHARE-4): pure rules, no AWS.
 
 - ACCOUNT (sign-in codes, policy notices) always goes out: it cannot be muted.
-- Standard categories (booking updates, reminders) are on by default on the deployment's
+- Standard categories (booking updates, reminders, survey invitations) are on by default on the deployment's
   default channels; the user can turn each category off per channel.
 - Marketing (partner marketing, platform news) is off on every channel until the user
   turns a channel on. Partner marketing ALSO needs the partner consent (per partner or
@@ -16,12 +16,20 @@ from dataclasses import dataclass
 from chalicelib.notify.messages import Category, Channel
 
 MANDATORY = frozenset({Category.ACCOUNT})
-STANDARD = frozenset({Category.BOOKING_UPDATES, Category.REMINDERS})
-STANDARD |= {Category.TRAVEL_UPDATES}  # travel requests (docs/travel.md)
-STANDARD = frozenset({Category.BOOKING_UPDATES, Category.REMINDERS, Category.WAITLIST})
 MARKETING = frozenset({Category.PARTNER_MARKETING, Category.PLATFORM_NEWS})
-# wallet pushes (NOTE-4): standard categories, on by default, per-channel switchable
-STANDARD = STANDARD | {Category.WALLET_TOP_UPS, Category.WALLET_PAYMENTS}
+# On by default, switchable per channel: bookings, waitlist offers (docs/bookings.md), surveys
+# (REV-3, docs/support.md), travel requests (docs/travel.md), wallet pushes (NOTE-4, docs/wallet.md).
+STANDARD = frozenset(
+    {
+        Category.BOOKING_UPDATES,
+        Category.REMINDERS,
+        Category.WAITLIST,
+        Category.SURVEYS,
+        Category.TRAVEL_UPDATES,
+        Category.WALLET_TOP_UPS,
+        Category.WALLET_PAYMENTS,
+    }
+)
 
 
 def choice_key(category: Category, channel: Channel) -> str:

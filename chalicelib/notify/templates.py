@@ -75,6 +75,10 @@ TEMPLATES: dict[str, _T] = {
             "Your webhook to {host} failed for 24 hours and was switched off on {disabled_at}. "
             "Fix it and register it again.",
         ),
+        "survey.invitation": (
+            "A short survey about your visit",
+            "Did {service_name} at {venue_name} go as booked? Two questions, no sign-in: {url}",
+        ),
     },
     "ru": {
         "otp": ("Код для входа", "Код для входа: {code}. Никому его не сообщайте."),
@@ -120,6 +124,10 @@ TEMPLATES: dict[str, _T] = {
         "webhook.disabled": (
             "Вебхук отключён",
             "Вебхук на {host} не отвечал 24 часа и отключён {disabled_at}. Исправьте его и зарегистрируйте снова.",
+        ),
+        "survey.invitation": (
+            "Короткий опрос о визите",
+            "Всё ли прошло как записано ({service_name}, {venue_name})? Два вопроса, без входа: {url}",
         ),
     },
     "az": {
@@ -171,6 +179,10 @@ TEMPLATES: dict[str, _T] = {
             "{host} ünvanına vebhuk 24 saat işləmədi və {disabled_at} tarixində söndürüldü. "
             "Düzəldin və yenidən qeydiyyatdan keçirin.",
         ),
+        "survey.invitation": (
+            "Ziyarətiniz haqqında qısa sorğu",
+            "{venue_name} ({service_name}) ziyarətiniz rezervasiya kimi keçdi? İki sual, girişsiz: {url}",
+        ),
     },
     "bg": {
         "otp": ("Код за вход", "Вашият код за вход е {code}. Не го споделяйте с никого."),
@@ -220,6 +232,10 @@ TEMPLATES: dict[str, _T] = {
             "Уебхукът е изключен",
             "Уебхукът към {host} не отговаря от 24 часа и е изключен на {disabled_at}. "
             "Поправете го и го регистрирайте отново.",
+        ),
+        "survey.invitation": (
+            "Кратка анкета за посещението",
+            "Мина ли посещението както е записано ({service_name}, {venue_name})? Два въпроса, без вход: {url}",
         ),
     },
 }

@@ -55,12 +55,16 @@ KEPT_RULES = frozenset({"registration_record", "financial", "correspondence", "a
 # Travel documents (passport scans) go at once, item and file (RET-9, TRV-2): nothing requires
 # keeping them once the customer is gone (privacy/subjects.py ATTACHED_OBJECTS).
 # Free-text or technical attributes dropped from kept records (minimal form).
-MINIMISE: dict[str, tuple[str, ...]] = {"PrivacyRequest": ("details",)}
-# wallet (RET-4, docs/wallet.md): a kept balance or top-up loses every link to the person (its
-# owner id, the card's last digits, the GSI1 key that finds it by user); entries carry none.
-MINIMISE |= {
+# What a kept record loses at erasure, per entity: every link to the person.
+MINIMISE: dict[str, tuple[str, ...]] = {
+    "PrivacyRequest": ("details",),
+    # wallet (RET-4, docs/wallet.md): a kept balance or top-up loses its owner id, the card's
+    # last digits and the GSI1 key that finds it by user; entries carry none.
     "WalletBalance": ("owner_user_id", "card_last4", "gsi1pk", "gsi1sk"),
     "TopUpIntent": ("user_id", "gsi1pk", "gsi1sk"),
+    # Correspondence kept (RET-6) with its link to the account cut: the requester and their
+    # GSI1 entry go; the messages never named them (store/support.py), so the ticket is pseudonymous.
+    "SupportTicket": ("opened_by", "gsi1pk", "gsi1sk"),
 }
 
 # The domain event that starts the job (services/subscribers.py) and the job's message type.
@@ -256,6 +260,8 @@ def apply_batch(user_id: str, page: list[StoredItem], deleted_at: datetime, mani
             trigger = deleted_at if kept.trigger == "account_deactivated" else _created(item, deleted_at)
             subject_store.remove_attributes(pk, sk, MINIMISE.get(entity, ()))
             retention_store.stamp_expiry(pk, sk, trigger + kept.window)
+            if entity == subjects.TICKET_ENTITY:  # its messages and files leave with it
+                subjects.keep_ticket_contents(item, trigger + kept.window)
             scheduled += 1
         else:
             subjects.delete_attached_object(item)  # a travel document's file, before its item

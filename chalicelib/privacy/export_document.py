@@ -40,6 +40,10 @@ def build(user_id: str, now: datetime, manifest: Manifest | None = None) -> dict
     found = sorted(subjects.items_of(user_id), key=lambda i: i.key)
     # wallet (RET-4): the ledger entries live in their balance's partition, not the user's
     found += ledger_entries([i for i in found if i.entity == "WalletBalance"])
+    # A ticket's messages, attachments and recordings are keyed by the ticket, not the user.
+    found += [
+        held for item in found if item.entity == subjects.TICKET_ENTITY for held in subjects.ticket_contents(item)
+    ]
     for item in found:
         entity = item.entity
         if entity not in manifest.entities or entity in ("ExportJob",):

@@ -146,8 +146,14 @@ def erase_review(item: StoredItem) -> int:
 
 # --- travel documents (TRV-2, RET-9): items whose file in S3 goes with them ---------------------
 
-# entity -> (logical bucket, attribute holding the object key)
-ATTACHED_OBJECTS = {"TravelDocumentRecord": ("documents", "object_key")}
+# entity -> (logical bucket, attribute holding the object key). The sweep and the erasure delete
+# the file before the item, so a failure in between leaves the item to find the file again.
+# S3 lifecycle rules on the same windows back this up (travel/ prefix, the recordings bucket).
+ATTACHED_OBJECTS = {
+    "TravelDocumentRecord": ("documents", "object_key"),
+    "SupportAttachment": ("documents", "object_key"),
+    "CallRecording": ("recordings", "object_key"),
+}
 
 
 def delete_attached_object(item: StoredItem) -> bool:
@@ -170,3 +176,24 @@ def attached_object_link(item: StoredItem, lifetime_seconds: int) -> str | None:
     attached = ATTACHED_OBJECTS.get(item.entity)
     key = item.text(attached[1]) if attached else ""
     return objects.download_link(attached[0], key, lifetime_seconds) if attached and key else None
+
+
+# --- support correspondence (store/support.py): a ticket is keyed by its requester; its
+# messages, attachments and recordings only by the ticket ---
+
+TICKET_ENTITY = "SupportTicket"
+
+
+def ticket_contents(ticket: StoredItem) -> list[StoredItem]:
+    """What a ticket holds besides itself (messages, attachments' records, recordings): one Query."""
+    from chalicelib.store import support
+
+    return support.contents(ticket.text("ticket_id"))
+
+
+def keep_ticket_contents(ticket: StoredItem, until: datetime) -> int:
+    """Give a kept ticket's messages and attachments the ticket's deadline (an earlier one is
+    kept), so its correspondence leaves with it. One Query + one UpdateItem per item."""
+    from chalicelib.store import support
+
+    return support.stamp_correspondence(ticket.text("ticket_id"), until)

@@ -6,7 +6,7 @@ last fully swept day up to today, and reads only the items due by now. A day is
 parallel (``SWEEP_THREADS`` at once), each shard in due order (an audit chain's records
 share one shard, so they leave in chain order). For each item the
 retention rule of its entity (chalicelib/privacy/manifest) says what to do:
-- ``delete``: DeleteItem;
+- ``delete``: DeleteItem (for an item holding an S3 file, ``subjects.ATTACHED_OBJECTS``: DeleteObject first);
 - ``anonymise``: remove every attribute the manifest marks personal (RET-2 bookings);
 - ``archive``: copy to passive storage, then delete (RET-8);
 - audit records leave only in chain order, once sealed, moving the chain's retention

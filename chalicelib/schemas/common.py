@@ -113,6 +113,11 @@ def _currency_codes() -> frozenset[str]:
     return frozenset(currency.code for currency in Iso4217 if currency.exponent is not None)
 
 
+def currency_codes() -> list[str]:
+    """Every code ``Currency`` accepts, sorted (for a schema that states them as an enum)."""
+    return sorted(_currency_codes())
+
+
 def _iso4217(value: str) -> str:
     if value not in _currency_codes():
         raise PydanticCustomError("currency", "not an ISO 4217 currency code with a minor unit, e.g. EUR")

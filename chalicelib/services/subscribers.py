@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chalicelib.notify.events import BOOKING_CANCELLED, BOOKING_KINDS, BOOKING_RESCHEDULED, OUTCOME_KINDS
+from chalicelib.notify.events import (
+    BOOKING_CANCELLED,
+    BOOKING_COMPLETED,
+    BOOKING_KINDS,
+    BOOKING_RESCHEDULED,
+    OUTCOME_KINDS,
+)
 from chalicelib.notify.travel import TRAVEL_KINDS
 from chalicelib.privacy.erasure import ERASURE_STARTED
 from chalicelib.services.events import DomainEvent, Subscription
@@ -80,6 +86,13 @@ def notify_wallet_movement(event: DomainEvent, recorded_at: datetime) -> None:
     wallet.publish_movement(event)
 
 
+def invite_to_survey(event: DomainEvent, recorded_at: datetime) -> None:
+    """A visit marked attended: one survey invitation (REV-3), its message id from the event id."""
+    from chalicelib.services import surveys
+
+    surveys.invite(event.event_id, event.payload, recorded_at)
+
+
 # --- the registry -----------------------------------------------------------------------------
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
@@ -93,4 +106,6 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     # issue #18 (waitlist): opened slots are offered; offers are sent
     Subscription("waitlist", frozenset({BOOKING_CANCELLED, BOOKING_RESCHEDULED}), offer_to_waitlist),
     Subscription("waitlist_offers", frozenset({"waitlist.offered"}), notify_waitlist_offer),
+    # surveys (REV-3): a visit marked attended
+    Subscription("surveys", frozenset({BOOKING_COMPLETED}), invite_to_survey),
 )

@@ -35,6 +35,13 @@ def put_json(
     )
 
 
+def put_bytes(logical: str, key: str, data: bytes, *, content_type: str) -> None:
+    """One PutObject of a file the app itself uploads (operator tooling), encrypted with the KMS key."""
+    client("s3").put_object(
+        Bucket=bucket_name(logical), Key=key, Body=data, ContentType=content_type, ServerSideEncryption="aws:kms"
+    )
+
+
 def keys_under(logical: str, prefix: str) -> Iterator[str]:
     """Every object key under ``prefix`` (ListObjectsV2, page after page)."""
     pages = client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket_name(logical), Prefix=prefix)

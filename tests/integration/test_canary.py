@@ -11,6 +11,11 @@ the erasure neither is left, and the venue's aggregate no longer counts the cana
 Travel: the canary files a travel request with a thread, a quote and a document whose file
 holds the canary; after the erasure none of it is left, in the table or in S3.
 
+Surveys and support (REV-3, RET-6): the canary answers a survey and opens a ticket (with an
+attachment, an operator reply and a call recording); afterwards only what docs/privacy.md
+says is kept remains: the correspondence's text and files (RET-6, 5 years), with no link to
+the account (the user id is in none of it), and nothing of the recording after 3 months.
+
 Not covered (no such feature yet): wallet/tickets.
 """
 
@@ -171,7 +176,92 @@ def _use_travel(api: Any, clock: Any, salon: Any, me: dict[str, str], name: str,
     assert api.get(f"{staff_path}/messages", headers=owner).status == 200
 
 
-def test_no_trace_of_a_deleted_user_is_left_anywhere(api, clock, notify, salon, buckets, monkeypatch, capfd, signup):
+# What docs/privacy.md ("Surveys and support") keeps after erasure: the correspondence's text
+# and files, pseudonymous (checked below: the user id is in none of it).
+KEPT_CORRESPONDENCE = ('"SupportTicket"', '"SupportMessage"', '"SupportAttachment"')
+
+
+def _kept(where: str, text: str) -> bool:
+    if where.startswith("s3/") and "/support/" in where:
+        return True  # an attachment's file (documents bucket, support/ prefix)
+    return not where.startswith(("s3/", "sqs/", "logs", "std")) and any(kind in text for kind in KEPT_CORRESPONDENCE)
+
+
+def _surveys_and_support(
+    api: Any,
+    clock: Any,
+    notify: Any,
+    salon: Any,
+    operator: Any,
+    login: dict[str, str],
+    canary: dict[str, str],
+    tmp_path: Any,
+) -> dict[str, str]:
+    """The canary answers a survey of an attended visit and opens a ticket with an attachment,
+    an operator reply and a call recording; returns fresh headers (the clock moved)."""
+    import re
+    import urllib.parse
+
+    import requests
+
+    from chalicelib.cli import support_recordings
+    from tests.support.fixtures_bookings import relogin
+
+    me = {"Authorization": f"Bearer {api.post('/v1/auth/login', login).json['access_token']}"}
+    visit = api.post("/v1/bookings", salon.body(salon.at(1, "16:00"), salon.specialist_ids[2]), headers=me)
+    assert visit.status == 201, visit.body
+    clock.advance(timedelta(days=1, hours=12))
+    me = {"Authorization": f"Bearer {api.post('/v1/auth/login', login).json['access_token']}"}
+    relogin(salon.owner), relogin(operator)
+    path = f"/v1/businesses/{salon.business_id}/bookings/{visit.json['id']}/attended"
+    assert api.post(path, headers=salon.owner.headers).status == 200
+    notify.drain()
+    [link] = [u for _, body in notify.outbox.sms() for u in re.findall(r"https?://\S+/v1/survey\?token=\S+", body)]
+    token = urllib.parse.quote(urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["token"][0])
+    answer = {
+        "attended": True,
+        "feedback": f"{canary['name']} liked it",
+        "prices": {"offered_minor": 3500, "paid_minor": 3500, "currency": "EUR"},
+    }
+    assert api.post(f"/v1/survey?token={token}", answer).status == 201
+    ticket = api.post(
+        "/v1/support/tickets",
+        {
+            "subject": f"Help for {canary['name']}",
+            "category": "booking",
+            "message": f"Call me at {canary['phone']}",
+            "booking_id": visit.json["id"],
+        },
+        headers=me,
+    )
+    assert ticket.status == 201, ticket.body
+    ticket_id = ticket.json["ticket"]["ticket_id"]
+    form = api.post(
+        f"/v1/support/tickets/{ticket_id}/attachments",
+        {"file_name": f"{canary['name']}.txt", "content_type": "text/plain", "size_bytes": 100},
+        headers=me,
+    ).json
+    requests.post(form["url"], data=form["fields"], files={"file": ("c.txt", canary["email"].encode())}, timeout=10)
+    assert (
+        api.post(f"/v1/support/tickets/{ticket_id}/attachments/{form['attachment_id']}/complete", headers=me).status
+        == 200
+    )
+    assert (
+        api.post(
+            f"/v1/support/tickets/{ticket_id}/messages", {"body": "We will call back."}, headers=operator.headers
+        ).status
+        == 201
+    )
+    assert api.get(f"/v1/support/tickets/{ticket_id}", headers=operator.headers).status == 200
+    recording = tmp_path / "call.mp3"
+    recording.write_bytes(f"ID3 {canary['name']} {canary['phone']}".encode())
+    assert support_recordings.main([ticket_id, str(recording), "--operator", operator.user_id]) == 0
+    return me
+
+
+def test_no_trace_of_a_deleted_user_is_left_anywhere(
+    api, clock, notify, salon, buckets, monkeypatch, capfd, signup, operator, tmp_path
+):
     # proves: RET-1
     # proves: RET-7
     # proves: RET-2
@@ -300,6 +390,13 @@ def test_no_trace_of_a_deleted_user_is_left_anywhere(api, clock, notify, salon, 
     from chalicelib.schedules import run_reminders
 
     run_reminders()
+    # proves: REV-3
+    # proves: RET-6
+    login = {"login": email, "password": f"pw-{suffix}-long-enough"}
+    me = _surveys_and_support(
+        api, clock, notify, salon, operator, login, {"name": name, "phone": phone, "email": email}, tmp_path
+    )
+    user_id = api.get("/v1/me", headers=me).json["user_id"]
 
     # (the scan below can see the canary: it is in the table, S3 and the export before erasure)
     before = {where.split("/")[0] for where, text in _everything_stored() if any(c in text for c in canaries)}
@@ -315,6 +412,9 @@ def test_no_trace_of_a_deleted_user_is_left_anywhere(api, clock, notify, salon, 
         _run_consumers(notify)
     clock.advance(timedelta(hours=1))
     sweeps.run(clock.now())
+    # (and past the call recording's 3 months)
+    clock.advance(timedelta(days=60))
+    sweeps.run(clock.now())
 
     # Then no canary string is anywhere: table, indexes, queues, DLQs, S3, logs
     out, err = capfd.readouterr()
@@ -322,12 +422,18 @@ def test_no_trace_of_a_deleted_user_is_left_anywhere(api, clock, notify, salon, 
     assert collected.lines, "no log output was captured: the log scan would prove nothing"
     logging.getLogger().removeHandler(collected)
     app_logger.removeHandler(collected)
+    stored = _everything_stored()
     leaks = [
         (where, canary, text[:300])
-        for where, text in _everything_stored() + logs
+        for where, text in stored + logs
         for canary in canaries
-        if canary in text
+        if canary in text and not _kept(where, text)
     ]
+    # And what is kept of the correspondence is there, with no link to the account
+    kept = [(where, text) for where, text in stored if _kept(where, text)]
+    assert any('"SupportMessage"' in text for _, text in kept) and any("/support/" in where for where, _ in kept)
+    assert not [where for where, text in kept if user_id in text], "the kept correspondence still names the account"
+    assert not [where for where, text in stored if '"SurveyAnswer"' in text or "/recordings/" in where]
     assert not leaks, "canary found:\n" + "\n".join(f"{w}: {c!r} in {t}" for w, c, t in leaks[:20])
     # And the venue's rating counts only the other customer's review (the erasure moved it)
     aggregate = review_store.aggregate(salon.business_id, "venue", salon.venue_id)

@@ -212,14 +212,42 @@ def world(api: Any, salon: Any, customer: Any, clock: Any, staff: Any, notify: A
     assert entry.status == 201, entry.body
     values["entry_id"] = entry.json["id"]
     identities = {"anonymous": {}, "customer": dict(customer.headers), "owner": dict(owner)}
+    issued = {"unsubscribe-token": urllib.parse.parse_qs(link.query)["token"]}
+    refers = {"specialist": list(salon.specialist_ids)}
+    # --- surveys and support (docs/support.md): a survey link's token as the invitation
+    # carries it, and a customer's ticket holding a registered attachment ---
+    import requests
+
+    from chalicelib.notify import surveys as survey_links
+
+    issued["survey-token"] = [
+        survey_links.make_token(booking.json["id"], customer.user_id, clock.now() + timedelta(days=30))
+    ]
+    refers["booking"] = [booking.json["id"]]
+    ticket = api.post(
+        "/v1/support/tickets",
+        {"subject": "Fuzz", "category": "other", "message": "Hello", "booking_id": booking.json["id"]},
+        headers=customer.headers,
+    )
+    assert ticket.status == 201, ticket.body
+    values["ticket_id"] = ticket.json["ticket"]["ticket_id"]
+    form = api.post(
+        f"/v1/support/tickets/{values['ticket_id']}/attachments",
+        {"file_name": "a.txt", "content_type": "text/plain", "size_bytes": 5},
+        headers=customer.headers,
+    ).json
+    requests.post(form["url"], data=form["fields"], files={"file": ("a.txt", b"hello")}, timeout=10)
+    complete = f"/v1/support/tickets/{values['ticket_id']}/attachments/{form['attachment_id']}/complete"
+    assert api.post(complete, headers=customer.headers).status == 200
+    values["attachment_id"] = form["attachment_id"]
     return fuzz.World(
         values,
         identities,
         now=clock.now(),
         # what a client of these objects read from them (GET answers)
         facts={"venue.horizon_days": venue.json["horizon_days"], "code.valid_from": codes[0].json["valid_from"]},
-        issued={"unsubscribe-token": urllib.parse.parse_qs(link.query)["token"]},
-        refers={"specialist": list(salon.specialist_ids)},
+        issued=issued,
+        refers=refers,
     )
 
 

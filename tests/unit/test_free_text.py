@@ -108,6 +108,12 @@ ALLOWED = {
     "WaitlistJoin.service_id": "Id: pattern ^[A-Za-z0-9_-]+$",
     "WaitlistJoin.specialist_id": "Id: pattern ^[A-Za-z0-9_-]+$",
     "AvailabilityQuery.then_service_ids": "pattern: comma-separated ids ^[A-Za-z0-9_-]{1,64}(,...){0,3}$",
+    # --- surveys and support ---
+    "SurveyTokenQuery.token": "a signed token, verified (x-server-issued)",
+    "SurveyPrices.currency": "ISO 4217 code, checked against the code list",
+    "OperatorSurveyQuery.venue_id": "an id: letters, digits, - and _ only (pattern)",
+    "AssignIn.assignee_id": "an id: letters, digits, - and _ only (pattern)",
+    "TicketIn.booking_id": "an id: letters, digits, - and _ only (pattern)",
 }
 
 

@@ -28,6 +28,7 @@ PARAMS = {
     "wallet.payment": {"amount": "1.50 AZN"},
     "wallet.payment_card": {"amount": "1.50 AZN", "last4": "5678"},
     "waitlist.offered": BOOKING | {"hold_minutes": "15"},  # issue #18
+    "survey.invitation": {**BOOKING, "url": "https://example.com/v1/survey?token=t"},
 }
 
 

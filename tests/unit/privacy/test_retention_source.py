@@ -318,6 +318,23 @@ ALLOWED: dict[tuple[str, str, str], tuple[str, str | None]] = {
         "SQS DelaySeconds cap of a webhook retry (SQS's own maximum), not a keep window",
         None,
     ),
+    # --- surveys and support (docs/support.md) ---
+    ("chalicelib/settings.py", "Settings.survey_link_days", "default=30"): (
+        "how long a survey link answers (a signed deadline in the token); nothing is kept for it",
+        None,
+    ),
+    ("chalicelib/settings.py", "Settings.support_first_response_hours", "default=24"): (
+        "service target shown to operators (first-response due date), not a keep window",
+        None,
+    ),
+    ("chalicelib/settings.py", "Settings.support_upload_form_seconds", "default=900"): (
+        "lifetime of a presigned upload form; nothing is kept for it",
+        None,
+    ),
+    ("chalicelib/settings.py", "Settings.support_download_seconds", "default=300"): (
+        "lifetime of a presigned download link; nothing is kept for it",
+        None,
+    ),
 }
 
 # A venue's and a service's booking rules (slot grid, notice, horizon, buffers, reminder lead
