@@ -135,6 +135,7 @@ class EndpointSpec:
     produces: str = "application/json"
     description: str = ""
     body_required: bool = True
+    idempotent: bool = False  # takes an optional Idempotency-Key header (documented as a parameter)
 
     @property
     def operation_id(self) -> str:
@@ -330,11 +331,13 @@ def endpoint(
     produces: str = "application/json",
     description: str = "",
     body_required: bool = True,
+    idempotent: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route. ``errors_`` lists the problem statuses it can answer besides those its
     signature implies (400/415/422 for a body, 422 for a query, 401/403 when signed in, 500).
     ``body_required=False`` reads a missing body as ``{}`` (the spec says it is optional);
-    otherwise a request without one is refused, naming ``body``."""
+    otherwise a request without one is refused, naming ``body``. ``idempotent=True``: the
+    handler reads an optional ``Idempotency-Key`` header, which the OpenAPI document states."""
     method = method.upper()
 
     def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -405,6 +408,7 @@ def endpoint(
                 produces=produces,
                 description=description or (handler.__doc__ or "").strip(),
                 body_required=body_required,
+                idempotent=idempotent,
             )
         )
         return handler

@@ -13,8 +13,6 @@ record. An audited staff read writes its record alone (one PutItem).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import random
 import time
 import uuid
@@ -26,7 +24,6 @@ from typing import Any
 from chalicelib import errors
 from chalicelib.domain import availability
 from chalicelib.domain.bookings import (
-    IDEMPOTENCY_KEY_MAX_CHARS,
     NOTES_MAX_CHARS,
     Actor,
     Booking,
@@ -49,6 +46,8 @@ from chalicelib.domain.bookings import (
     transition,
 )
 from chalicelib.domain.catalog import Service, Specialist, Venue
+from chalicelib.domain.idempotency import check_key as _check_idempotency_key
+from chalicelib.domain.idempotency import fingerprint as _fingerprint
 from chalicelib.domain.identity import Principal, Role
 from chalicelib.store import bookings as store
 from chalicelib.store import codec, db
@@ -80,12 +79,6 @@ class NewBooking:
                 "discount_code": normalise_code(self.discount_code) if self.discount_code else None,
             }
         )
-
-
-def _fingerprint(request: Mapping[str, Any]) -> str:
-    """SHA-256 of a request's canonical JSON: the request_hash an Idempotency-Key is bound to.
-    A change's request names its ``operation``, so one key cannot stand for two kinds of request."""
-    return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -229,13 +222,6 @@ def create_booking(principal: Principal, request: NewBooking, idempotency_key: s
             raise DiscountUnavailable("The discount code has been used up or is no longer valid") from None
         return Created(booking=booking, replayed=False)
     raise SlotBusy("Many people are booking this specialist right now; try again")
-
-
-def _check_idempotency_key(key: str) -> None:
-    if not key or len(key) > IDEMPOTENCY_KEY_MAX_CHARS or not key.isascii() or not key.isprintable():
-        raise errors.InvalidInput(
-            [errors.FieldError("idempotency_key", f"1 to {IDEMPOTENCY_KEY_MAX_CHARS} printable ASCII characters")]
-        )
 
 
 def _replay(principal: Principal, key: str, request: NewBooking) -> Created | None:
