@@ -122,7 +122,7 @@ def build() -> dict[str, Any]:
             "version": "1.0.0",
             "description": "Multi-tenant booking for service businesses. Errors are RFC 9457 "
             "problem+json; lists use opaque cursors; creating, rescheduling and changing the status of "
-            "a booking accept Idempotency-Key. "
+            "a booking, and the travel POSTs that make an item, accept Idempotency-Key. "
             "Input rules for every operation: a request body the operation marks required must be "
             "sent (a missing one is a 422 naming `body`); JSON nested deeper than "
             f"{MAX_JSON_DEPTH} levels is a 400 malformed-json; text is trimmed of surrounding "

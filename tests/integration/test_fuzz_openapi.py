@@ -170,6 +170,10 @@ def world(api: Any, salon: Any, customer: Any, clock: Any, staff: Any, notify: A
     )
     assert hook.status == 201, hook.body
     values["webhook_id"] = hook.json["id"]
+    # Travel retries (Idempotency-Key): the desk's rates cover every display currency the
+    # quote schema offers, so a schema-valid quote is never refused for a missing rate.
+    rates |= {"expected_version": 1, "rates": {"USD": "1.1", "AMD": "420.5", "CNY": "7.85", "IRR": "455000"}}
+    assert api.put(f"/v1/businesses/{salon.business_id}/exchange-rates", rates, headers=owner).status == 200
     identities = {"anonymous": {}, "customer": dict(customer.headers), "owner": dict(owner)}
     return fuzz.World(
         values,
