@@ -215,3 +215,21 @@ def test_ten_concurrent_twins_of_a_keyed_message_post_one(aws, travel_desk, cloc
     thread, _ = travel.own_messages(principal, request_id, 50, None)
     assert [m.body for m in thread] == ["Window seats"]
     assert travel.get_own(principal, request_id).messages == 1
+
+
+def test_the_openapi_document_states_the_header_on_the_keyed_travel_posts(api):
+    paths = api.get("/openapi.json").json["paths"]
+    keyed = [
+        "/v1/travel-requests",
+        "/v1/travel-requests/{request_id}/messages",
+        "/v1/businesses/{business_id}/travel-requests/{request_id}/messages",
+        "/v1/businesses/{business_id}/travel-requests/{request_id}/quotes",
+    ]
+    for path in keyed:
+        [header] = [p for p in paths[path]["post"].get("parameters", []) if p["in"] == "header"]
+        assert header["name"] == "Idempotency-Key" and header["required"] is False
+        assert header["schema"]["maxLength"] == 255
+        assert "422" in paths[path]["post"]["responses"]
+    # and no other travel operation claims it
+    accept = paths["/v1/travel-requests/{request_id}/quotes/{quote_id}/accept"]["post"]
+    assert all(p["in"] != "header" for p in accept.get("parameters", []))
