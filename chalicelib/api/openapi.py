@@ -46,6 +46,26 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     ]
 
 
+from chalicelib.domain.idempotency import IDEMPOTENCY_KEY_MAX_CHARS  # noqa: E402
+
+# The optional header of a keyed POST: the bounds chalicelib/domain/idempotency.py check_key
+# enforces (1-255 printable ASCII), without surrounding spaces, which HTTP strips from a value.
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": IDEMPOTENCY_KEY_MAX_CHARS,
+        "pattern": "^[!-~]([ -~]*[!-~])?$",
+    },
+    "description": "A unique string per intended request: a retry with the same key and body answers "
+    "what the first one made (Idempotent-Replayed: true) and makes nothing new; the same key with "
+    "another body is a 422 idempotency-key-reused.",
+}
+
+
 def _problem_response(refs: dict[Any, Any], status: int) -> dict[str, Any]:
     return {
         "description": f"Problem ({status})",
@@ -71,6 +91,8 @@ def build() -> dict[str, Any]:
         ]
         if spec.query is not None:
             parameters += _query_parameters(spec.query)
+        if spec.idempotent:
+            parameters.append(IDEMPOTENCY_KEY_PARAMETER)
         if parameters:
             operation["parameters"] = parameters
         if spec.body is not None:
@@ -100,7 +122,7 @@ def build() -> dict[str, Any]:
             "version": "1.0.0",
             "description": "Multi-tenant booking for service businesses. Errors are RFC 9457 "
             "problem+json; lists use opaque cursors; creating, rescheduling and changing the status of "
-            "a booking accept Idempotency-Key. "
+            "a booking, and the travel POSTs that make an item, accept Idempotency-Key. "
             "Input rules for every operation: a request body the operation marks required must be "
             "sent (a missing one is a 422 naming `body`); JSON nested deeper than "
             f"{MAX_JSON_DEPTH} levels is a 400 malformed-json; text is trimmed of surrounding "

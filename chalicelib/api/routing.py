@@ -137,6 +137,7 @@ class EndpointSpec:
     body_required: bool = True
     # A body the handler reads itself (``raw_body`` of ``endpoint``): documented, not pre-parsed.
     raw_body: Callable[[], type[BaseModel]] | None = None
+    idempotent: bool = False  # takes an optional Idempotency-Key header (documented as a parameter)
 
     @property
     def operation_id(self) -> str:
@@ -334,6 +335,7 @@ def endpoint(
     description: str = "",
     body_required: bool = True,
     raw_body: Callable[[], type[BaseModel]] | None = None,
+    idempotent: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route. ``errors_`` lists the problem statuses it can answer besides those its
     signature implies (400/415/422 for a body, 422 for a query, 401/403 when signed in, 500).
@@ -341,7 +343,8 @@ def endpoint(
     otherwise a request without one is refused, naming ``body``. ``raw_body`` (a function
     returning the model, resolved on first use) documents a body the handler must see as raw
     bytes before parsing it itself with ``parse_body`` (a signed webhook: the signature first);
-    list 400 and 422 in ``errors_`` then."""
+    list 400 and 422 in ``errors_`` then. ``idempotent=True``: the handler reads an optional
+    ``Idempotency-Key`` header, which the OpenAPI document states."""
     method = method.upper()
 
     def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -413,6 +416,7 @@ def endpoint(
                 description=description or (handler.__doc__ or "").strip(),
                 body_required=body_required,
                 raw_body=raw_body,
+                idempotent=idempotent,
             )
         )
         return handler

@@ -8,7 +8,7 @@ The customer's side is /v1/travel-requests (their own requests only; anyone else
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from chalice.app import Blueprint
 
@@ -32,6 +32,17 @@ blueprint = Blueprint(__name__)
 TAGS = ["travel"]
 BUSINESS_TAGS = ["business", "travel"]
 BUSINESS = "/v1/businesses/{business_id}/travel-requests"
+# The POSTs that make an item take an optional Idempotency-Key (docs/travel.md "Safe retries").
+_KEYED = " (Idempotency-Key makes retries safe)"
+IDEMPOTENCY_KEY = "idempotency-key"
+T = TypeVar("T")
+
+
+def _answer(ctx: RequestContext, found: travel.Replayable[T]) -> T:
+    """A retry that found what its key made answers as the first request did, marked a replay."""
+    if found.replayed:
+        ctx.response_headers["Idempotent-Replayed"] = "true"
+    return found.item
 
 
 def _request(found: TravelRequest) -> schemas.TravelRequestOut:
@@ -118,11 +129,12 @@ def _messages_page(found: tuple[list[travel.Message], dict[str, object] | None],
     blueprint,
     "/v1/travel-requests",
     "POST",
-    summary="File a travel request with a travel business",
+    summary="File a travel request with a travel business" + _KEYED,
     tags=TAGS,
     status=201,
-    errors_=[404],
+    errors_=[404, 409],
     auth=True,
+    idempotent=True,
 )
 def create_request(ctx: RequestContext, body: schemas.TravelRequestCreate) -> schemas.TravelRequestOut:
     new = travel.NewRequest(
@@ -134,7 +146,8 @@ def create_request(ctx: RequestContext, body: schemas.TravelRequestCreate) -> sc
         travellers=body.travellers,
         notes=body.notes,
     )
-    return _request(travel.create_request(ctx.principal, new, deps.clock().now()))
+    created = travel.create_request(ctx.principal, new, deps.clock().now(), ctx.header(IDEMPOTENCY_KEY))
+    return _request(_answer(ctx, created))
 
 
 @endpoint(blueprint, "/v1/me/travel-requests", "GET", summary="My travel requests", tags=TAGS, auth=True)
@@ -191,14 +204,18 @@ def list_my_messages(ctx: RequestContext, request_id: str, query: paging.PageQue
     blueprint,
     "/v1/travel-requests/{request_id}/messages",
     "POST",
-    summary="Write to the business about my travel request",
+    summary="Write to the business about my travel request" + _KEYED,
     tags=TAGS,
     status=201,
     errors_=[404, 409],
     auth=True,
+    idempotent=True,
 )
 def post_my_message(ctx: RequestContext, request_id: str, body: schemas.MessageCreate) -> schemas.MessageOut:
-    return _message(travel.post_own_message(ctx.principal, request_id, body.body, deps.clock().now()))
+    key = ctx.header(IDEMPOTENCY_KEY)
+    return _message(
+        _answer(ctx, travel.post_own_message(ctx.principal, request_id, body.body, deps.clock().now(), key))
+    )
 
 
 @endpoint(
@@ -218,13 +235,13 @@ def list_my_quotes(ctx: RequestContext, request_id: str) -> schemas.QuoteList:
     blueprint,
     "/v1/travel-requests/{request_id}/quotes/{quote_id}/accept",
     "POST",
-    summary="Accept the quote on offer: the request is confirmed",
+    summary="Accept the quote on offer: the request is confirmed (a retry answers the same; no key needed)",
     tags=TAGS,
     errors_=[404, 409],
     auth=True,
 )
 def accept_quote(ctx: RequestContext, request_id: str, quote_id: str) -> schemas.TravelRequestOut:
-    return _request(travel.accept_quote(ctx.principal, request_id, quote_id, deps.clock().now()))
+    return _request(_answer(ctx, travel.accept_quote(ctx.principal, request_id, quote_id, deps.clock().now())))
 
 
 @endpoint(
@@ -402,16 +419,19 @@ def list_business_messages(
     blueprint,
     BUSINESS + "/{request_id}/messages",
     "POST",
-    summary="Reply to the customer (they are notified)",
+    summary="Reply to the customer (they are notified)" + _KEYED,
     tags=BUSINESS_TAGS,
     status=201,
     errors_=[404, 409],
     auth=True,
+    idempotent=True,
 )
 def post_business_message(
     ctx: RequestContext, business_id: str, request_id: str, body: schemas.MessageCreate
 ) -> schemas.MessageOut:
-    return _message(travel.post_staff_message(ctx.principal, business_id, request_id, body.body, deps.clock().now()))
+    key = ctx.header(IDEMPOTENCY_KEY)
+    posted = travel.post_staff_message(ctx.principal, business_id, request_id, body.body, deps.clock().now(), key)
+    return _message(_answer(ctx, posted))
 
 
 @endpoint(
@@ -432,18 +452,20 @@ def list_business_quotes(ctx: RequestContext, business_id: str, request_id: str)
     BUSINESS + "/{request_id}/quotes",
     "POST",
     summary="Quote in the base currency, shown approximately in display currencies",
-    description="Refused (409 stale-exchange-rates) while the current rates are older than the configured age.",
+    description="Refused (409 stale-exchange-rates) while the current rates are older than the configured age."
+    + _KEYED
+    + ".",
     tags=BUSINESS_TAGS,
     status=201,
     errors_=[404, 409],
     auth=True,
+    idempotent=True,
 )
 def create_quote(ctx: RequestContext, business_id: str, request_id: str, body: schemas.QuoteCreate) -> schemas.QuoteOut:
     lines = [travel.QuoteLine(line.description, line.quantity, line.unit_price) for line in body.lines]
-    quote = travel.create_quote(
-        ctx.principal, business_id, request_id, lines, list(body.display_currencies), deps.clock().now()
-    )
-    return _quote(quote)
+    currencies, key = list(body.display_currencies), ctx.header(IDEMPOTENCY_KEY)
+    quote = travel.create_quote(ctx.principal, business_id, request_id, lines, currencies, deps.clock().now(), key)
+    return _quote(_answer(ctx, quote))
 
 
 @endpoint(

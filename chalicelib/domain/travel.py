@@ -9,7 +9,8 @@ walks every pair).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -116,6 +117,10 @@ class TravelRequest:
     accepted_quote_id: str | None = None
     documents: int = 0  # registered documents (bounded by MAX_DOCUMENTS)
     messages: int = 0
+    request_hash: str | None = None  # filed with an Idempotency-Key: the request it is bound to
+    # Messages posted with an Idempotency-Key: their (key-derived) id -> sent instant, so a
+    # retry finds its message (one GetItem). Bounded by MAX_MESSAGES.
+    message_keys: Mapping[str, datetime] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:

@@ -11,7 +11,7 @@ docs/export-schema.json.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.privacy import subjects
@@ -21,8 +21,12 @@ from chalicelib.store.items import StoredItem, json_value
 SCHEMA_VERSION = 1
 SCHEMA_URL = "/docs/export-schema.json"
 EXPORTS_BUCKET = "exports"  # logical name (chalicelib.resources.BUCKETS)
-# A document's link in the export lives as long as the export's own download link.
+# A document's link in the export lives 15 minutes from the export's build, not the export
+# file's 7 days: a week-long bearer link to a passport scan in a file that may be forwarded is
+# too much, and a presigned URL cannot outlive the signing role's session anyway. So each such
+# record says when its link expires and where a fresh one comes from (the owner's GET).
 DOCUMENT_LINK_SECONDS = 15 * 60
+FRESH_LINKS = {"TravelDocumentRecord": "GET /v1/travel-requests/{request_id}/documents/{document_id}"}
 
 
 def _exportable(entity: str, name: str, manifest: Manifest) -> bool:
@@ -57,6 +61,11 @@ def build(user_id: str, now: datetime, manifest: Manifest | None = None) -> dict
                     categories.setdefault(classified.category, set()).add(f"{entity}.{name}")
         if entity in subjects.ATTACHED_OBJECTS:  # a travel document: its file as a short-lived link
             attributes["download_url"] = subjects.attached_object_link(item, DOCUMENT_LINK_SECONDS)
+            expires = now + timedelta(seconds=DOCUMENT_LINK_SECONDS)
+            attributes["download_url_expires_at"] = expires.astimezone(UTC).isoformat(timespec="seconds")
+            if entity in FRESH_LINKS:
+                fresh = FRESH_LINKS[entity].format(**{k: item.text(k) for k in ("request_id", "document_id")})
+                attributes["fresh_download_url_from"] = fresh
         records.setdefault(entity, []).append(attributes)
     return {
         "schema": SCHEMA_URL,

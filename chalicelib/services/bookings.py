@@ -13,8 +13,6 @@ record. An audited staff read writes its record alone (one PutItem).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import random
 import time
 import uuid
@@ -26,7 +24,6 @@ from typing import Any
 from chalicelib import errors
 from chalicelib.domain import availability
 from chalicelib.domain.bookings import (
-    IDEMPOTENCY_KEY_MAX_CHARS,
     NOTES_MAX_CHARS,
     Actor,
     Booking,
@@ -50,6 +47,8 @@ from chalicelib.domain.bookings import (
     transition,
 )
 from chalicelib.domain.catalog import Service, Specialist, Venue
+from chalicelib.domain.idempotency import check_key as _check_idempotency_key
+from chalicelib.domain.idempotency import fingerprint as _fingerprint
 from chalicelib.domain.identity import Principal, Role
 from chalicelib.store import bookings as store
 from chalicelib.store import codec, db
@@ -83,12 +82,6 @@ class NewBooking:
                 **({"waitlist_entry_id": self.waitlist_entry_id} if self.waitlist_entry_id else {}),
             }
         )
-
-
-def _fingerprint(request: Mapping[str, Any]) -> str:
-    """SHA-256 of a request's canonical JSON: the request_hash an Idempotency-Key is bound to.
-    A change's request names its ``operation``, so one key cannot stand for two kinds of request."""
-    return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -288,13 +281,6 @@ def _take_offer(tx: db.Transaction, principal: Principal, entry_id: str, hold: s
     if entry is None:
         raise SlotTaken("The waitlist offer is no longer open")
     waitlist.remove_in(tx, entry, hold)
-
-
-def _check_idempotency_key(key: str) -> None:
-    if not key or len(key) > IDEMPOTENCY_KEY_MAX_CHARS or not key.isascii() or not key.isprintable():
-        raise errors.InvalidInput(
-            [errors.FieldError("idempotency_key", f"1 to {IDEMPOTENCY_KEY_MAX_CHARS} printable ASCII characters")]
-        )
 
 
 def _replay(principal: Principal, key: str, request: NewBooking) -> Created | None:

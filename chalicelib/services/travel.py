@@ -21,10 +21,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from chalicelib import errors
-from chalicelib.domain import currencies
+from chalicelib.domain import currencies, idempotency
 from chalicelib.domain.identity import Principal, Role
 from chalicelib.domain.travel import (
     CLOSED,
@@ -46,6 +46,7 @@ from chalicelib.store import db, objects
 from chalicelib.store import travel as store
 
 MAX_ATTEMPTS = 6
+T = TypeVar("T")
 BUCKET = "documents"  # logical name (chalicelib.resources.BUCKETS)
 ANY_STAFF: frozenset[Role] = frozenset(Role)
 MANAGERS: frozenset[Role] = frozenset({Role.OWNER, Role.MANAGER})
@@ -72,6 +73,29 @@ class NewRequest:
     end_date: Any  # date
     travellers: int
     notes: str | None = None
+
+    def fingerprint(self) -> str:
+        """What an Idempotency-Key is bound to: a retry must send the same request."""
+        return idempotency.fingerprint(
+            {
+                "operation": "travel_request.create",
+                "business_id": self.business_id,
+                "service_type": self.service_type.value,
+                "destination": self.destination,
+                "start_date": self.start_date.isoformat(),
+                "end_date": self.end_date.isoformat(),
+                "travellers": self.travellers,
+                "notes": self.notes or None,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Replayable(Generic[T]):
+    """What a keyed POST answers: ``replayed`` when a retry found the item its key made."""
+
+    item: T
+    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -238,9 +262,37 @@ def _move(
 # --- the customer's side ---------------------------------------------------------------------------
 
 
-def create_request(principal: Principal, new: NewRequest, now: datetime) -> TravelRequest:
-    """Calls: GetItem rate table (the business takes travel requests) + TransactWriteItems
-    (request, audit)."""
+def _keyed_id(principal: Principal, operation: str, key: str | None) -> str:
+    """The new item's id: derived from the Idempotency-Key (checked), else random."""
+    if key is None:
+        return uuid.uuid4().hex
+    idempotency.check_key(key)
+    return idempotency.derived_id(principal.user_id, operation, key)
+
+
+def _bound(found: T | None, found_hash: str | None, request_hash: str) -> Replayable[T] | None:
+    """An earlier item this key made (a replay), None if there is none; the same key with
+    another request is refused (422 idempotency-key-reused, as bookings)."""
+    if found is None:
+        return None
+    if found_hash != request_hash:
+        raise idempotency.IdempotencyKeyReused()
+    return Replayable(found, replayed=True)
+
+
+def create_request(
+    principal: Principal, new: NewRequest, now: datetime, idempotency_key: str | None = None
+) -> Replayable[TravelRequest]:
+    """With an Idempotency-Key the request's id derives from (caller, operation, key), so a
+    retry's conditional put fails and it answers the request the key filed. Calls: [GetItem
+    request, with a key] + GetItem rate table (the business takes travel requests) +
+    TransactWriteItems (request, audit) [+ GetItem request, when a keyed twin won]."""
+    request_id = _keyed_id(principal, "POST /v1/travel-requests", idempotency_key)
+    request_hash = new.fingerprint() if idempotency_key is not None else None
+    if request_hash is not None:
+        replay = _replayed_request(request_id, request_hash)
+        if replay is not None:
+            return replay
     settings = _settings()
     problems = check_dates(new.start_date, new.end_date, now.date(), settings.travel_horizon_days)
     if problems:
@@ -248,7 +300,7 @@ def create_request(principal: Principal, new: NewRequest, now: datetime) -> Trav
     if store.get_rates(new.business_id) is None:
         raise errors.NotFound("No such travel business")
     request = TravelRequest(
-        request_id=uuid.uuid4().hex,
+        request_id=request_id,
         business_id=new.business_id,
         customer_user_id=principal.user_id,
         service_type=new.service_type,
@@ -261,12 +313,29 @@ def create_request(principal: Principal, new: NewRequest, now: datetime) -> Trav
         created_at=now,
         updated_at=now,
         first_response_due=first_response_due(now, settings.travel_first_response_hours),
+        request_hash=request_hash,
     )
-    tx = db.Transaction()
-    store.add_request(tx, request)
-    _audit(tx, principal, request, "travel_request.created", now, service_type=new.service_type.value)
-    store.commit(tx)
-    return request
+    for _attempt in range(MAX_ATTEMPTS):
+        tx = db.Transaction()
+        store.add_request(tx, request)
+        _audit(tx, principal, request, "travel_request.created", now, service_type=new.service_type.value)
+        try:
+            store.commit(tx)
+        except (store.AlreadyThere, store.RequestChanged):
+            if request_hash is None:  # a random id cannot collide: a transaction conflict, retry
+                continue
+            replay = _replayed_request(request_id, request_hash)  # a keyed twin won, or is committing
+            if replay is not None:
+                return replay
+            continue
+        return Replayable(request)
+    raise errors.Conflict("A request with this Idempotency-Key is being processed")
+
+
+def _replayed_request(request_id: str, request_hash: str) -> Replayable[TravelRequest] | None:
+    """One GetItem. The id derives from the caller, so the request found is theirs."""
+    found = store.get_request(request_id)
+    return _bound(found, found.request_hash if found else None, request_hash)
 
 
 def get_own(principal: Principal, request_id: str) -> TravelRequest:
@@ -291,33 +360,70 @@ def cancel_own(principal: Principal, request_id: str, now: datetime) -> TravelRe
     return _retrying(lambda: _own(principal, request_id), build)
 
 
+class _Posted(Exception):
+    """A keyed message's request already lists the key's message: answer it, write nothing."""
+
+    def __init__(self, request: TravelRequest) -> None:
+        self.request = request
+
+
 def _add_message(
-    principal: Principal, read: Callable[[], TravelRequest], side: Side, body: str, now: datetime
-) -> Message:
+    principal: Principal,
+    read: Callable[[], TravelRequest],
+    side: Side,
+    body: str,
+    now: datetime,
+    operation: str,
+    idempotency_key: str | None,
+) -> Replayable[Message]:
+    """With an Idempotency-Key the message's id derives from (caller, operation, key) and the
+    request's new state lists it (``message_keys``) in the same version-conditional write: a
+    retry, or a concurrent twin that lost the race and re-read, finds it there and answers that
+    message (one GetItem) instead of posting again."""
     from chalicelib.notify.travel import TRAVEL_REPLY
 
-    message = Message(uuid.uuid4().hex, "", principal.user_id, side, body, now)
+    message_id = _keyed_id(principal, operation, idempotency_key)
+    request_hash = None
+    if idempotency_key is not None:
+        request_hash = idempotency.fingerprint({"operation": "travel_message.create", "body": body})
+    message = Message(message_id, "", principal.user_id, side, body, now, request_hash)
 
     def build(old: TravelRequest, tx: db.Transaction) -> TravelRequest:
+        if request_hash is not None and message_id in old.message_keys:
+            raise _Posted(old)
         if not old.is_open:
             raise errors.Conflict("This travel request is closed")
         if old.messages >= MAX_MESSAGES:
             raise errors.Conflict(f"This thread has reached {MAX_MESSAGES} messages")
         first = old.first_response_at or (now if side is Side.STAFF else None)
-        new = _next(old, now, messages=old.messages + 1, first_response_at=first)
+        keys = {**old.message_keys, message_id: now} if request_hash is not None else old.message_keys
+        new = _next(old, now, messages=old.messages + 1, first_response_at=first, message_keys=keys)
         store.change_request(tx, old, new)
         store.add_message(tx, new, replace(message, request_id=old.request_id))
         if side is Side.STAFF:
             _event(tx, TRAVEL_REPLY, f"{old.request_id}:msg:{message.message_id}", new, side, now)
         return new
 
-    request = _retrying(read, build)
-    return replace(message, request_id=request.request_id)
+    try:
+        request = _retrying(read, build)
+    except _Posted as posted:
+        found = store.get_message(posted.request.request_id, message_id, posted.request.message_keys[message_id])
+        replay = _bound(found, found.request_hash if found else None, request_hash or "")
+        if replay is None:  # listed but gone: the thread was erased with the account
+            raise _not_found() from None
+        return replay
+    return Replayable(replace(message, request_id=request.request_id))
 
 
-def post_own_message(principal: Principal, request_id: str, body: str, now: datetime) -> Message:
-    """Calls: GetItem + TransactWriteItems (request, message)."""
-    return _add_message(principal, lambda: _own(principal, request_id), Side.CUSTOMER, body, now)
+def post_own_message(
+    principal: Principal, request_id: str, body: str, now: datetime, idempotency_key: str | None = None
+) -> Replayable[Message]:
+    """Calls: GetItem + TransactWriteItems (request, message); a keyed retry: GetItem + GetItem
+    message."""
+    operation = f"POST /v1/travel-requests/{request_id}/messages"
+    return _add_message(
+        principal, lambda: _own(principal, request_id), Side.CUSTOMER, body, now, operation, idempotency_key
+    )
 
 
 def own_messages(
@@ -334,12 +440,17 @@ def own_quotes(principal: Principal, request_id: str) -> list[Quote]:
     return store.quotes(request_id)
 
 
-def accept_quote(principal: Principal, request_id: str, quote_id: str, now: datetime) -> TravelRequest:
-    """The customer accepts the quote on offer: the request is confirmed. Calls: GetItem quote
-    + GetItem request + TransactWriteItems (request, quote accepted, audit, event)."""
+def accept_quote(principal: Principal, request_id: str, quote_id: str, now: datetime) -> Replayable[TravelRequest]:
+    """The customer accepts the quote on offer: the request is confirmed. Naturally idempotent
+    (no key needed): accepting the quote the request already accepted answers the request as it
+    is, marked a replay, and writes nothing. Calls: GetItem quote + GetItem request +
+    TransactWriteItems (request, quote accepted, audit, event) [+ GetItem request, when refused]."""
     quote = store.get_quote(request_id, quote_id) if _DOCUMENT_ID.match(quote_id) else None
     if quote is None:
         raise errors.NotFound("No such quote")
+    request = _own(principal, request_id)
+    if request.accepted_quote_id == quote_id:  # a retry of an accept that committed
+        return Replayable(request, replayed=True)
 
     def build(old: TravelRequest, tx: db.Transaction) -> TravelRequest:
         if old.latest_quote_id != quote_id:
@@ -351,9 +462,14 @@ def accept_quote(principal: Principal, request_id: str, quote_id: str, now: date
         return new
 
     try:
-        return _retrying(lambda: _own(principal, request_id), build)
-    except store.QuoteUnavailable:
-        raise errors.Conflict("This quote has expired or was accepted already") from None
+        return Replayable(_retrying(lambda: _own(principal, request_id), build, first=request))
+    except (store.QuoteUnavailable, errors.Conflict) as refused:
+        again = _own(principal, request_id)  # a concurrent twin of this accept may have won
+        if again.accepted_quote_id == quote_id:
+            return Replayable(again, replayed=True)
+        if isinstance(refused, store.QuoteUnavailable):
+            raise errors.Conflict("This quote has expired or was accepted already") from None
+        raise
 
 
 # --- documents (TRV-2) ------------------------------------------------------------------------------
@@ -586,9 +702,19 @@ def set_status(
     return _retrying(lambda: _staff(principal, business_id, request_id)[1], build)
 
 
-def post_staff_message(principal: Principal, business_id: str, request_id: str, body: str, now: datetime) -> Message:
-    """Calls: GetItem membership + GetItem + TransactWriteItems (request, message, event)."""
-    return _add_message(principal, lambda: _staff(principal, business_id, request_id)[1], Side.STAFF, body, now)
+def post_staff_message(
+    principal: Principal,
+    business_id: str,
+    request_id: str,
+    body: str,
+    now: datetime,
+    idempotency_key: str | None = None,
+) -> Replayable[Message]:
+    """Calls: GetItem membership + GetItem + TransactWriteItems (request, message, event); a
+    keyed retry: GetItem membership + GetItem + GetItem message."""
+    operation = f"POST /v1/businesses/{business_id}/travel-requests/{request_id}/messages"
+    read = lambda: _staff(principal, business_id, request_id)[1]  # noqa: E731
+    return _add_message(principal, read, Side.STAFF, body, now, operation, idempotency_key)
 
 
 def staff_messages(
@@ -624,16 +750,34 @@ def create_quote(
     lines: Sequence[QuoteLine],
     display_currencies: Sequence[str],
     now: datetime,
-) -> Quote:
+    idempotency_key: str | None = None,
+) -> Replayable[Quote]:
     """Price in the base currency (Decimal), convert for display with the current rates and
-    snapshot them; refused while the rates are stale. Calls: GetItem membership + GetItem
-    request + GetItem rates + TransactWriteItems (request, quote, audit, event)."""
+    snapshot them; refused while the rates are stale. With an Idempotency-Key the quote's id
+    derives from (caller, request, key): a retry answers the quote the key made. Calls: GetItem
+    membership + GetItem request + [GetItem quote, with a key] + GetItem rates +
+    TransactWriteItems (request, quote, audit, event) [+ GetItem quote, when a keyed twin won]."""
     from datetime import timedelta
 
     from chalicelib.notify.travel import TRAVEL_QUOTED
 
     settings = _settings()
     _, request = _staff(principal, business_id, request_id)
+    quote_id = _keyed_id(
+        principal, f"POST /v1/businesses/{business_id}/travel-requests/{request_id}/quotes", idempotency_key
+    )
+    request_hash = None
+    if idempotency_key is not None:
+        request_hash = idempotency.fingerprint(
+            {
+                "operation": "travel_quote.create",
+                "lines": [[line.description, line.quantity, line.unit_price] for line in lines],
+                "display_currencies": list(display_currencies),
+            }
+        )
+        replay = _replayed_quote(request_id, quote_id, request_hash)
+        if replay is not None:
+            return replay
     rates = store.get_rates(business_id)
     if rates is None:
         raise currencies.NoRates("Publish exchange rates before quoting")
@@ -687,7 +831,7 @@ def create_quote(
     if problems:
         raise errors.InvalidInput(problems)
     quote = Quote(
-        quote_id=uuid.uuid4().hex,
+        quote_id=quote_id,
         request_id=request_id,
         business_id=business_id,
         base_currency=base,
@@ -700,6 +844,7 @@ def create_quote(
         created_by=principal.user_id,
         created_at=now,
         expires_at=now + timedelta(hours=settings.travel_quote_validity_hours),
+        request_hash=request_hash,
     )
 
     def build(old: TravelRequest, tx: db.Transaction) -> TravelRequest:
@@ -724,5 +869,18 @@ def create_quote(
         _event(tx, TRAVEL_QUOTED, f"{old.request_id}:quote:{quote.quote_id}", new, Side.STAFF, now)
         return new
 
-    _retrying(lambda: _staff(principal, business_id, request_id)[1], build, first=request)
-    return quote
+    try:
+        _retrying(lambda: _staff(principal, business_id, request_id)[1], build, first=request)
+    except (store.QuoteUnavailable, InvalidTransition, errors.Conflict):
+        # A keyed twin's quote may be why (it exists, or moved the request on): answer it.
+        replay = _replayed_quote(request_id, quote_id, request_hash) if request_hash is not None else None
+        if replay is None:
+            raise
+        return replay
+    return Replayable(quote)
+
+
+def _replayed_quote(request_id: str, quote_id: str, request_hash: str) -> Replayable[Quote] | None:
+    """One GetItem. The id derives from the caller and the request, so the quote found is theirs."""
+    found = store.get_quote(request_id, quote_id)
+    return _bound(found, found.request_hash if found else None, request_hash)

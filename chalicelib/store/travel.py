@@ -34,6 +34,7 @@ from chalicelib.store.table import TableItem
 REQUEST_SK = "REQUEST"
 RATES_SK = "FXRATES"
 REQUEST_ROLE = "travel-request"
+NEW_REQUEST_ROLE = "travel-request-new"  # a create: its failure means the id exists (a keyed retry)
 
 
 class TravelRequestRecord(TableItem, discriminator="TravelRequestRecord"):
@@ -59,6 +60,10 @@ class TravelRequestRecord(TableItem, discriminator="TravelRequestRecord"):
     created_at = InstantAttribute()
     updated_at = InstantAttribute()
     version = NumberAttribute()
+    # Filed with an Idempotency-Key: the request it is bound to (the id derives from the key).
+    request_hash = UnicodeAttribute(null=True)
+    # JSON {message id: sent instant}: the messages posted with an Idempotency-Key (bounded)
+    message_keys = UnicodeAttribute(null=True)
 
 
 class TravelMessageRecord(TableItem, discriminator="TravelMessageRecord"):
@@ -69,6 +74,8 @@ class TravelMessageRecord(TableItem, discriminator="TravelMessageRecord"):
     author_side = UnicodeAttribute()
     body = UnicodeAttribute()
     sent_at = InstantAttribute()
+    # Posted with an Idempotency-Key: the request it is bound to (the id derives from the key).
+    request_hash = UnicodeAttribute(null=True)
 
 
 class TravelQuoteRecord(TableItem, discriminator="TravelQuoteRecord"):
@@ -86,6 +93,8 @@ class TravelQuoteRecord(TableItem, discriminator="TravelQuoteRecord"):
     created_at = InstantAttribute()
     expires_at = InstantAttribute()
     accepted_at = InstantAttribute(null=True)
+    # Made with an Idempotency-Key: the request it is bound to (the id derives from the key).
+    request_hash = UnicodeAttribute(null=True)
 
 
 class TravelDocumentRecord(TableItem, discriminator="TravelDocumentRecord"):
@@ -120,7 +129,8 @@ class RequestChanged(Exception):
 
 
 class AlreadyThere(Exception):
-    """The item this write creates exists already (a document registered twice)."""
+    """The item this write creates exists already (a document registered twice, a keyed
+    request filed twice)."""
 
 
 class QuoteUnavailable(Exception):
@@ -185,7 +195,13 @@ def _request_item(request: TravelRequest) -> TravelRequestRecord:
         created_at=request.created_at,
         updated_at=request.updated_at,
         version=request.version,
+        request_hash=request.request_hash,
+        message_keys=_message_keys(request.message_keys),
     )
+
+
+def _message_keys(keys: Mapping[str, datetime]) -> str | None:
+    return json.dumps({m: codec.encode(sent) for m, sent in keys.items()}, sort_keys=True) if keys else None
 
 
 def _request(item: TravelRequestRecord) -> TravelRequest:
@@ -212,6 +228,8 @@ def _request(item: TravelRequestRecord) -> TravelRequest:
         accepted_quote_id=item.accepted_quote_id,
         documents=int(item.documents or 0),
         messages=int(item.messages or 0),
+        request_hash=item.request_hash,
+        message_keys={m: codec.decode(sent) for m, sent in json.loads(item.message_keys or "{}").items()},
     )
 
 
@@ -222,7 +240,7 @@ def get_request(request_id: str) -> TravelRequest | None:
 
 
 def add_request(tx: db.Transaction, request: TravelRequest) -> None:
-    tx.put(_request_item(request), role=REQUEST_ROLE, condition=TravelRequestRecord.pk.does_not_exist())
+    tx.put(_request_item(request), role=NEW_REQUEST_ROLE, condition=TravelRequestRecord.pk.does_not_exist())
 
 
 def change_request(tx: db.Transaction, old: TravelRequest, new: TravelRequest) -> None:
@@ -237,7 +255,7 @@ def commit(tx: db.Transaction) -> None:
     except db.TransactionCancelled as cancelled:
         if REQUEST_ROLE in cancelled.failed or cancelled.conflict:
             raise RequestChanged() from None
-        if "travel-document" in cancelled.failed:
+        if "travel-document" in cancelled.failed or NEW_REQUEST_ROLE in cancelled.failed:
             raise AlreadyThere() from None
         if "travel-quote" in cancelled.failed:
             raise QuoteUnavailable() from None
@@ -285,6 +303,7 @@ class Message:
     author_side: Side
     body: str
     sent_at: datetime
+    request_hash: str | None = None  # posted with an Idempotency-Key: the request it is bound to
 
 
 def add_message(tx: db.Transaction, request: TravelRequest, message: Message) -> None:
@@ -301,8 +320,19 @@ def add_message(tx: db.Transaction, request: TravelRequest, message: Message) ->
         author_side=message.author_side.value,
         body=message.body,
         sent_at=message.sent_at,
+        request_hash=message.request_hash,
     )
     tx.put(item, role="travel-message", condition=TravelMessageRecord.pk.does_not_exist())
+
+
+def get_message(request_id: str, message_id: str, sent_at: datetime) -> Message | None:
+    """One GetItem (the request's ``message_keys`` give the sent instant of a keyed message)."""
+    item = db.get(TravelMessageRecord, request_pk(request_id), f"MSG#{codec.encode(sent_at)}#{message_id}")
+    return _message(item) if item else None
+
+
+def _message(i: TravelMessageRecord) -> Message:
+    return Message(i.message_id, i.request_id, i.author_user_id, Side(i.author_side), i.body, i.sent_at, i.request_hash)
 
 
 def messages(request_id: str, limit: int, after: dict[str, Any] | None) -> tuple[list[Message], dict[str, Any] | None]:
@@ -311,11 +341,7 @@ def messages(request_id: str, limit: int, after: dict[str, Any] | None) -> tuple
         results = TravelMessageRecord.query(
             request_pk(request_id), TravelMessageRecord.sk.startswith("MSG#"), limit=limit, last_evaluated_key=after
         )
-        found = [
-            Message(i.message_id, i.request_id, i.author_user_id, Side(i.author_side), i.body, i.sent_at)
-            for i in results
-            if isinstance(i, TravelMessageRecord)
-        ]
+        found = [_message(i) for i in results if isinstance(i, TravelMessageRecord)]
     return found, results.last_evaluated_key
 
 
@@ -338,6 +364,7 @@ class Quote:
     created_at: datetime
     expires_at: datetime
     accepted_at: datetime | None = None
+    request_hash: str | None = None  # made with an Idempotency-Key: the request it is bound to
 
 
 def _quote(item: TravelQuoteRecord) -> Quote:
@@ -356,6 +383,7 @@ def _quote(item: TravelQuoteRecord) -> Quote:
         created_at=item.created_at,
         expires_at=item.expires_at,
         accepted_at=item.accepted_at,
+        request_hash=item.request_hash,
     )
 
 
@@ -378,6 +406,7 @@ def add_quote(tx: db.Transaction, request: TravelRequest, quote: Quote) -> None:
         created_by=quote.created_by,
         created_at=quote.created_at,
         expires_at=quote.expires_at,
+        request_hash=quote.request_hash,
     )
     tx.put(item, role="travel-quote", condition=TravelQuoteRecord.pk.does_not_exist())
 

@@ -211,6 +211,10 @@ def world(api: Any, salon: Any, customer: Any, clock: Any, staff: Any, notify: A
     )
     assert entry.status == 201, entry.body
     values["entry_id"] = entry.json["id"]
+    # Travel retries (Idempotency-Key): the desk's rates cover every display currency the
+    # quote schema offers, so a schema-valid quote is never refused for a missing rate.
+    rates |= {"expected_version": 1, "rates": {"USD": "1.1", "AMD": "420.5", "CNY": "7.85", "IRR": "455000"}}
+    assert api.put(f"/v1/businesses/{salon.business_id}/exchange-rates", rates, headers=owner).status == 200
     identities = {"anonymous": {}, "customer": dict(customer.headers), "owner": dict(owner)}
     issued = {"unsubscribe-token": urllib.parse.parse_qs(link.query)["token"]}
     refers = {"specialist": list(salon.specialist_ids)}

@@ -52,6 +52,8 @@ def _request(at: datetime, index: int) -> TravelRequest:
         accepted_quote_id="q" * 32 if index else None,
         documents=20,
         messages=200,
+        request_hash="f" * 64 if index else None,  # a keyed request (Idempotency-Key)
+        message_keys={f"{n:032x}": at for n in range(200)} if index else {},
     )
 
 
@@ -63,7 +65,9 @@ def test_travel_entities_round_trip(aws, at):
         request = _request(at, index)
         tx = db.Transaction()
         store.add_request(tx, request)
-        message = store.Message(f"m{index}", request.request_id, "u1", Side.CUSTOMER, LONG, at)
+        message = store.Message(
+            f"m{index}", request.request_id, "u1", Side.CUSTOMER, LONG, at, "e" * 64 if index else None
+        )
         store.add_message(tx, request, message)
         quote = store.Quote(
             quote_id=f"q{index}",
@@ -79,6 +83,7 @@ def test_travel_entities_round_trip(aws, at):
             created_by="s1",
             created_at=at,
             expires_at=at,
+            request_hash="d" * 64 if index else None,
         )
         store.add_quote(tx, request, quote)
         document = store.Document(
@@ -98,6 +103,7 @@ def test_travel_entities_round_trip(aws, at):
         # When read back, Then every field is as written
         assert store.get_request(request.request_id) == request
         assert store.messages(request.request_id, 10, None)[0] == [message]
+        assert store.get_message(request.request_id, message.message_id, at) == message
         assert store.get_quote(request.request_id, quote.quote_id) == quote
         assert store.get_document(request.request_id, document.document_id, datetime(1, 1, 1, tzinfo=UTC)) == document
     table = store.RateTable("b1", "EUR", 1, at, {"USD": Decimal("1.08250000"), "IRR": Decimal("455000")}, at)

@@ -4,6 +4,8 @@ and the rest of the requests with them."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import requests
 
 from chalicelib.store import objects
@@ -39,8 +41,16 @@ def test_the_export_holds_the_travel_data_and_links_to_the_files(api, travel_des
     assert records["TravelQuoteRecord"][0]["total"] == "80.00"
     [document] = records["TravelDocumentRecord"]
     assert document["document_id"] == document_id and document["filename"] == "passport.pdf"
-    # and the file as a presigned link that downloads it
+    # and the file as a presigned link that downloads it,
     assert requests.get(document["download_url"], timeout=10).content == b"%PDF passport"
+    # saying honestly that the link is short-lived (the export file lives 7 days) and where a
+    # fresh one comes from: the owner's GET, which answers a working link
+    assert document["download_url_expires_at"] == (clock.now() + timedelta(minutes=15)).isoformat(timespec="seconds")
+    fresh = f"/v1/travel-requests/{request_id}/documents/{document_id}"
+    assert document["fresh_download_url_from"] == f"GET {fresh}"
+    renewed = api.get(fresh, headers=desk.customer.headers)
+    assert renewed.status == 200, renewed.body
+    assert requests.get(renewed.json["url"], timeout=10).content == b"%PDF passport"
 
 
 def test_erasure_removes_documents_and_their_files_at_once_and_the_requests(api, travel_desk, clock):
