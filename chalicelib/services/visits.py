@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib import errors
-from chalicelib.domain import availability
+from chalicelib.domain import availability, idempotency
 from chalicelib.domain.bookings import (
     NOTES_MAX_CHARS,
     Actor,
@@ -80,8 +80,8 @@ def create_visit(principal: Principal, request: NewVisit, idempotency_key: str |
         raise errors.InvalidInput([errors.FieldError("notes", f"at most {NOTES_MAX_CHARS} characters")])
     fingerprint = request.fingerprint()
     if idempotency_key is not None:
-        bookings._check_idempotency_key(idempotency_key)
-        replayed = bookings._replayed_id(principal, idempotency_key, bookings._fingerprint(fingerprint))
+        idempotency.check_key(idempotency_key)
+        replayed = bookings._replayed_id(principal, idempotency_key, idempotency.fingerprint(fingerprint))
         if replayed is not None:
             return _replay(principal, replayed)
     from chalicelib.store import catalog
@@ -112,7 +112,7 @@ def create_visit(principal: Principal, request: NewVisit, idempotency_key: str |
             wanted[person.specialist_id] += [d for d in part_days if d not in wanted[person.specialist_id]]
     visit_id = uuid.uuid4().hex
     ids = [uuid.uuid4().hex for _ in chain]
-    key = (principal.user_id, idempotency_key, bookings._fingerprint(fingerprint)) if idempotency_key else None
+    key = (principal.user_id, idempotency_key, idempotency.fingerprint(fingerprint)) if idempotency_key else None
     for attempt in range(bookings.MAX_ATTEMPTS):
         locks, _ = store.read_locks_and_discount(venue.business_id, wanted, None, now)
         chosen = _choose_all(venue, chain, candidates, locks, days, intervals, start, now, request.parts)
@@ -131,7 +131,7 @@ def create_visit(principal: Principal, request: NewVisit, idempotency_key: str |
             bookings._back_off(attempt)
             continue
         except store.IdempotencyRace:
-            replayed = bookings._replayed_id(principal, idempotency_key or "", bookings._fingerprint(fingerprint))
+            replayed = bookings._replayed_id(principal, idempotency_key or "", idempotency.fingerprint(fingerprint))
             if replayed is None:
                 raise errors.Conflict("A request with this Idempotency-Key is being processed") from None
             return _replay(principal, replayed)
