@@ -85,6 +85,19 @@ SHAPES: dict[str, Shape] = {
     ),
     "AuditChainHead": Shape("AUDIT#<tenant>#<shard 0-7>", "SEAL / ANCHOR#<seq> / RETENTION", "", "audit sealer, sweep"),
     "SweepCursor": Shape("SWEEP", "CURSOR#<sweep>", "", "retention sweep"),
+    # --- QR tickets (docs/wallet.md) ---
+    "TicketProductRecord": Shape("TICKETPRODUCTS", "PRODUCT#<id>", "", "POST /v1/operator/ticket-products"),
+    "TicketRecord": Shape(
+        "TICKET#<id>",
+        "TICKET",
+        "GSI1 USER#<u> / TICKET#<purchased>#<id>; GSI2 TICKETFLAGS / <flagged>#<id> (flagged only); "
+        "GSI3 TICKETREVOKED / <revoked>#<id> (refunded or revoked only); ByExpiry",
+        "ticket purchase, scans, uploads, refund, revoke",
+    ),
+    "ValidatorRecord": Shape(
+        "VALIDATOR#<id>", "VALIDATOR", "GSI1 VALIDATORS / <created>#<id>", "POST /v1/operator/validators"
+    ),
+    "UsageRecord": Shape("USER#<u>", "USAGE#<validator>#<scan id>", "ByExpiry", "scans, uploads, card taps"),
 }
 
 INTRO = """# Data model: the single table

@@ -22,6 +22,7 @@ class Category(StrEnum):
     REMINDERS = "reminders"
     PARTNER_MARKETING = "partner_marketing"
     PLATFORM_NEWS = "platform_news"
+    TICKET_USES = "ticket_uses"  # "your ticket was used" (NOTE-4)
 
 
 class NotificationMessage(BaseModel):

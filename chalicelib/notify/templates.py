@@ -53,6 +53,7 @@ TEMPLATES: dict[str, _T] = {
             "Our privacy policy is changing",
             "Our privacy policy (version {policy_version}) changes on {effective_on}. Read it: {url}",
         ),
+        "ticket.used": ("Ticket used", "Your ticket {product_name} was used at {place}, {when}."),
     },
     "ru": {
         "otp": ("Код для входа", "Код для входа: {code}. Никому его не сообщайте."),
@@ -78,6 +79,7 @@ TEMPLATES: dict[str, _T] = {
             "Изменение политики конфиденциальности",
             "Наша политика конфиденциальности (версия {policy_version}) изменится {effective_on}. Подробнее: {url}",
         ),
+        "ticket.used": ("Билет использован", "Ваш билет {product_name} использован: {place}, {when}."),
     },
     "az": {
         "otp": ("Giriş kodu", "Giriş kodunuz: {code}. Onu heç kimə deməyin."),
@@ -106,6 +108,7 @@ TEMPLATES: dict[str, _T] = {
             "Məxfilik siyasəti dəyişir",
             "Məxfilik siyasətimiz (versiya {policy_version}) {effective_on} tarixində dəyişir. Ətraflı: {url}",
         ),
+        "ticket.used": ("Bilet istifadə edildi", "{product_name} biletiniz istifadə edildi: {place}, {when}."),
     },
     "bg": {
         "otp": ("Код за вход", "Вашият код за вход е {code}. Не го споделяйте с никого."),
@@ -134,6 +137,7 @@ TEMPLATES: dict[str, _T] = {
             "Промяна в политиката за поверителност",
             "Политиката ни за поверителност (версия {policy_version}) се променя на {effective_on}. Повече: {url}",
         ),
+        "ticket.used": ("Билетът е използван", "Билетът ви {product_name} е използван: {place}, {when}."),
     },
 }
 

@@ -35,7 +35,12 @@ def build(user_id: str, now: datetime, manifest: Manifest | None = None) -> dict
     manifest = manifest or load()
     records: dict[str, list[dict[str, Any]]] = {}
     categories: dict[str, set[str]] = {}
-    for item in sorted(subjects.items_of(user_id), key=lambda i: i.key):
+    from chalicelib.privacy.sweeps import passive_items_of
+
+    live = sorted(subjects.items_of(user_id), key=lambda i: i.key)
+    # Records the retention sweep moved to passive storage (RET-8) are still the user's.
+    passive = sorted(passive_items_of(f"USER#{user_id}", manifest), key=lambda i: i.key)
+    for item in live + passive:
         entity = item.entity
         if entity not in manifest.entities or entity in ("ExportJob",):
             continue

@@ -32,7 +32,32 @@ def start_erasure_job(event: DomainEvent, recorded_at: datetime) -> None:
     jobs.enqueue(erasure.job_message(str(event.payload["request_id"])))
 
 
+def notify_ticket_used(event: DomainEvent, recorded_at: datetime) -> None:
+    """The holder's "ticket used" message (NOTE-4, category ``ticket_uses``): one SQS message
+    whose id is the event id, so a second run is a duplicate the consumer drops."""
+    from chalicelib.notify import producer
+    from chalicelib.notify.messages import Category, NotificationMessage
+    from chalicelib.settings import get_settings
+
+    payload = event.payload
+    producer.enqueue(
+        NotificationMessage(
+            notification_id=event.event_id,
+            kind="ticket.used",
+            category=Category.TICKET_USES,
+            user_id=str(payload["user_id"]),
+            params={
+                "product_name": str(payload["product_name"]),
+                "place": str(payload["place"]),
+                "start": str(payload["scanned_at"]),
+                "timezone": get_settings().ticket_timezone,
+            },
+        )
+    )
+
+
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("notifications", BOOKING_KINDS, notify_customer),
     Subscription("erasure_jobs", frozenset({ERASURE_STARTED}), start_erasure_job),
+    Subscription("ticket_used", frozenset({"ticket.used"}), notify_ticket_used),
 )
