@@ -89,6 +89,14 @@ class Settings(BaseModel):
     telegram_max_attempts: int = Field(default=3, ge=1, le=5)
     reminder_catch_up_hours: int = Field(default=24, ge=1, le=72)  # how far back a late schedule looks
 
+    # --- wallet and top-ups (docs/wallet.md); secrets: dummy local defaults only ---
+    wallet_currency: str = Field(default="AZN", pattern=r"^[A-Z]{3}$")  # the deployment's wallet currency
+    # The Standard Webhooks secret the payment provider signs top-up webhooks with (its
+    # "whsec_<base64>" form, or raw text).
+    payments_webhook_secret: SecretStr = SecretStr("local-only-payments-webhook-secret-not-for-deployment")
+    payments_webhook_tolerance_seconds: int = Field(default=300, ge=30, le=300)  # refused outside 5 minutes
+    payments_page_base: str = "http://127.0.0.1:5300"  # the provider's payment page (local: the fake)
+
     # --- QR tickets and validators (docs/wallet.md, "QR tickets") ---
     # Deployed: the KMS key (spec ECC_NIST_EDWARDS25519) that signs ticket payloads. Local and
     # test stages: a PEM file generated on first use (default $LOCAL_DATA_DIR/ticket-signing-key.pem).

@@ -85,6 +85,21 @@ SHAPES: dict[str, Shape] = {
     ),
     "AuditChainHead": Shape("AUDIT#<tenant>#<shard 0-7>", "SEAL / ANCHOR#<seq> / RETENTION", "", "audit sealer, sweep"),
     "SweepCursor": Shape("SWEEP", "CURSOR#<sweep>", "", "retention sweep"),
+    # --- wallet (docs/wallet.md) ---
+    "WalletBalance": Shape(
+        "BAL#<balance>",
+        "BALANCE",
+        "GSI1 USER#<u> / BAL#<kind>#<opened>#<balance>; GSI2 LEDGER#<shard 00-15> / <balance>",
+        "wallet open, card link/unlink, every ledger movement",
+    ),
+    "LedgerEntry": Shape("BAL#<balance>", "ENTRY#<at>#<entry>", "ByExpiry", "every ledger movement"),
+    "LedgerReversal": Shape("BAL#<balance>", "REVERSAL#<entry>", "ByExpiry", "refunds"),
+    "LedgerMovement": Shape("MOVE#<sha256(kind:movement id)>", "MOVEMENT", "ByExpiry", "every ledger movement"),
+    "WalletPointer": Shape("USER#<u>", "WALLET#<currency>", "", "wallet open"),
+    "CardClaim": Shape("CARDNO#<h>", "CLAIM", "GSI1 USER#<u> / CARDCLAIM#<card>", "card link/unlink"),
+    "TopUpIntent": Shape(
+        "TOPUP#<intent>", "INTENT", "GSI1 USER#<u> / TOPUP#<created>#<intent>; ByExpiry", "top-up start, webhook"
+    ),
     # --- QR tickets (docs/wallet.md) ---
     "TicketProductRecord": Shape("TICKETPRODUCTS", "PRODUCT#<id>", "", "POST /v1/operator/ticket-products"),
     "TicketRecord": Shape(

@@ -274,6 +274,14 @@ ALLOWED |= {
     ]
 }
 
+# --- wallet (docs/wallet.md): not keep windows ---
+ALLOWED |= {
+    ("chalicelib/settings.py", "Settings.payments_webhook_tolerance_seconds", "default=300"): (
+        "how old a signed webhook may be when it arrives (replay window), not how long data is kept",
+        None,
+    ),
+}
+
 # --- QR tickets (docs/wallet.md): bounds on input and clocks, not keep windows ---
 ALLOWED |= {
     ("chalicelib/schemas/tickets.py", "MAX_DURATION_MINUTES", "MAX_DURATION_MINUTES = 366 * 24 * 60"): (

@@ -1,0 +1,342 @@
+"""Wallets, cards and the ledger (WAL-1, NOTE-4, RET-4): the use cases and the ledger API.
+
+The ledger API other services build on (docs/wallet.md, "Ledger API"; stable):
+
+    debit_in(tx, *, balance, amount_minor, movement_id, kind, at, details) -> EntryRef
+    credit_in(tx, *, balance, amount_minor, movement_id, kind, at, details, reverses=None, means=None) -> EntryRef
+    cancelled_error(exc: db.TransactionCancelled) -> errors.DomainError
+    replay(*, kind, movement_id, balance_id, amount_minor, direction) -> EntryRef
+
+``debit_in`` / ``credit_in`` add one movement to the caller's transaction: the immutable
+entry, the balance update (a debit conditioned on ``balance_minor >= amount``), the
+movement's idempotency item keyed on ``(kind, movement_id)`` and the domain event (the
+"payment made" / "top-up credited" push, NOTE-4). Nothing is written until the caller
+commits; a cancellation's failed roles say why (``cancelled_error``): the movement id was
+used (DuplicateMovement: call ``replay`` for the original entry), the balance does not cover
+the debit (InsufficientFunds, 409 /problems/insufficient-funds), the entry was already
+reversed (AlreadyReversed). ``debit`` / ``credit`` commit one movement alone, retrying a
+concurrent-writer conflict, and answer a replay with the original entry.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib import errors
+from chalicelib.domain.wallet import (
+    AlreadyReversed,
+    BalanceKind,
+    Direction,
+    DuplicateMovement,
+    EntryKind,
+    InsufficientFunds,
+    MovementReused,
+    check_amount,
+    check_movement_id,
+)
+from chalicelib.store import db
+from chalicelib.store import wallet as store
+
+# The ledger's item roles in a caller's transaction (db.TransactionCancelled.failed).
+ROLES = frozenset({store.ROLE_ENTRY, store.ROLE_BALANCE, store.ROLE_MOVEMENT, store.ROLE_REVERSAL, store.ROLE_ORIGINAL})
+# Domain event kinds (recorded in the movement's transaction; services/subscribers.py).
+CREDITED = "wallet.credited"
+DEBITED = "wallet.debited"
+# A movement that lost a race on its balance item (TransactionConflict) is retried.
+MAX_ATTEMPTS = 8
+
+EntryRef = store.Entry  # balance_id, entry_id, sort_key, direction, kind, amount_minor, currency, at, ...
+
+
+@dataclass(frozen=True)
+class BalanceRef:
+    """Which balance a movement moves: a user's wallet in a currency, or a linked card."""
+
+    kind: BalanceKind
+    user_id: str | None = None
+    currency: str | None = None
+    card_id: str | None = None
+
+    @classmethod
+    def wallet(cls, user_id: str, currency: str) -> BalanceRef:
+        return cls(kind=BalanceKind.WALLET, user_id=user_id, currency=currency)
+
+    @classmethod
+    def card(cls, card_id: str) -> BalanceRef:
+        return cls(kind=BalanceKind.CARD, card_id=card_id)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    balance_id: str
+    kind: BalanceKind
+    currency: str
+    owner_user_id: str | None
+    card_last4: str | None
+
+
+@dataclass(frozen=True)
+class Moved:
+    entry: EntryRef
+    replayed: bool  # True: the movement id was used before; this is the original entry
+
+
+def resolve(ref: BalanceRef) -> Resolved:
+    """The balance behind a reference. Calls: one GetItem (a wallet's pointer, or the card's
+    balance). NotFound when the user has no wallet in that currency or the card is not linked."""
+    if ref.kind is BalanceKind.WALLET:
+        if ref.user_id is None or ref.currency is None:
+            raise ValueError("a wallet reference needs user_id and currency")
+        balance_id = store.wallet_balance_id(ref.user_id, ref.currency)
+        if balance_id is None:
+            raise errors.NotFound(f"No {ref.currency} wallet; open it first (GET /v1/me/wallet)")
+        return Resolved(balance_id, BalanceKind.WALLET, ref.currency, ref.user_id, None)
+    if ref.card_id is None:
+        raise ValueError("a card reference needs card_id")
+    balance = store.get_balance(ref.card_id)
+    if balance is None or balance.kind != BalanceKind.CARD:
+        raise errors.NotFound("No such card")
+    return Resolved(balance.balance_id, BalanceKind.CARD, balance.currency, balance.owner_user_id, balance.card_last4)
+
+
+def debit_in(
+    tx: db.Transaction,
+    *,
+    balance: BalanceRef,
+    amount_minor: int,
+    movement_id: str,
+    kind: str,
+    at: datetime,
+    details: Mapping[str, str],
+) -> EntryRef:
+    """Add a debit of ``amount_minor`` to ``tx`` (commit it yourself; map a cancellation with
+    ``cancelled_error``). ``movement_id`` is unique per ``kind`` (scope it: a client key with
+    the user id, a validator scan id with the validator). Calls: ``resolve`` (one GetItem);
+    the commit adds 3 writes + the event to the TransactWriteItems."""
+    return _move_in(tx, Direction.DEBIT, balance, amount_minor, movement_id, kind, at, details, None, None)
+
+
+def credit_in(
+    tx: db.Transaction,
+    *,
+    balance: BalanceRef,
+    amount_minor: int,
+    movement_id: str,
+    kind: str,
+    at: datetime,
+    details: Mapping[str, str],
+    reverses: EntryRef | None = None,
+    means: str | None = None,
+) -> EntryRef:
+    """Add a credit to ``tx``. With ``reverses`` (a debit entry), it is that debit's reversal
+    (kind ``refund``): once only (a marker item, conditional) and at most the debit's amount
+    (a ConditionCheck on the original). Calls: ``resolve`` (one GetItem); the commit adds 3
+    writes + the event (+ marker and check for a reversal)."""
+    if reverses is not None and reverses.direction != Direction.DEBIT:
+        raise errors.InvalidInput([errors.FieldError("entry_id", "only a debit can be reversed")])
+    return _move_in(tx, Direction.CREDIT, balance, amount_minor, movement_id, kind, at, details, reverses, means)
+
+
+def _move_in(
+    tx: db.Transaction,
+    direction: Direction,
+    ref: BalanceRef,
+    amount_minor: int,
+    movement_id: str,
+    kind: str,
+    at: datetime,
+    details: Mapping[str, str],
+    reverses: EntryRef | None,
+    means: str | None,
+) -> EntryRef:
+    check_amount(amount_minor)
+    check_movement_id(movement_id)
+    target = resolve(ref)
+    if reverses is not None and reverses.balance_id != target.balance_id:
+        raise errors.InvalidInput([errors.FieldError("entry_id", "a refund goes back to the balance it came from")])
+    entry = store.add_movement(
+        tx,
+        store.NewEntry(
+            balance_id=target.balance_id,
+            entry_id=uuid.uuid4().hex,
+            direction=direction.value,
+            kind=kind,
+            amount_minor=amount_minor,
+            currency=target.currency,
+            at=at,
+            movement_kind=kind,
+            movement_id=movement_id,
+            means=means,
+            reversal_of=reverses,
+            details=details,
+        ),
+    )
+    _record_event(tx, entry, target, at)
+    return entry
+
+
+def _record_event(tx: db.Transaction, entry: EntryRef, target: Resolved, at: datetime) -> None:
+    """The push's domain event (NOTE-4): a top-up credited, or a payment made (any debit).
+    Refunds and credits by an operator send nothing. Its id is the entry's: sent once."""
+    from chalicelib.services import events
+
+    if target.owner_user_id is None:
+        return
+    if entry.direction == Direction.DEBIT:
+        kind = DEBITED
+    elif entry.kind == EntryKind.TOP_UP:
+        kind = CREDITED
+    else:
+        return
+    payload: dict[str, Any] = {
+        "user_id": target.owner_user_id,
+        "entry_id": entry.entry_id,
+        "entry_kind": entry.kind,
+        "amount_minor": entry.amount_minor,
+        "currency": entry.currency,
+        "balance_kind": target.kind.value,
+        "card_last4": target.card_last4 or "",
+    }
+    events.record(tx, events.DomainEvent(kind, f"wallet:{entry.entry_id}", payload), at)
+
+
+def cancelled_error(exc: db.TransactionCancelled) -> errors.DomainError:
+    """The domain error behind a cancelled movement, from its failed roles (a duplicate movement
+    id first: its original entry stands even if the balance has since run out)."""
+    if store.ROLE_MOVEMENT in exc.failed:
+        return DuplicateMovement()
+    if store.ROLE_REVERSAL in exc.failed:
+        return AlreadyReversed("This entry was already refunded")
+    if store.ROLE_ORIGINAL in exc.failed:
+        return errors.InvalidInput([errors.FieldError("amount_minor", "more than the entry being reversed")])
+    if store.ROLE_BALANCE in exc.failed:
+        return InsufficientFunds("The balance does not cover this amount")
+    return errors.Conflict("Another change to this balance was committed at the same time; try again")
+
+
+def replay(*, kind: str, movement_id: str, balance_id: str, amount_minor: int, direction: str) -> EntryRef:
+    """The entry an earlier movement with this id committed (GetItem movement + GetItem entry).
+    MovementReused (409) when that movement was for another balance, amount or direction."""
+    found = store.get_movement(kind, movement_id)
+    if found is None:
+        raise errors.Conflict("A movement with this id is being recorded; try again")
+    if (found.balance_id, found.amount_minor, found.direction) != (balance_id, amount_minor, direction):
+        raise MovementReused("This id was already used for a different amount or balance")
+    entry = store.get_entry(found.balance_id, found.entry_sk)
+    if entry is None:  # removed after 5 years (RET-4): the id is stale
+        raise errors.Gone("The original movement is past its retention")
+    return entry
+
+
+def debit(
+    balance: BalanceRef, amount_minor: int, movement_id: str, kind: str, at: datetime, details: Mapping[str, str]
+) -> Moved:
+    """One debit, committed alone. Calls: GetItem + TransactWriteItems (retried on a concurrent
+    writer); a replay: + GetItem movement + GetItem entry."""
+
+    def add(tx: db.Transaction) -> EntryRef:
+        return debit_in(
+            tx, balance=balance, amount_minor=amount_minor, movement_id=movement_id, kind=kind, at=at, details=details
+        )
+
+    return _commit(add, kind, movement_id, amount_minor, Direction.DEBIT)
+
+
+def credit(
+    balance: BalanceRef,
+    amount_minor: int,
+    movement_id: str,
+    kind: str,
+    at: datetime,
+    details: Mapping[str, str],
+    *,
+    means: str | None = None,
+    reverses: EntryRef | None = None,
+    also: Any = None,
+) -> Moved:
+    """One credit, committed alone (``also(tx, entry)`` may add items, e.g. the intent's
+    update). Calls as ``debit``."""
+
+    def add(tx: db.Transaction) -> EntryRef:
+        entry = credit_in(
+            tx,
+            balance=balance,
+            amount_minor=amount_minor,
+            movement_id=movement_id,
+            kind=kind,
+            at=at,
+            details=details,
+            reverses=reverses,
+            means=means,
+        )
+        if also is not None:
+            also(tx, entry)
+        return entry
+
+    return _commit(add, kind, movement_id, amount_minor, Direction.CREDIT)
+
+
+def _commit(add: Any, kind: str, movement_id: str, amount_minor: int, direction: Direction) -> Moved:
+    for attempt in range(MAX_ATTEMPTS):
+        tx = db.Transaction()
+        entry: EntryRef = add(tx)
+        try:
+            tx.commit()
+        except db.TransactionCancelled as cancelled:
+            if not cancelled.failed and cancelled.conflict:
+                time.sleep(random.uniform(0, 0.01 * (2**attempt)))  # noqa: S311 - jitter, not security
+                continue
+            error = cancelled_error(cancelled)
+            if isinstance(error, DuplicateMovement):
+                original = replay(
+                    kind=kind,
+                    movement_id=movement_id,
+                    balance_id=entry.balance_id,
+                    amount_minor=amount_minor,
+                    direction=direction.value,
+                )
+                return Moved(original, replayed=True)
+            raise error from None
+        return Moved(entry, replayed=False)
+    raise errors.Conflict("This balance is very busy right now; try again")
+
+
+# --- wallets ---------------------------------------------------------------------------------------
+
+
+def default_currency() -> str:
+    from chalicelib.settings import get_settings
+
+    return get_settings().wallet_currency
+
+
+@dataclass(frozen=True)
+class WalletView:
+    balance_id: str
+    currency: str
+    balance_minor: int
+    opened_at: datetime
+    created: bool
+
+
+def open_wallet(user_id: str, now: datetime, currency: str | None = None) -> WalletView:
+    """The user's wallet, opened on first use (WAL-1: one per account and currency).
+    Calls: GetItem pointer + GetItem balance; the first time TransactWriteItems (pointer and
+    balance, conditional) instead of the second read."""
+    currency = currency or default_currency()
+    balance_id = store.wallet_balance_id(user_id, currency)
+    created = False
+    if balance_id is None:
+        balance_id, created = store.open_wallet(user_id, currency, uuid.uuid4().hex, now)
+    if created:
+        return WalletView(balance_id, currency, 0, now, True)
+    balance = store.get_balance(balance_id)
+    if balance is None:  # the pointer names a balance: both were written in one transaction
+        raise errors.DependencyUnavailable("The wallet could not be read; try again")
+    return WalletView(balance_id, currency, balance.balance_minor, balance.opened_at, False)
