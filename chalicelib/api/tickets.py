@@ -347,3 +347,37 @@ def list_revocations(ctx: RequestContext, query: schemas.RevocationsQuery) -> sc
 )
 def revoke_ticket(ctx: RequestContext, ticket_id: str, body: schemas.RevokeIn) -> schemas.TicketOut:
     return _ticket(tickets.revoke(ctx.principal, ticket_id, body.reason, deps.clock().now()))
+
+
+@endpoint(
+    blueprint,
+    "/v1/me/tickets",
+    "POST",
+    summary="Buy a ticket from my wallet, atomically (Idempotency-Key makes retries safe)",
+    tags=TAGS,
+    status=201,
+    errors_=[404, 409, 410],
+    auth=True,
+)
+def buy_ticket(ctx: RequestContext, body: schemas.TicketBuy) -> schemas.TicketOut:
+    """The ledger debit and the ticket commit together. 409 insufficient-funds when the balance
+    does not cover the price; 404 when there is no wallet in the product's currency. A retry
+    with the same Idempotency-Key answers the ticket the first request bought."""
+    bought = tickets.buy(ctx.principal, body.product_id, ctx.header("idempotency-key"), deps.clock().now())
+    if bought.replayed:
+        ctx.response_headers["Idempotent-Replayed"] = "true"
+    ctx.response_headers["Location"] = f"/v1/me/tickets/{bought.ticket.ticket_id}"
+    return _ticket(bought.ticket, tickets.qr_payload(bought.ticket))
+
+
+@endpoint(
+    blueprint,
+    "/v1/me/tickets/{ticket_id}/refund",
+    "POST",
+    summary="Refund my unused ticket to my wallet (once)",
+    tags=TAGS,
+    errors_=[404, 409, 410],
+    auth=True,
+)
+def refund_ticket(ctx: RequestContext, ticket_id: str) -> schemas.TicketOut:
+    return _ticket(tickets.refund(ctx.principal, ticket_id, deps.clock().now()))

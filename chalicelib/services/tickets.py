@@ -119,11 +119,20 @@ def list_products(
 # --- tickets and their QR codes ---------------------------------------------------------------
 
 
-def issue_in(tx: db.Transaction, user_id: str, product: TicketProduct, now: datetime) -> Ticket:
-    """Add a new ticket of ``product`` for ``user_id`` to ``tx`` (role ``ticket``)."""
+def issue_in(
+    tx: db.Transaction,
+    user_id: str,
+    product: TicketProduct,
+    now: datetime,
+    *,
+    ticket_id: str | None = None,
+    entry: tuple[str, str] | None = None,
+) -> Ticket:
+    """Add a new ticket of ``product`` for ``user_id`` to ``tx`` (role ``ticket``); ``entry`` is
+    the (balance id, entry sort key) of the ledger debit that paid for it."""
     not_before, not_after = product.validity(now)
     ticket = Ticket(
-        ticket_id=uuid.uuid4().hex,
+        ticket_id=ticket_id or uuid.uuid4().hex,
         user_id=user_id,
         product_id=product.product_id,
         product_name=product.name,
@@ -145,9 +154,86 @@ def issue_in(tx: db.Transaction, user_id: str, product: TicketProduct, now: date
         flag_reason=None,
         revoked_at=None,
         revoke_reason=None,
+        entry_balance_id=entry[0] if entry else None,
+        entry_sk=entry[1] if entry else None,
     )
     store.add_ticket(tx, ticket)
     return ticket
+
+
+IDEMPOTENCY_KEY_MAX_CHARS = 255
+
+
+@dataclass(frozen=True)
+class Bought:
+    ticket: Ticket
+    replayed: bool  # the Idempotency-Key was used before: this is the ticket it bought
+
+
+def buy(principal: Principal, product_id: str, idempotency_key: str | None, now: datetime) -> Bought:
+    """Buy a ticket from the wallet (WAL-2): the ledger debit (entry, balance IF it covers the
+    price, movement once per Idempotency-Key) and the ticket in ONE TransactWriteItems.
+
+    Calls: GetItem product + GetItem wallet pointer (``debit_in``) + TransactWriteItems
+    (entry, balance, movement, ``wallet.debited`` event, ticket). A retry with the same key:
+    the same, cancelled on the movement, then GetItem movement + GetItem entry + GetItem
+    ticket, answering the ticket the first request bought."""
+    from chalicelib.domain.wallet import DuplicateMovement, EntryKind
+    from chalicelib.services import wallet
+
+    if idempotency_key is not None and (
+        not idempotency_key
+        or len(idempotency_key) > IDEMPOTENCY_KEY_MAX_CHARS
+        or not idempotency_key.isascii()
+        or not idempotency_key.isprintable()
+    ):
+        reason = f"1 to {IDEMPOTENCY_KEY_MAX_CHARS} printable ASCII characters"
+        raise errors.InvalidInput([FieldError("idempotency_key", reason)])
+    product = store.get_product(product_id) if _is_id(product_id) else None
+    if product is None:
+        raise errors.InvalidInput([FieldError("product_id", "no such ticket product")])
+    if not product.sellable(now):
+        raise errors.Conflict("This product is not on sale")
+    ticket_id = uuid.uuid4().hex
+    movement_id = f"{principal.user_id}:{idempotency_key or ticket_id}"
+    tx = db.Transaction()
+    entry = None
+    if product.price_minor > 0:
+        entry = wallet.debit_in(
+            tx,
+            balance=wallet.BalanceRef.wallet(principal.user_id, product.currency),
+            amount_minor=product.price_minor,
+            movement_id=movement_id,
+            kind=EntryKind.PURCHASE.value,
+            at=now,
+            details={"ticket_id": ticket_id},
+        )
+    ticket = issue_in(
+        tx,
+        principal.user_id,
+        product,
+        now,
+        ticket_id=ticket_id,
+        entry=(entry.balance_id, entry.sort_key) if entry else None,
+    )
+    try:
+        tx.commit()
+    except db.TransactionCancelled as exc:
+        error = wallet.cancelled_error(exc) if entry is not None else errors.Conflict("Try again")
+        if entry is None or not isinstance(error, DuplicateMovement):
+            raise error from None
+        first = wallet.replay(
+            kind=EntryKind.PURCHASE.value,
+            movement_id=movement_id,
+            balance_id=entry.balance_id,
+            amount_minor=product.price_minor,
+            direction="debit",
+        )
+        bought = store.get_ticket(first.details.get("ticket_id", ""), now)
+        if bought is None:
+            raise errors.Gone("The ticket this key bought is no longer kept") from None
+        return Bought(bought, replayed=True)
+    return Bought(ticket, replayed=False)
 
 
 def qr_payload(ticket: Ticket) -> str:
@@ -520,11 +606,53 @@ def revoke_in(tx: db.Transaction, ticket: Ticket, status: TicketStatus, reason: 
 def _revocation_failed(exc: db.TransactionCancelled) -> errors.DomainError:
     if "ticket" in exc.failed:
         return errors.Conflict("Only a valid ticket that was never used can be refunded or revoked")
+    if exc.failed:
+        from chalicelib.services import wallet
+
+        return wallet.cancelled_error(exc)  # e.g. already reversed
     return errors.Conflict("The ticket is changing right now; try again")
 
 
 def _refund_in(tx: db.Transaction, ticket: Ticket, now: datetime) -> None:
-    """The price back to the holder's wallet, in the revocation's transaction (the ledger)."""
+    """The price back where it came from: the purchase's reversal entry (once: the ledger's
+    marker), in the revocation's transaction. Calls: GetItem entry + GetItem wallet pointer."""
+    if ticket.entry_balance_id is None or ticket.entry_sk is None:
+        return  # free, or issued without a purchase
+    from chalicelib.domain.wallet import EntryKind
+    from chalicelib.services import wallet
+    from chalicelib.store import wallet as ledger
+
+    paid = ledger.get_entry(ticket.entry_balance_id, ticket.entry_sk)
+    if paid is None:
+        raise errors.Gone("The purchase's ledger entry is no longer kept")
+    wallet.credit_in(
+        tx,
+        balance=wallet.BalanceRef.wallet(ticket.user_id, paid.currency),
+        amount_minor=paid.amount_minor,
+        movement_id=f"ticket-refund:{ticket.ticket_id}",
+        kind=EntryKind.REFUND.value,
+        at=now,
+        details={"ticket_id": ticket.ticket_id},
+        reverses=paid,
+    )
+
+
+def refund(principal: Principal, ticket_id: str, now: datetime) -> Ticket:
+    """The holder refunds a valid ticket never used: the ticket refunded IF still valid and
+    unused, its revocation list entry (GSI3) and the purchase's reversal entry with the
+    balance, in ONE TransactWriteItems; once. Calls: GetItem ticket + GetItem entry + GetItem
+    wallet pointer + TransactWriteItems."""
+    ticket = own_ticket(principal, ticket_id, now)
+    if ticket.status != TicketStatus.VALID or ticket.use_count:
+        raise errors.Conflict("Only a valid ticket that was never used can be refunded")
+    tx = db.Transaction()
+    revoke_in(tx, ticket, TicketStatus.REFUNDED, "refunded by its holder", now)
+    _refund_in(tx, ticket, now)
+    try:
+        tx.commit()
+    except db.TransactionCancelled as exc:
+        raise _revocation_failed(exc) from None
+    return store.get_ticket(ticket_id, now) or ticket
 
 
 def revoke(principal: Principal, ticket_id: str, reason: str, now: datetime) -> Ticket:

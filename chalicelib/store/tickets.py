@@ -79,6 +79,9 @@ class TicketRecord(TableItem, discriminator="TicketRecord"):
     flag_reason = UnicodeAttribute(null=True)
     revoked_at = InstantAttribute(null=True)
     revoke_reason = UnicodeAttribute(null=True)
+    # The purchase's ledger entry (store/wallet.py), which a refund reverses; none when free.
+    entry_balance_id = UnicodeAttribute(null=True)
+    entry_sk = UnicodeAttribute(null=True)
 
 
 class ValidatorRecord(TableItem, discriminator="ValidatorRecord"):
@@ -189,6 +192,8 @@ class Ticket:
     flag_reason: str | None
     revoked_at: datetime | None
     revoke_reason: str | None
+    entry_balance_id: str | None = None
+    entry_sk: str | None = None
 
 
 def _ticket_key(ticket_id: str) -> tuple[str, str]:
@@ -219,6 +224,8 @@ def _ticket(values: dict[str, Any]) -> Ticket:
         flag_reason=values.get("flag_reason"),
         revoked_at=values.get("revoked_at"),
         revoke_reason=values.get("revoke_reason"),
+        entry_balance_id=values.get("entry_balance_id"),
+        entry_sk=values.get("entry_sk"),
     )
 
 
@@ -249,6 +256,8 @@ def add_ticket(tx: db.Transaction, ticket: Ticket) -> None:
         status=ticket.status.value,
         purchased_at=ticket.purchased_at,
         use_count=0,
+        entry_balance_id=ticket.entry_balance_id,
+        entry_sk=ticket.entry_sk,
     )
     retention.set_expiry(record, retention_deadline(ticket.not_after))
     tx.put(record, role="ticket", condition=TicketRecord.pk.does_not_exist())
