@@ -363,6 +363,17 @@ def _lifecycle(logical_name: str) -> list[dict[str, Any]]:
     if logical_name == "exports":
         # An export is a short-lived download, kept as long as its record (chalicelib.store.exports).
         rules.append({"Id": "exports-expire", "Status": "Enabled", "ExpirationInDays": exports_expire_days()})
+    if logical_name == "documents":
+        # RET-8: what the retention sweep archives (passive/...) moves to an archive storage class.
+        # Glacier Instant Retrieval: the export still reads it with a plain GetObject (no restore).
+        rules.append(
+            {
+                "Id": "passive-archive",
+                "Status": "Enabled",
+                "Prefix": "passive/",
+                "Transitions": [{"StorageClass": "GLACIER_IR", "TransitionInDays": 1}],
+            }
+        )
     # The documents bucket has no blanket expiry: it holds travel documents (deleted by the app
     # when RET-9's window ends: the trigger, a request closing, is invisible to S3), the
     # passive archive (RET-8) and the erasure log that must outlive every backup.
