@@ -52,7 +52,7 @@ def _product(product: TicketProduct) -> schemas.ProductOut:
     return schemas.ProductOut(
         id=product.product_id,
         name=product.name,
-        kind=product.kind.value,  # type: ignore[arg-type]
+        kind=product.kind.value,
         price_minor=product.price_minor,
         currency=product.currency,
         duration_minutes=minutes,
@@ -137,12 +137,12 @@ def _ticket(ticket: Ticket, qr_payload: str | None = None) -> schemas.TicketOut:
         id=ticket.ticket_id,
         product_id=ticket.product_id,
         product_name=ticket.product_name,
-        kind=ticket.kind.value,  # type: ignore[arg-type]
+        kind=ticket.kind.value,
         price_minor=ticket.price_minor,
         currency=ticket.currency,
         not_before=ticket.not_before,
         not_after=ticket.not_after,
-        status=ticket.status.value,  # type: ignore[arg-type]
+        status=ticket.status.value,
         purchased_at=ticket.purchased_at,
         use_count=ticket.use_count,
         used_at=ticket.used_at,
@@ -247,7 +247,7 @@ def list_ticket_flags(ctx: RequestContext, query: paging.PageQuery) -> schemas.F
         schemas.FlaggedTicketOut(
             ticket_id=t.ticket_id,
             product_name=t.product_name,
-            status=t.status.value,  # type: ignore[arg-type]
+            status=t.status.value,
             flag_reason=t.flag_reason,
             flagged_at=t.flagged_at,
             used_at=t.used_at,
@@ -265,7 +265,7 @@ def list_ticket_flags(ctx: RequestContext, query: paging.PageQuery) -> schemas.F
 def _scan_out(result: tickets.ScanResult) -> schemas.ScanOut:
     return schemas.ScanOut(
         accepted=result.accepted,
-        reason=result.reason.value if result.reason else None,  # type: ignore[arg-type]
+        reason=result.reason.value if result.reason else None,
         ticket_id=result.ticket_id,
         product_name=result.product_name,
         not_after=result.not_after,
@@ -305,7 +305,7 @@ def upload_scans(ctx: RequestContext, body: schemas.ScanBatchIn) -> schemas.Scan
     results = tickets.upload_scans(validator, scans, deps.clock().now())
     return schemas.ScanBatchOut(
         results=[
-            schemas.UploadResultOut(scan_id=r.scan_id, status=r.status, reason=r.reason, ticket_id=r.ticket_id)  # type: ignore[arg-type]
+            schemas.UploadResultOut(scan_id=r.scan_id, status=r.status, reason=r.reason, ticket_id=r.ticket_id)
             for r in results
         ]
     )
