@@ -18,6 +18,7 @@ from chalicelib.api import meta, middleware, routing
 from chalicelib.api import notifications as notifications_api
 from chalicelib.api import privacy as privacy_api
 from chalicelib.api import tickets as tickets_api
+from chalicelib.api import wallet as wallet_api
 from chalicelib.privacy import jobs as privacy_jobs
 from chalicelib.privacy import sweeps as privacy_sweeps
 
@@ -37,6 +38,7 @@ app.register_blueprint(discounts_api.blueprint)
 app.register_blueprint(businesses_api.blueprint)
 app.register_blueprint(discovery_api.blueprint)
 app.register_blueprint(favorites_api.blueprint)
+app.register_blueprint(wallet_api.blueprint)
 app.register_blueprint(tickets_api.blueprint)
 
 # --- SQS consumers and schedules (chalicelib/consumers.py, chalicelib/schedules.py) ---

@@ -37,6 +37,15 @@ def register(app: Chalice) -> None:
     def seal_stranded_audit(event: Any) -> dict[str, int]:
         return run_stranded_seal()
 
+    # --- wallet (docs/wallet.md) ---
+    @app.schedule(
+        "rate(1 hour)",
+        name="reconcile_ledger",
+        description="Recompute every wallet and card balance from its ledger entries; alarm on a difference",
+    )
+    def reconcile_ledger(event: Any) -> dict[str, int]:
+        return run_ledger_reconciliation()
+
 
 def run_reminders() -> dict[str, int]:
     from chalicelib import deps
@@ -84,3 +93,33 @@ def run_stranded_seal() -> dict[str, int]:
     from chalicelib.privacy import audit
 
     return {"sealed": audit.seal_stranded(deps.clock().now())}
+
+
+# --- wallet (docs/wallet.md) ---
+LEDGER_DIFFERENCES_METRIC = "LedgerDifferences"
+
+
+def run_ledger_reconciliation() -> dict[str, int]:
+    """Every balance recomputed from its entries (services/wallet.reconcile: GSI2 Queries to
+    enumerate balances, no Scan). The number that differ is the ``LedgerDifferences`` metric,
+    alarmed on in infra/template.py; each one is logged by balance id (no personal data)."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from chalicelib.observability import logger, metrics
+    from chalicelib.services import wallet
+    from chalicelib.settings import get_settings
+
+    report = wallet.reconcile()
+    metrics.add_dimension(name="stage", value=get_settings().stage)
+    metrics.add_metric(name=LEDGER_DIFFERENCES_METRIC, unit=MetricUnit.Count, value=len(report.differences))
+    metrics.flush_metrics()
+    for difference in report.differences:
+        logger.error(
+            "ledger balance differs from its entries",
+            extra={
+                "balance_id": difference.balance_id,
+                "stored_minor": difference.stored_minor,
+                "computed_minor": difference.computed_minor,
+            },
+        )
+    return {"checked": report.checked, "differences": len(report.differences)}

@@ -483,6 +483,25 @@ def privacy_alarms(stage: str) -> Template:
     }
 
 
+def wallet_alarms(stage: str) -> Template:
+    """The hourly ledger reconciliation (chalicelib/schedules.py) found a balance that is not
+    the sum of its entries: money was created or lost somewhere; any at all needs a look."""
+    from chalicelib.observability import METRICS_NAMESPACE, SERVICE
+    from chalicelib.schedules import LEDGER_DIFFERENCES_METRIC
+
+    return {
+        "LedgerDifferencesAlarm": alarm(
+            description="A wallet or card balance differs from the sum of its ledger entries",
+            namespace=METRICS_NAMESPACE,
+            metric=LEDGER_DIFFERENCES_METRIC,
+            dimensions={"service": SERVICE, "stage": stage},
+            statistic="Maximum",
+            threshold=0,
+            period=3600,
+        )
+    }
+
+
 def alarm_topic() -> Template:
     return {
         "AlarmTopic": {
@@ -754,6 +773,7 @@ def build(stage: str, shape: AppShape) -> Template:
         **privacy_alarms(stage),
         **api(stage, settings),
         **functions(stage, shape, settings),
+        **wallet_alarms(stage),
     }
     return {
         "Parameters": {

@@ -22,6 +22,9 @@ class Category(StrEnum):
     REMINDERS = "reminders"
     PARTNER_MARKETING = "partner_marketing"
     PLATFORM_NEWS = "platform_news"
+    # wallet pushes (NOTE-4): each its own category, per-channel switchable
+    WALLET_TOP_UPS = "wallet_top_ups"
+    WALLET_PAYMENTS = "wallet_payments"
     TICKET_USES = "ticket_uses"  # "your ticket was used" (NOTE-4)
 
 

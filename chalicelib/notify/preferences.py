@@ -18,6 +18,8 @@ from chalicelib.notify.messages import Category, Channel
 MANDATORY = frozenset({Category.ACCOUNT})
 STANDARD = frozenset({Category.BOOKING_UPDATES, Category.REMINDERS})
 MARKETING = frozenset({Category.PARTNER_MARKETING, Category.PLATFORM_NEWS})
+# wallet pushes (NOTE-4): standard categories, on by default, per-channel switchable
+STANDARD = STANDARD | {Category.WALLET_TOP_UPS, Category.WALLET_PAYMENTS}
 # QR tickets (NOTE-4): "ticket used" is on by default, per channel like booking updates.
 STANDARD = STANDARD | {Category.TICKET_USES}
 

@@ -201,3 +201,36 @@ def email_parts(rendered: Rendered, unsubscribe_url: str | None) -> tuple[str, s
         f"<title>{html.escape(rendered.subject)}</title></head><body>{body_html}</body></html>"
     )
     return text, page
+
+
+# --- wallet pushes (NOTE-4; docs/wallet.md): "top-up credited" and "payment made", for the
+# wallet or for a card (named by its last 4 digits only); ``amount`` is formatted with the
+# currency's minor digits ("1.50 AZN").
+_WALLET_TEMPLATES: dict[str, _T] = {
+    "en": {
+        "wallet.top_up": ("Top-up credited", "{amount} was added to your wallet."),
+        "wallet.top_up_card": ("Top-up credited", "{amount} was added to your card ending {last4}."),
+        "wallet.payment": ("Payment made", "You paid {amount} from your wallet."),
+        "wallet.payment_card": ("Payment made", "You paid {amount} with your card ending {last4}."),
+    },
+    "ru": {
+        "wallet.top_up": ("Пополнение зачислено", "На кошелёк зачислено {amount}."),
+        "wallet.top_up_card": ("Пополнение зачислено", "На карту *{last4} зачислено {amount}."),
+        "wallet.payment": ("Оплата проведена", "С кошелька оплачено {amount}."),
+        "wallet.payment_card": ("Оплата проведена", "Картой *{last4} оплачено {amount}."),
+    },
+    "az": {
+        "wallet.top_up": ("Balans artırıldı", "Pul kisənizə {amount} əlavə edildi."),
+        "wallet.top_up_card": ("Balans artırıldı", "*{last4} kartınıza {amount} əlavə edildi."),
+        "wallet.payment": ("Ödəniş edildi", "Pul kisənizdən {amount} ödənildi."),
+        "wallet.payment_card": ("Ödəniş edildi", "*{last4} kartınızla {amount} ödənildi."),
+    },
+    "bg": {
+        "wallet.top_up": ("Зареждането е прието", "В портфейла ви бяха добавени {amount}."),
+        "wallet.top_up_card": ("Зареждането е прието", "По картата ви *{last4} бяха добавени {amount}."),
+        "wallet.payment": ("Плащането е извършено", "Платихте {amount} от портфейла си."),
+        "wallet.payment_card": ("Плащането е извършено", "Платихте {amount} с картата си *{last4}."),
+    },
+}
+for _lang, _extra in _WALLET_TEMPLATES.items():
+    TEMPLATES[_lang].update(_extra)

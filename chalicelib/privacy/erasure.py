@@ -55,7 +55,13 @@ KEPT_RULES = frozenset(
     {"registration_record", "financial", "correspondence", "audit", "travel_documents", "usage_active"}
 )
 # Free-text or technical attributes dropped from kept records (minimal form).
-MINIMISE = {"PrivacyRequest": ("details",)}
+MINIMISE: dict[str, tuple[str, ...]] = {"PrivacyRequest": ("details",)}
+# wallet (RET-4, docs/wallet.md): a kept balance or top-up loses every link to the person (its
+# owner id, the card's last digits, the GSI1 key that finds it by user); entries carry none.
+MINIMISE |= {
+    "WalletBalance": ("owner_user_id", "card_last4", "gsi1pk", "gsi1sk"),
+    "TopUpIntent": ("user_id", "gsi1pk", "gsi1sk"),
+}
 
 # The domain event that starts the job (services/subscribers.py) and the job's message type.
 ERASURE_STARTED = "privacy.erasure_started"

@@ -16,7 +16,7 @@ from typing import Any
 
 from chalicelib.privacy import subjects
 from chalicelib.privacy.manifest import Manifest, load
-from chalicelib.store.items import json_value
+from chalicelib.store.items import StoredItem, json_value
 
 SCHEMA_VERSION = 1
 SCHEMA_URL = "/docs/export-schema.json"
@@ -37,10 +37,12 @@ def build(user_id: str, now: datetime, manifest: Manifest | None = None) -> dict
     categories: dict[str, set[str]] = {}
     from chalicelib.privacy.sweeps import passive_items_of
 
-    live = sorted(subjects.items_of(user_id), key=lambda i: i.key)
+    found = sorted(subjects.items_of(user_id), key=lambda i: i.key)
+    # wallet (RET-4): the ledger entries live in their balance's partition, not the user's
+    found += ledger_entries([i for i in found if i.entity == "WalletBalance"])
     # Records the retention sweep moved to passive storage (RET-8) are still the user's.
-    passive = sorted(passive_items_of(f"USER#{user_id}", manifest), key=lambda i: i.key)
-    for item in live + passive:
+    found += sorted(passive_items_of(f"USER#{user_id}", manifest), key=lambda i: i.key)
+    for item in found:
         entity = item.entity
         if entity not in manifest.entities or entity in ("ExportJob",):
             continue
@@ -60,6 +62,20 @@ def build(user_id: str, now: datetime, manifest: Manifest | None = None) -> dict
         "categories": {name: sorted(fields) for name, fields in sorted(categories.items())},
         "records": records,
     }
+
+
+def ledger_entries(balances: list[StoredItem]) -> list[StoredItem]:
+    """The entries of the user's own wallets and cards (one Query per balance)."""
+    from chalicelib.store import items
+    from chalicelib.store import wallet as wallet_store
+    from chalicelib.store.table import TableItem
+
+    entries: list[StoredItem] = []
+    for balance in balances:
+        partition = wallet_store.balance_pk(str(balance.values["balance_id"]))
+        condition = (TableItem.pk == partition) & TableItem.sk.startswith(wallet_store.ENTRY_PREFIX)
+        entries += items.query(condition)
+    return entries
 
 
 def object_key(user_id: str, export_id: str) -> str:

@@ -61,3 +61,20 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("erasure_jobs", frozenset({ERASURE_STARTED}), start_erasure_job),
     Subscription("ticket_used", frozenset({"ticket.used"}), notify_ticket_used),
 )
+
+
+# --- wallet pushes (NOTE-4): "top-up credited" and "payment made" --------------------------------
+
+
+def notify_wallet_movement(event: DomainEvent, recorded_at: datetime) -> None:
+    """A top-up credited or a payment made: one SQS message whose id is the event id (the
+    entry's), so a second relay is a duplicate the consumer drops (NOTE-4)."""
+    from chalicelib.services import wallet
+
+    wallet.publish_movement(event)
+
+
+SUBSCRIPTIONS = (
+    *SUBSCRIPTIONS,
+    Subscription("wallet_pushes", frozenset({"wallet.credited", "wallet.debited"}), notify_wallet_movement),
+)

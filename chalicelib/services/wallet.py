@@ -215,6 +215,8 @@ def cancelled_error(exc: db.TransactionCancelled) -> errors.DomainError:
         return AlreadyReversed("This entry was already refunded")
     if store.ROLE_ORIGINAL in exc.failed:
         return errors.InvalidInput([errors.FieldError("amount_minor", "more than the entry being reversed")])
+    if store.ROLE_INTENT in exc.failed:
+        return errors.Conflict("This top-up was already paid by another payment")
     if store.ROLE_BALANCE in exc.failed:
         return InsufficientFunds("The balance does not cover this amount")
     return errors.Conflict("Another change to this balance was committed at the same time; try again")
@@ -340,3 +342,330 @@ def open_wallet(user_id: str, now: datetime, currency: str | None = None) -> Wal
     if balance is None:  # the pointer names a balance: both were written in one transaction
         raise errors.DependencyUnavailable("The wallet could not be read; try again")
     return WalletView(balance_id, currency, balance.balance_minor, balance.opened_at, False)
+
+
+def entries_page(
+    user_id: str, card_id: str | None, limit: int, after: dict[str, Any] | None, now: datetime
+) -> tuple[list[EntryRef], dict[str, Any] | None]:
+    """The wallet's (or one linked card's) entries, newest first. Calls: GetItem pointer (or
+    the card's balance) + one Query; a first visit opens the wallet."""
+    balance_id = open_wallet(user_id, now).balance_id if card_id is None else _own_card(user_id, card_id).balance_id
+    return store.entries_page(balance_id, limit, after)
+
+
+# --- cards ---------------------------------------------------------------------------------------
+
+
+def _card_hash(card_number: str) -> str:
+    from chalicelib.security.lookup import lookup_hash
+
+    return lookup_hash("transit-card", card_number)
+
+
+def _own_card(user_id: str, card_id: str) -> store.Balance:
+    balance = store.get_balance(card_id)
+    if balance is None or balance.kind != BalanceKind.CARD or balance.owner_user_id != user_id:
+        raise errors.NotFound("No such card")  # another account's card is simply not there
+    return balance
+
+
+def link_card(user_id: str, card_number: str, now: datetime) -> store.Balance:
+    """Link a transit card (WAL-1): one account per card (a claim item keyed by the number's
+    HMAC, conditional), its own balance. Linking a card the caller already holds answers it.
+    Calls: TransactWriteItems (claim + balance); when refused, GetItem claim (+ GetItem balance)."""
+    from chalicelib.domain.wallet import CardAlreadyLinked, normalise_card_number
+
+    digits = normalise_card_number(card_number)
+    card_hash = _card_hash(digits)
+    card_id = uuid.uuid4().hex
+    try:
+        store.link_card(user_id, card_hash, card_id, digits[-4:], default_currency(), now)
+    except db.TransactionCancelled as cancelled:
+        holder = store.card_claim(card_hash)
+        if holder is not None and holder[1] == user_id:
+            return _own_card(user_id, holder[0])
+        if holder is None and cancelled.conflict:
+            raise errors.Conflict("The card is being linked right now; try again") from None
+        raise CardAlreadyLinked("This card is linked to another account") from None
+    balance = store.get_balance(card_id)
+    if balance is None:
+        raise errors.DependencyUnavailable("The card could not be read back; try again")
+    return balance
+
+
+def cards(user_id: str) -> list[store.Balance]:
+    """The user's linked cards (one GSI1 Query)."""
+    return store.cards_of(user_id)
+
+
+def unlink_card(user_id: str, card_id: str) -> None:
+    """Unlink a card: refused (409 card-balance-not-zero) while it holds money, so no balance
+    is ever orphaned; its entries stay under their 5-year deadline (RET-4). Calls: GSI1 Query
+    (the caller's claim of it) + TransactWriteItems (claim and balance deleted, conditional)."""
+    from chalicelib.domain.wallet import CardBalanceNotZero
+
+    card_hash = store.claim_hash_of(user_id, card_id)
+    if card_hash is None:
+        raise errors.NotFound("No such card")
+    try:
+        store.unlink_card(user_id, card_hash, card_id)
+    except db.TransactionCancelled as cancelled:
+        if store.ROLE_BALANCE in cancelled.failed:
+            raise CardBalanceNotZero("Spend or move the card's balance before unlinking it") from None
+        if store.ROLE_CLAIM in cancelled.failed:
+            raise errors.NotFound("No such card") from None
+        raise errors.Conflict("The card changed at the same time; try again") from None
+
+
+# --- top-ups ---------------------------------------------------------------------------------------
+
+
+def start_top_up(user_id: str, amount_minor: int, card_id: str | None, now: datetime) -> store.Intent:
+    """A pending top-up intent (amount, target) for the payment provider's page. Money moves
+    only when the provider's signed webhook confirms it (``confirm_payment``). Calls: the
+    wallet's (or card's) reads + PutItem intent."""
+    check_amount(amount_minor)
+    if card_id is None:
+        opened = open_wallet(user_id, now)
+        balance_id, currency, target = opened.balance_id, opened.currency, BalanceKind.WALLET
+    else:
+        card = _own_card(user_id, card_id)
+        balance_id, currency, target = card.balance_id, card.currency, BalanceKind.CARD
+    intent = store.Intent(
+        intent_id=uuid.uuid4().hex,
+        user_id=user_id,
+        balance_id=balance_id,
+        target_kind=target.value,
+        amount_minor=amount_minor,
+        currency=currency,
+        status="pending",
+        created_at=now,
+        entry_id=None,
+    )
+    store.put_intent(intent)
+    return intent
+
+
+def payment_url(intent: store.Intent) -> str:
+    from urllib.parse import urlencode
+
+    from chalicelib.settings import get_settings
+
+    query = urlencode({"intent_id": intent.intent_id, "amount_minor": intent.amount_minor, "currency": intent.currency})
+    return f"{get_settings().payments_page_base.rstrip('/')}/pay?{query}"
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A provider's confirmed payment (the webhook's data)."""
+
+    payment_id: str
+    amount_minor: int
+    currency: str
+    means: str
+    paid_at: datetime
+    intent_id: str | None = None
+    card_number: str | None = None
+
+
+def confirm_payment(payment: Payment, now: datetime) -> Moved:
+    """Credit a confirmed payment once (idempotent on the provider's payment id): an app
+    top-up's intent (amount and currency must match it; credited once), or a kiosk top-up of a
+    linked card by its number. Calls: GetItem intent (or claim) + ``credit``'s."""
+    from chalicelib.domain.wallet import Means
+
+    means = Means(payment.means).value
+    details = {"payment_id": payment.payment_id, "paid_at": payment.paid_at.isoformat()}
+    also = None
+    if payment.intent_id is not None:
+        intent = store.get_intent(payment.intent_id)
+        if intent is None:
+            raise errors.NotFound("No such top-up")
+        if (intent.amount_minor, intent.currency) != (payment.amount_minor, payment.currency):
+            raise errors.InvalidInput([errors.FieldError("amount_minor", "does not match the top-up's amount")])
+        if intent.target_kind == BalanceKind.CARD:
+            ref = BalanceRef.card(intent.balance_id)
+        elif intent.user_id is not None:
+            ref = BalanceRef.wallet(intent.user_id, intent.currency)
+        else:
+            raise errors.NotFound("The account of this top-up no longer exists")
+        intent_id = intent.intent_id
+        details["intent_id"] = intent_id
+
+        def also(tx: db.Transaction, entry: EntryRef) -> None:
+            store.mark_intent_credited(tx, intent_id, entry.entry_id)
+
+    elif payment.card_number is not None:
+        from chalicelib.domain.wallet import normalise_card_number
+
+        holder = store.card_claim(_card_hash(normalise_card_number(payment.card_number)))
+        if holder is None:
+            raise errors.NotFound("No linked card has this number")
+        ref = BalanceRef.card(holder[0])
+        card = resolve(ref)
+        if card.currency != payment.currency:
+            raise errors.InvalidInput([errors.FieldError("currency", "not the card's currency")])
+    else:
+        raise errors.InvalidInput([errors.FieldError("target", "an intent or a card")])
+    return credit(ref, payment.amount_minor, payment.payment_id, EntryKind.TOP_UP, now, details, means=means, also=also)
+
+
+# --- operators -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Adjusted:
+    moved: Moved
+    balance_minor: int
+
+
+def adjust(
+    operator_id: str,
+    balance_id: str,
+    direction: Direction,
+    amount_minor: int,
+    movement_id: str,
+    reason: str,
+    now: datetime,
+) -> Adjusted:
+    """An operator's adjustment (credit or debit), audited (SEC-6) in its own transaction; a
+    retry with the same ``movement_id`` adjusts once. Calls: GetItem balance + ``resolve`` +
+    TransactWriteItems (movement + audit record) + GetItem balance (the new amount)."""
+    from chalicelib.privacy import audit
+
+    balance = store.get_balance(balance_id)
+    if balance is None or balance.owner_user_id is None:
+        raise errors.NotFound("No such wallet or card")
+    if balance.kind == BalanceKind.CARD:
+        ref = BalanceRef.card(balance_id)
+    else:
+        ref = BalanceRef.wallet(balance.owner_user_id, balance.currency)
+    scoped = f"{operator_id}:{movement_id}"
+
+    def add(tx: db.Transaction) -> EntryRef:
+        mover = debit_in if direction is Direction.DEBIT else credit_in
+        entry = mover(
+            tx,
+            balance=ref,
+            amount_minor=amount_minor,
+            movement_id=scoped,
+            kind=EntryKind.ADJUSTMENT,
+            at=now,
+            details={"operator_movement_id": movement_id},
+        )
+        audit.record(
+            tx,
+            tenant=audit.PLATFORM,
+            actor=operator_id,
+            action=f"wallet.adjusted.{direction.value}",
+            entity="balance",
+            entity_id=balance_id,
+            at=now,
+            summary={
+                "entry_id": entry.entry_id,
+                "amount_minor": str(amount_minor),
+                "currency": entry.currency,
+                "owner": balance.owner_user_id or "",
+                "reason": reason,
+            },
+        )
+        return entry
+
+    moved = _commit(add, EntryKind.ADJUSTMENT, scoped, amount_minor, direction)
+    after = store.get_balance(balance_id)
+    return Adjusted(moved, after.balance_minor if after is not None else 0)
+
+
+# --- reconciliation ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Difference:
+    balance_id: str
+    stored_minor: int
+    computed_minor: int
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    checked: int
+    differences: list[Difference]
+
+
+RECONCILE_ATTEMPTS = 3
+
+
+def reconcile() -> Reconciliation:
+    """Recompute every balance from its entries (no Scan): the balances are enumerated through
+    GSI2, one Query per shard (``store.RECONCILE_SHARDS``); per balance, a Query of its entries
+    (strongly consistent) and a GetItem of the balance. A movement committing in between shows
+    as a different entry count: that balance is read again (up to 3 times) before a difference
+    is reported."""
+    checked = 0
+    differences: list[Difference] = []
+    for shard in range(store.RECONCILE_SHARDS):
+        for balance_id in store.balance_ids(shard):
+            checked += 1
+            found = _reconcile_one(balance_id)
+            if found is not None:
+                differences.append(found)
+    return Reconciliation(checked, differences)
+
+
+def _reconcile_one(balance_id: str) -> Difference | None:
+    from chalicelib.domain.wallet import signed
+
+    for _ in range(RECONCILE_ATTEMPTS):
+        entries = list(store.all_entries(balance_id))
+        balance = store.get_balance(balance_id)
+        if balance is None:  # unlinked in between (only at zero)
+            return None
+        if balance.entry_count != len(entries):
+            continue  # a movement committed between the two reads (or an entry is missing)
+        computed = sum(signed(Direction(e.direction), e.amount_minor) for e in entries)
+        if computed == balance.balance_minor:
+            return None
+        return Difference(balance_id, balance.balance_minor, computed)
+    computed = sum(signed(Direction(e.direction), e.amount_minor) for e in store.all_entries(balance_id))
+    balance = store.get_balance(balance_id)
+    stored = balance.balance_minor if balance is not None else 0
+    return Difference(balance_id, stored, computed)
+
+
+# --- pushes (NOTE-4) -------------------------------------------------------------------------------
+
+
+def format_amount(amount_minor: int, currency: str) -> str:
+    """``150, "AZN"`` -> ``"1.50 AZN"`` (the currency's minor digits; integers only)."""
+    from chalicelib.domain.wallet import minor_digits
+
+    digits = minor_digits(currency)
+    if digits == 0:
+        return f"{amount_minor} {currency}"
+    whole, part = divmod(amount_minor, 10**digits)
+    return f"{whole}.{part:0{digits}d} {currency}"
+
+
+def publish_movement(event: Any) -> None:
+    """The push for a ``wallet.credited`` / ``wallet.debited`` event: one SQS message, its id
+    the event's (the consumer delivers it once), in its own category so it can be switched off
+    per channel (``wallet_top_ups`` / ``wallet_payments``)."""
+    from chalicelib.notify import producer
+    from chalicelib.notify.messages import Category, NotificationMessage
+
+    payload = event.payload
+    last4 = str(payload.get("card_last4") or "")
+    top_up = event.kind == CREDITED
+    kind = ("wallet.top_up" if top_up else "wallet.payment") + ("_card" if last4 else "")
+    params = {"amount": format_amount(int(payload["amount_minor"]), str(payload["currency"]))}
+    if last4:
+        params["last4"] = last4
+    producer.enqueue(
+        NotificationMessage(
+            notification_id=event.event_id,
+            kind=kind,
+            category=Category.WALLET_TOP_UPS if top_up else Category.WALLET_PAYMENTS,
+            user_id=str(payload["user_id"]),
+            params=params,
+        )
+    )

@@ -50,6 +50,7 @@ ROLE_REVERSAL = "wallet.reversal"
 ROLE_ORIGINAL = "wallet.original"
 ROLE_POINTER = "wallet.pointer"
 ROLE_CLAIM = "wallet.claim"
+ROLE_INTENT = "wallet.intent"
 
 BALANCE_SK = "BALANCE"
 ENTRY_PREFIX = "ENTRY#"
@@ -555,6 +556,6 @@ def mark_intent_credited(tx: db.Transaction, intent_id: str, entry_id: str) -> N
     tx.update(
         item,
         [TopUpIntent.status.set("credited"), TopUpIntent.entry_id.set(entry_id)],
-        role="wallet.intent",
+        role=ROLE_INTENT,
         condition=TopUpIntent.status == "pending",
     )

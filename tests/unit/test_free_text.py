@@ -76,6 +76,15 @@ ALLOWED = {
     "PageQuery.cursor": "an opaque signed cursor (api/pagination.py, x-server-issued)",
     "OperatorPrivacyRequestQuery.cursor": "an opaque signed cursor (api/pagination.py, x-server-issued)",
     "VenueSearchQuery.near": "pattern: 'lat,lon' in degrees, the ranges included",
+    # --- wallet (docs/wallet.md) ---
+    "CardLink.card_number": "pattern ^[0-9]{16}$ (hashed at once, never stored)",
+    "CardTarget.card_number": "pattern ^[0-9]{16}$ (hashed at once, never stored)",
+    "EntryQuery.card_id": "Id: pattern ^[a-f0-9]{32}$",
+    "TopUpCreate.card_id": "Id: pattern ^[a-f0-9]{32}$",
+    "IntentTarget.intent_id": "Id: pattern ^[a-f0-9]{32}$",
+    "PaymentData.payment_id": "the provider's id: pattern ^[A-Za-z0-9_.:-]+$",
+    "PaymentData.currency": "Currency: pattern ^[A-Z]{3}$, an ISO 4217 code",
+    "Adjustment.movement_id": "pattern ^[\\x21-\\x7E]+$ (printable ASCII), an idempotency id",
 }
 
 

@@ -20,6 +20,11 @@ PARAMS = {
     "otp": {"code": "424242"},
     "review.request": BOOKING,
     "policy.change": {"policy_version": "2027-01", "effective_on": "2027-01-01", "url": "https://example.com/p"},
+    # --- wallet (NOTE-4) ---
+    "wallet.top_up": {"amount": "5.00 AZN"},
+    "wallet.top_up_card": {"amount": "5.00 AZN", "last4": "5678"},
+    "wallet.payment": {"amount": "1.50 AZN"},
+    "wallet.payment_card": {"amount": "1.50 AZN", "last4": "5678"},
 }
 
 

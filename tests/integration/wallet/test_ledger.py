@@ -128,3 +128,28 @@ def test_debit_in_joins_the_callers_transaction_and_maps_its_cancellation(aws, c
     assert isinstance(error, InsufficientFunds) and isinstance(error, errors.Conflict)
     assert error.slug == "insufficient-funds"
     assert _sum_of_entries(wallet.resolve(ref).balance_id) == 50
+
+
+def test_reconciliation_recomputes_every_balance_and_reports_a_difference(aws, clock, monkeypatch):
+    # proves: WAL-1
+    from chalicelib import observability, schedules
+
+    # Given three wallets whose balances match their entries
+    refs = [_funded(f"u-rec-{i}", clock, 100 * (i + 1)) for i in range(3)]
+    wallet.debit(refs[0], 40, "rec-debit", "fare", clock.now(), {})
+    assert wallet.reconcile() == wallet.Reconciliation(checked=3, differences=[])
+    # When one balance is changed behind the ledger's back (no entry)
+    broken = wallet.resolve(refs[1]).balance_id
+    db.update_raw(store.balance_pk(broken), store.BALANCE_SK, [store.WalletBalance.balance_minor.add(7)])
+    emitted: list[tuple[str, float]] = []
+    real_add = observability.metrics.add_metric
+
+    def add_metric(name: str, unit: Any, value: float, **kwargs: Any) -> None:
+        emitted.append((name, value))
+        real_add(name=name, unit=unit, value=value, **kwargs)
+
+    monkeypatch.setattr(observability.metrics, "add_metric", add_metric)
+    # Then the schedule finds exactly that one, and its metric (alarmed on) counts it
+    assert schedules.run_ledger_reconciliation() == {"checked": 3, "differences": 1}
+    assert emitted == [(schedules.LEDGER_DIFFERENCES_METRIC, 1)]
+    assert wallet.reconcile().differences == [wallet.Difference(broken, 207, 200)]
