@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -43,6 +43,17 @@ ProductId = Annotated[
     str, Field(min_length=32, max_length=32, pattern=r"^[0-9a-f]{32}$", json_schema_extra=refers_to("ticket_product"))
 ]
 Kind = Literal["single_ride", "day_pass", "event_ticket"]
+
+
+def _currency_enum(schema: dict[str, Any]) -> None:
+    # The accepted codes as an enum, so a client (and the fuzzer) sees which three letters are
+    # a currency: the pattern alone also admits "AAA".
+    from iso4217 import Currency as Iso4217
+
+    schema["enum"] = sorted(currency.code for currency in Iso4217 if currency.exponent is not None)
+
+
+PriceCurrency = Annotated[Currency, Field(json_schema_extra=_currency_enum)]
 MAX_DURATION_MINUTES = 366 * 24 * 60
 MAX_PRICE_MINOR = 100_000_000
 
@@ -73,8 +84,9 @@ class ProductCreate(RequestModel):
     name: ProductName
     kind: Kind
     price_minor: int = Field(ge=0, le=MAX_PRICE_MINOR, description="In minor units of currency")
-    currency: Currency
-    validity: DurationValidity | FixedValidity = Field(discriminator="type")
+    currency: PriceCurrency
+    # A plain union (anyOf): each option's "type" constant tells them apart.
+    validity: DurationValidity | FixedValidity
 
 
 class ProductOut(ResponseModel):
