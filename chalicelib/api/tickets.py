@@ -381,3 +381,24 @@ def buy_ticket(ctx: RequestContext, body: schemas.TicketBuy) -> schemas.TicketOu
 )
 def refund_ticket(ctx: RequestContext, ticket_id: str) -> schemas.TicketOut:
     return _ticket(tickets.refund(ctx.principal, ticket_id, deps.clock().now()))
+
+
+@endpoint(
+    blueprint,
+    "/v1/validators/taps",
+    "POST",
+    summary="A transit card tapped: the fare deducted from the card's balance (once per scan id)",
+    tags=VALIDATOR_TAGS,
+    errors_=[401, 409],
+    description=VALIDATOR_AUTH,
+)
+def tap_card(ctx: RequestContext, body: schemas.TapIn) -> schemas.TapOut:
+    validator = _validator(ctx)
+    result = tickets.tap_card(validator, body.scan_id, body.card_number, body.fare_minor, deps.clock().now())
+    return schemas.TapOut(
+        accepted=result.accepted,
+        reason=result.reason,  # type: ignore[arg-type]
+        card_last4=result.card_last4,
+        fare_minor=result.fare_minor,
+        replayed=result.replayed,
+    )

@@ -17,6 +17,7 @@ from chalicelib.schemas.common import (
     refers_to,
 )
 from chalicelib.schemas.pagination import PageQuery
+from chalicelib.schemas.wallet import CardNumber
 
 ProductName = Annotated[str, FreeText(max_length=80, min_length=1)]
 PlaceText = Annotated[str, FreeText(max_length=120, min_length=1)]
@@ -267,3 +268,17 @@ class FlaggedTicketOut(ResponseModel):
 class FlaggedPage(ResponseModel):
     items: list[FlaggedTicketOut]
     next_cursor: str | None = None
+
+
+class TapIn(RequestModel):
+    scan_id: ScanId
+    card_number: CardNumber
+    fare_minor: int = Field(ge=1, le=10_000_000, description="The fare this validator charges, in minor units")
+
+
+class TapOut(ResponseModel):
+    accepted: bool
+    reason: Literal["unknown_card", "insufficient_funds"] | None = None
+    card_last4: str | None = None
+    fare_minor: int | None = None
+    replayed: bool = Field(default=False, description="This scan id was recorded before: its first answer")

@@ -10,6 +10,7 @@ its upload records each scan and flags a ticket admitted twice.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -684,3 +685,70 @@ def revoke(principal: Principal, ticket_id: str, reason: str, now: datetime) -> 
     except db.TransactionCancelled as exc:
         raise _revocation_failed(exc) from None
     return store.get_ticket(ticket_id, now) or ticket
+
+
+# --- transit cards at validators --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TapResult:
+    accepted: bool
+    reason: str | None  # unknown_card | insufficient_funds
+    card_last4: str | None = None
+    fare_minor: int | None = None
+    replayed: bool = False
+
+
+def tap_card(validator: Validator, scan_id: str, card_number: str, fare_minor: int, now: datetime) -> TapResult:
+    """A card tap: the fare deducted from the card's balance by the ledger (``debit_in`` on the
+    card, movement id ``<validator>:<scan id>``: a retried tap moves money once) and the usage
+    record (RET-8), in ONE TransactWriteItems. The fare is the validator's own (an authenticated
+    device). Calls: GetItem card claim + GetItem usage + GetItem card balance (``debit_in``) +
+    TransactWriteItems (entry, balance IF it covers the fare, movement, ``wallet.debited`` event,
+    usage); a refusal for funds records its usage (one TransactWriteItems)."""
+    from chalicelib.domain.wallet import DuplicateMovement, EntryKind, InsufficientFunds, normalise_card_number
+    from chalicelib.security.lookup import lookup_hash
+    from chalicelib.services import wallet
+    from chalicelib.store import wallet as ledger
+
+    digits = normalise_card_number(card_number)
+    # The wallet's card lookup key (services/wallet.py ``_card_hash``): the number never at rest.
+    claim = ledger.card_claim(lookup_hash("transit-card", digits))
+    if claim is None:
+        return TapResult(False, "unknown_card")
+    card_id, owner = claim
+    scan = Scan(validator.validator_id, validator.place, scan_id, now, "tap")
+    prior = store.get_usage(owner, validator.validator_id, scan_id)
+    if prior is not None:
+        return TapResult(
+            prior.outcome == "accepted",
+            None if prior.outcome == "accepted" else "insufficient_funds",
+            digits[-4:],
+            prior.fare_minor,
+            replayed=True,
+        )
+    tx = db.Transaction()
+    wallet.debit_in(
+        tx,
+        balance=wallet.BalanceRef.card(card_id),
+        amount_minor=fare_minor,
+        movement_id=f"{validator.validator_id}:{scan_id}",
+        kind=EntryKind.FARE.value,
+        at=now,
+        details={"scan_id": scan_id},
+    )
+    store.add_usage(tx, Usage(owner, scan, "accepted", now, card_id=card_id, fare_minor=fare_minor))
+    try:
+        tx.commit()
+    except db.TransactionCancelled as exc:
+        error = wallet.cancelled_error(exc)
+        if isinstance(error, DuplicateMovement) or "usage" in exc.failed:
+            return TapResult(True, None, digits[-4:], fare_minor, replayed=True)
+        if not isinstance(error, InsufficientFunds):
+            raise error from None
+        refused = db.Transaction()
+        store.add_usage(refused, Usage(owner, scan, "refused", now, card_id=card_id, fare_minor=fare_minor))
+        with contextlib.suppress(db.TransactionCancelled):  # recorded by a concurrent retry of this tap
+            refused.commit()
+        return TapResult(False, "insufficient_funds", digits[-4:], fare_minor)
+    return TapResult(True, None, digits[-4:], fare_minor)

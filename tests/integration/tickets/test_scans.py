@@ -257,3 +257,42 @@ def test_a_used_ticket_pushes_a_ticket_used_message_to_its_holder(api, clock, op
     )
     notify.drain()
     assert len([p for arn in endpoints for p in notify.outbox.pushes(arn)]) == 1
+
+
+def test_a_card_tap_deducts_the_fare_once_per_scan_and_is_a_usage_record(api, clock, operator, signup):
+    # proves: RET-8
+    # Given a linked card holding 0.60 AZN and a validator charging 0.40
+    from chalicelib.services import wallet
+    from chalicelib.store import tickets as store
+    from chalicelib.store import wallet as ledger
+
+    holder = signup()
+    card = wallet.link_card(holder.user_id, "4169 7388 1234 5678", clock.now())
+    wallet.credit(wallet.BalanceRef.card(card.balance_id), 60, "kiosk-1", "top_up", clock.now(), {}, means="kiosk_cash")
+    validator = register_validator(api, operator, "Bus 5, front door")
+    tap = {"scan_id": "tap-1", "card_number": "4169738812345678", "fare_minor": 40}
+    # When it is tapped, and the validator retries the same tap
+    first = api.post("/v1/validators/taps", tap, headers=auth(validator))
+    retry = api.post("/v1/validators/taps", tap, headers=auth(validator))
+    # Then the fare is deducted once
+    assert first.json["accepted"] is True and first.json["card_last4"] == "5678", first.json
+    assert retry.json["accepted"] is True and retry.json["replayed"] is True
+    assert ledger.get_balance(card.balance_id).balance_minor == 20
+    # And a second tap the balance no longer covers is refused, moving nothing
+    second = api.post("/v1/validators/taps", {**tap, "scan_id": "tap-2"}, headers=auth(validator))
+    assert second.json == {**second.json, "accepted": False, "reason": "insufficient_funds"}
+    assert ledger.get_balance(card.balance_id).balance_minor == 20
+    # And both taps are usage records of the card's holder (validator, place, time, card, fare)
+    usage = store.get_usage(holder.user_id, validator["id"], "tap-1")
+    assert usage is not None and (usage.card_id, usage.fare_minor, usage.scan.place) == (
+        card.balance_id,
+        40,
+        "Bus 5, front door",
+    )
+    refused = store.get_usage(holder.user_id, validator["id"], "tap-2")
+    assert refused is not None and refused.outcome == "refused"
+    # And an unknown card is refused
+    unknown = api.post(
+        "/v1/validators/taps", {**tap, "scan_id": "t3", "card_number": "1" * 16}, headers=auth(validator)
+    )
+    assert unknown.json["reason"] == "unknown_card"
