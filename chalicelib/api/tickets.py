@@ -397,7 +397,7 @@ def tap_card(ctx: RequestContext, body: schemas.TapIn) -> schemas.TapOut:
     result = tickets.tap_card(validator, body.scan_id, body.card_number, body.fare_minor, deps.clock().now())
     return schemas.TapOut(
         accepted=result.accepted,
-        reason=result.reason,  # type: ignore[arg-type]
+        reason=result.reason,
         card_last4=result.card_last4,
         fare_minor=result.fare_minor,
         replayed=result.replayed,
