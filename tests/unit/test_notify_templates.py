@@ -25,6 +25,13 @@ PARAMS = {
     "wallet.top_up_card": {"amount": "5.00 AZN", "last4": "5678"},
     "wallet.payment": {"amount": "1.50 AZN"},
     "wallet.payment_card": {"amount": "1.50 AZN", "last4": "5678"},
+    # --- tickets (NOTE-4) ---
+    "ticket.used": {
+        "product_name": "Single ride",
+        "place": "Koroglu",
+        "start": "2026-11-22T09:00:00+00:00",
+        "timezone": "Asia/Baku",
+    },
 }
 
 

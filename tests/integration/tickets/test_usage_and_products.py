@@ -149,3 +149,29 @@ def test_the_qr_image_and_the_published_keys_let_anyone_verify_the_ticket(api, c
     verdict = verify_payload(payload, public_keys(raw), clock.now())
     assert verdict.accepted and verdict.claims is not None and verdict.claims.ticket_id == ticket_id
     assert len(payload) == 156
+
+
+def test_erasure_deletes_tickets_and_keeps_usage_records_under_their_rule(
+    api, clock, operator, signup, buckets, drain_jobs
+):
+    # proves: RET-8
+    # Given a customer with a used ticket (a ticket and a usage record)
+    from chalicelib.store import retention
+    from chalicelib.store import subjects as subject_store
+    from chalicelib.store import tickets as store
+
+    holder = signup()
+    ticket_id = issue_ticket(holder.user_id, define_product(api, operator))
+    validator = register_validator(api, operator)
+    scan = {"scan_id": "e-1", "payload": payload_of(api, holder, ticket_id)}
+    assert api.post("/v1/validators/scans", scan, headers=auth(validator)).json["accepted"]
+    # When the account is deleted and the erasure job runs
+    assert api.delete("/v1/me", headers=holder.headers).status == 202
+    drain_jobs()
+    # Then the ticket is gone, and the usage record stays, pseudonymous, due a year after the scan
+    assert store.get_ticket(ticket_id, clock.now()) is None
+    left = {item.entity: item for item in subject_store.items_of(holder.user_id)}
+    usage = left["UsageRecord"]
+    assert retention.due_at(usage) == clock.now() + timedelta(days=365)
+    assert holder.phone not in str(usage.values) and holder.name not in str(usage.values)
+    assert "TicketRecord" not in left
