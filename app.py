@@ -22,6 +22,7 @@ from chalicelib.api import reviews as reviews_api
 from chalicelib.api import staff_bookings as staff_bookings_api
 from chalicelib.api import support as support_api
 from chalicelib.api import surveys as surveys_api
+from chalicelib.api import tickets as tickets_api
 from chalicelib.api import travel as travel_api
 from chalicelib.api import visits as visits_api
 from chalicelib.api import waitlist as waitlist_api
@@ -57,6 +58,7 @@ app.register_blueprint(visits_api.blueprint)  # issue #18: multi-service visits
 app.register_blueprint(waitlist_api.blueprint)  # issue #18: waitlists
 app.register_blueprint(surveys_api.blueprint)
 app.register_blueprint(support_api.blueprint)
+app.register_blueprint(tickets_api.blueprint)
 
 # --- SQS consumers and schedules (chalicelib/consumers.py, chalicelib/schedules.py) ---
 consumers.register(app)

@@ -130,6 +130,15 @@ class Settings(BaseModel):
     support_upload_form_seconds: int = Field(default=900, ge=60, le=3600)  # presigned POST lifetime
     support_download_seconds: int = Field(default=300, ge=30, le=3600)  # presigned GET lifetime
 
+    # --- QR tickets and validators (docs/wallet.md, "QR tickets") ---
+    # Deployed: the KMS key (spec ECC_NIST_EDWARDS25519) that signs ticket payloads. Local and
+    # test stages: a PEM file generated on first use (default $LOCAL_DATA_DIR/ticket-signing-key.pem).
+    ticket_signing_kms_key_id: str | None = None
+    ticket_signing_key_file: str | None = None
+    # Raw Ed25519 public keys (base64url) of rotated-out signing keys, still published to validators.
+    ticket_retired_public_keys: list[str] = Field(default_factory=list)
+    ticket_timezone: str = "Asia/Baku"  # the zone "ticket used" messages show times in
+
     def resolved_table_name(self) -> str:
         return self.table_name or resources.table_name(self.stage)
 

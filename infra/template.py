@@ -369,8 +369,19 @@ def _lifecycle(logical_name: str) -> list[dict[str, Any]]:
         rules.append({"Id": "exports-expire", "Status": "Enabled", "ExpirationInDays": exports_expire_days()})
     if logical_name == "recordings":
         # Call recordings (RET-6): expired on the manifest's window; the retention sweep deletes
-        # the record and the object on the same day (chalicelib/privacy/sweeps.py OBJECT_HOLDERS).
+        # the record and the object on the same day (chalicelib/privacy/subjects.py ATTACHED_OBJECTS).
         rules.append({"Id": "recordings-expire", "Status": "Enabled", "ExpirationInDays": recordings_expire_days()})
+    if logical_name == "documents":
+        # RET-8: what the retention sweep archives (passive/...) moves to an archive storage class.
+        # Glacier Instant Retrieval: the export still reads it with a plain GetObject (no restore).
+        rules.append(
+            {
+                "Id": "passive-archive",
+                "Status": "Enabled",
+                "Prefix": "passive/",
+                "Transitions": [{"StorageClass": "GLACIER_IR", "TransitionInDays": 1}],
+            }
+        )
     # The documents bucket has no blanket expiry: it holds travel documents (deleted by the app
     # when RET-9's window ends: the trigger, a request closing, is invisible to S3), the
     # passive archive (RET-8) and the erasure log that must outlive every backup.

@@ -167,6 +167,19 @@ SHAPES: dict[str, Shape] = {
     "SupportMessage": Shape("TICKET#<t>", "MSG#<at>#<message>", "ByExpiry (closed)", "ticket open, messages"),
     "SupportAttachment": Shape("TICKET#<t>", "ATT#<attachment>", "ByExpiry (closed)", "attachment form, complete"),
     "CallRecording": Shape("TICKET#<t>", "RECORDING#<recording>", "ByExpiry", "support_recordings CLI"),
+    # --- QR tickets (docs/wallet.md) ---
+    "TicketProductRecord": Shape("TICKETPRODUCTS", "PRODUCT#<id>", "", "POST /v1/operator/ticket-products"),
+    "TicketRecord": Shape(
+        "TICKET#<id>",
+        "TICKET",
+        "GSI1 USER#<u> / TICKET#<purchased>#<id>; GSI2 TICKETFLAGS / <flagged>#<id> (flagged only); "
+        "GSI3 TICKETREVOKED / <revoked>#<id> (refunded or revoked only); ByExpiry",
+        "ticket purchase, scans, uploads, refund, revoke",
+    ),
+    "ValidatorRecord": Shape(
+        "VALIDATOR#<id>", "VALIDATOR", "GSI1 VALIDATORS / <created>#<id>", "POST /v1/operator/validators"
+    ),
+    "UsageRecord": Shape("USER#<u>", "USAGE#<validator>#<scan id>", "ByExpiry", "scans, uploads, card taps"),
 }
 
 INTRO = """# Data model: the single table

@@ -79,6 +79,7 @@ TEMPLATES: dict[str, _T] = {
             "A short survey about your visit",
             "Did {service_name} at {venue_name} go as booked? Two questions, no sign-in: {url}",
         ),
+        "ticket.used": ("Ticket used", "Your ticket {product_name} was used at {place}, {when}."),
     },
     "ru": {
         "otp": ("Код для входа", "Код для входа: {code}. Никому его не сообщайте."),
@@ -129,6 +130,7 @@ TEMPLATES: dict[str, _T] = {
             "Короткий опрос о визите",
             "Всё ли прошло как записано ({service_name}, {venue_name})? Два вопроса, без входа: {url}",
         ),
+        "ticket.used": ("Билет использован", "Ваш билет {product_name} использован: {place}, {when}."),
     },
     "az": {
         "otp": ("Giriş kodu", "Giriş kodunuz: {code}. Onu heç kimə deməyin."),
@@ -183,6 +185,7 @@ TEMPLATES: dict[str, _T] = {
             "Ziyarətiniz haqqında qısa sorğu",
             "{venue_name} ({service_name}) ziyarətiniz rezervasiya kimi keçdi? İki sual, girişsiz: {url}",
         ),
+        "ticket.used": ("Bilet istifadə edildi", "{product_name} biletiniz istifadə edildi: {place}, {when}."),
     },
     "bg": {
         "otp": ("Код за вход", "Вашият код за вход е {code}. Не го споделяйте с никого."),
@@ -237,6 +240,7 @@ TEMPLATES: dict[str, _T] = {
             "Кратка анкета за посещението",
             "Мина ли посещението както е записано ({service_name}, {venue_name})? Два въпроса, без вход: {url}",
         ),
+        "ticket.used": ("Билетът е използван", "Билетът ви {product_name} е използван: {place}, {when}."),
     },
 }
 

@@ -41,6 +41,8 @@ def build(user_id: str, now: datetime, manifest: Manifest | None = None) -> dict
     manifest = manifest or load()
     records: dict[str, list[dict[str, Any]]] = {}
     categories: dict[str, set[str]] = {}
+    from chalicelib.privacy.sweeps import passive_items_of
+
     found = sorted(subjects.items_of(user_id), key=lambda i: i.key)
     # wallet (RET-4): the ledger entries live in their balance's partition, not the user's
     found += ledger_entries([i for i in found if i.entity == "WalletBalance"])
@@ -48,6 +50,8 @@ def build(user_id: str, now: datetime, manifest: Manifest | None = None) -> dict
     found += [
         held for item in found if item.entity == subjects.TICKET_ENTITY for held in subjects.ticket_contents(item)
     ]
+    # Records the retention sweep moved to passive storage (RET-8) are still the user's.
+    found += sorted(passive_items_of(f"USER#{user_id}", manifest), key=lambda i: i.key)
     for item in found:
         entity = item.entity
         if entity not in manifest.entities or entity in ("ExportJob",):

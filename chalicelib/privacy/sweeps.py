@@ -135,6 +135,22 @@ def _passive_location(item: StoredItem) -> tuple[str, str]:
     return "documents", f"passive/{item.entity}/{item.pk}/{item.sk}.json"
 
 
+def passive_items_of(pk: str, manifest: Manifest) -> list[StoredItem]:
+    """What the sweep archived from partition ``pk`` (RET-8): every entity whose rule archives,
+    read back from passive storage (one ListObjectsV2 per such entity, one GetObject per item).
+    The export includes them: archived data is still the person's."""
+    from chalicelib.store import objects
+
+    found = []
+    for entity in sorted(manifest.entities):
+        if manifest.rule_for(entity).action != "archive":
+            continue
+        for key in objects.keys_under("documents", f"passive/{entity}/{pk}/"):
+            document = objects.read_json("documents", key)
+            found.append(items.StoredItem(document["pk"], document["sk"], document["entity"], document["values"]))
+    return found
+
+
 def handle(item: StoredItem, manifest: Manifest, report: SweepReport) -> bool:
     """Apply the item's retention action; False if it was not (yet) possible."""
     entity = item.entity

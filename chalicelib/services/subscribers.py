@@ -75,6 +75,30 @@ def notify_waitlist_offer(event: DomainEvent, recorded_at: datetime) -> None:
     waitlist.notify_offer({k: str(v) for k, v in event.payload.items()}, event.event_id)
 
 
+def notify_ticket_used(event: DomainEvent, recorded_at: datetime) -> None:
+    """The holder's "ticket used" message (NOTE-4, category ``ticket_uses``): one SQS message
+    whose id is the event id, so a second run is a duplicate the consumer drops."""
+    from chalicelib.notify import producer
+    from chalicelib.notify.messages import Category, NotificationMessage
+    from chalicelib.settings import get_settings
+
+    payload = event.payload
+    producer.enqueue(
+        NotificationMessage(
+            notification_id=event.event_id,
+            kind="ticket.used",
+            category=Category.TICKET_USES,
+            user_id=str(payload["user_id"]),
+            params={
+                "product_name": str(payload["product_name"]),
+                "place": str(payload["place"]),
+                "start": str(payload["scanned_at"]),
+                "timezone": get_settings().ticket_timezone,
+            },
+        )
+    )
+
+
 # --- wallet pushes (NOTE-4): "top-up credited" and "payment made" --------------------------------
 
 
@@ -106,6 +130,8 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     # issue #18 (waitlist): opened slots are offered; offers are sent
     Subscription("waitlist", frozenset({BOOKING_CANCELLED, BOOKING_RESCHEDULED}), offer_to_waitlist),
     Subscription("waitlist_offers", frozenset({"waitlist.offered"}), notify_waitlist_offer),
+    # tickets (NOTE-4): "ticket used"
+    Subscription("ticket_used", frozenset({"ticket.used"}), notify_ticket_used),
     # surveys (REV-3): a visit marked attended
     Subscription("surveys", frozenset({BOOKING_COMPLETED}), invite_to_survey),
 )

@@ -244,6 +244,25 @@ def world(api: Any, salon: Any, customer: Any, clock: Any, staff: Any, notify: A
     complete = f"/v1/support/tickets/{values['ticket_id']}/attachments/{form['attachment_id']}/complete"
     assert api.post(complete, headers=customer.headers).status == 200
     values["attachment_id"] = form["attachment_id"]
+    # --- tickets (docs/wallet.md): a product on sale, a ticket of the customer, a funded wallet ---
+    import uuid
+
+    from chalicelib.domain.tickets import ProductKind, TicketProduct
+    from chalicelib.services import tickets, wallet
+    from chalicelib.store import db
+    from chalicelib.store import tickets as ticket_store
+
+    ride = ProductKind.SINGLE_RIDE
+    month = timedelta(days=30)
+    product = TicketProduct(uuid.uuid4().hex, "Fuzz ride", ride, 50, "AZN", month, None, None, True, clock.now())
+    tx = db.Transaction()
+    ticket_store.add_product(tx, product)
+    ticket = tickets.issue_in(tx, customer.user_id, product, clock.now())
+    tx.commit()
+    wallet.open_wallet(customer.user_id, clock.now(), "AZN")
+    wallet.credit(wallet.BalanceRef.wallet(customer.user_id, "AZN"), 10_000, "fuzz-topup", "top_up", clock.now(), {})
+    values["ticket_id"] = ticket.ticket_id
+    ticket_refers = {"ticket_product": [product.product_id]}
     return fuzz.World(
         values,
         identities,
@@ -251,7 +270,7 @@ def world(api: Any, salon: Any, customer: Any, clock: Any, staff: Any, notify: A
         # what a client of these objects read from them (GET answers)
         facts={"venue.horizon_days": venue.json["horizon_days"], "code.valid_from": codes[0].json["valid_from"]},
         issued=issued,
-        refers=refers,
+        refers={**refers, **ticket_refers},
     )
 
 

@@ -115,6 +115,9 @@ def test_every_stated_x_rule_names_only_what_a_client_can_resolve(api):
                 ok = op["responses"][next(iter(op["responses"]))]["content"]["application/json"]["schema"]
                 name = ok["$ref"].removeprefix("#/components/schemas/")
                 assert value["issued-in"] in spec["components"]["schemas"][name]["properties"], label
+        elif value == "ticket_product":
+            # tickets: a product a client finds in the public list
+            assert "get" in spec["paths"]["/v1/ticket-products"], label
         else:
             # an id of an object the path's venue holds, or one of the caller's own bookings
             # (GET /v1/me/bookings; a support ticket's reference, docs/support.md)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 from chalicelib import queues
 from chalicelib.aws_clients import client, reset_clients
@@ -23,6 +24,10 @@ TEST_ENV = {
     "BOOKING_REGION": "eu-central-1",
     "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_DEV": "false",
+    # QR tickets: the local signer's key file, outside the checkout (one per test process).
+    "BOOKING_TICKET_SIGNING_KEY_FILE": os.path.join(
+        tempfile.gettempdir(), f"booking-test-ticket-key-{os.getpid()}.pem"
+    ),
 }
 
 

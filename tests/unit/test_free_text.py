@@ -114,6 +114,15 @@ ALLOWED = {
     "OperatorSurveyQuery.venue_id": "an id: letters, digits, - and _ only (pattern)",
     "AssignIn.assignee_id": "an id: letters, digits, - and _ only (pattern)",
     "TicketIn.booking_id": "an id: letters, digits, - and _ only (pattern)",
+    # --- tickets (docs/wallet.md) ---
+    "ScanIn.payload": "QrPayload: pattern ^[A-Za-z0-9_-]{156}$, a signed code verified byte for byte",
+    "OfflineScanIn.payload": "QrPayload: pattern ^[A-Za-z0-9_-]{156}$, a signed code verified byte for byte",
+    "ScanIn.scan_id": "ScanId: pattern ^[A-Za-z0-9._:-]+$, the validator's idempotency id",
+    "OfflineScanIn.scan_id": "ScanId: pattern ^[A-Za-z0-9._:-]+$, the validator's idempotency id",
+    "TapIn.scan_id": "ScanId: pattern ^[A-Za-z0-9._:-]+$, the validator's idempotency id",
+    "TapIn.card_number": "pattern ^[0-9]{16}$ (hashed at once, never stored)",
+    "ProductCreate.currency": "ISO 4217 code, an enum of the code list",
+    "TicketBuy.product_id": "Id: pattern ^[0-9a-f]{32}$ (x-refers-to ticket_product)",
 }
 
 

@@ -29,6 +29,13 @@ PARAMS = {
     "wallet.payment_card": {"amount": "1.50 AZN", "last4": "5678"},
     "waitlist.offered": BOOKING | {"hold_minutes": "15"},  # issue #18
     "survey.invitation": {**BOOKING, "url": "https://example.com/v1/survey?token=t"},
+    # --- tickets (NOTE-4) ---
+    "ticket.used": {
+        "product_name": "Single ride",
+        "place": "Koroglu",
+        "start": "2026-11-22T09:00:00+00:00",
+        "timezone": "Asia/Baku",
+    },
 }
 
 

@@ -424,6 +424,26 @@ ALLOWED |= {
     ),
 }
 
+# --- QR tickets (docs/wallet.md): bounds on input and clocks, not keep windows ---
+ALLOWED |= {
+    ("chalicelib/schemas/tickets.py", "MAX_DURATION_MINUTES", "MAX_DURATION_MINUTES = 366 * 24 * 60"): (
+        "input bound: the longest validity a product may give (a year's pass), not a keep window",
+        None,
+    ),
+    ("chalicelib/services/tickets.py", "OFFLINE_CLOCK_SKEW", "timedelta(minutes=5)"): (
+        "input bound: how far an offline validator's clock may run ahead of the server's",
+        None,
+    ),
+    ("chalicelib/services/tickets.py", "OFFLINE_MAX_AGE", "timedelta(days=30)"): (
+        "input bound: how old an offline scan may be when uploaded (usage records keep their own rule)",
+        None,
+    ),
+    ("chalicelib/services/tickets.py", "REVOCATION_OVERLAP", "timedelta(minutes=1)"): (
+        "read overlap: a revocation list download restarts a minute back, so no in-flight refund is missed",
+        None,
+    ),
+}
+
 
 @dataclass(frozen=True)
 class Finding:
