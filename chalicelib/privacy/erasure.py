@@ -51,7 +51,10 @@ ERASURE_LOG_BUCKET = "documents"  # logical name (chalicelib.resources.BUCKETS)
 ERASURE_LOG_PREFIX = "erasure-log/"
 EXPORTS_BUCKET = "exports"
 # Rules whose items outlive the account, each under its own window (law requires them).
-KEPT_RULES = frozenset({"registration_record", "financial", "correspondence", "audit", "usage_active"})
+KEPT_RULES = frozenset({"registration_record", "financial", "correspondence", "audit"})
+# Card and ticket usage (RET-8) is not among them: it serves the ticket it admitted, which goes
+# at erasure too, and no law keeps a trail of someone's rides; active records are deleted with
+# the rest and passive copies (S3, passive/<entity>/USER#<id>/) in ``_finish``.
 # Travel documents (passport scans) go at once, item and file (RET-9, TRV-2): nothing requires
 # keeping them once the customer is gone (privacy/subjects.py ATTACHED_OBJECTS).
 # Free-text or technical attributes dropped from kept records (minimal form).
@@ -275,6 +278,9 @@ def _finish(user_id: str, deleted_at: datetime, keep_contact_until: datetime, no
     profile_pk, profile_sk = subjects.profile_key(user_id)
     retention_store.stamp_expiry(profile_pk, profile_sk, max(keep_contact_until, deleted_at))
     objects.delete_under(EXPORTS_BUCKET, f"exports/{user_id}/")
+    from chalicelib.privacy import sweeps
+
+    sweeps.delete_passive_of(profile_pk, load())  # what the sweep moved to passive storage (RET-8)
     subjects.revoke_all_sessions(user_id, now)
 
 

@@ -151,6 +151,16 @@ def passive_items_of(pk: str, manifest: Manifest) -> list[StoredItem]:
     return found
 
 
+def delete_passive_of(pk: str, manifest: Manifest) -> None:
+    """Erase what the sweep archived from partition ``pk`` (the erasure of its owner): one
+    ListObjectsV2 (+ DeleteObjects) per archived entity."""
+    from chalicelib.store import objects
+
+    for entity in sorted(manifest.entities):
+        if manifest.rule_for(entity).action == "archive":
+            objects.delete_under("documents", f"passive/{entity}/{pk}/")
+
+
 def handle(item: StoredItem, manifest: Manifest, report: SweepReport) -> bool:
     """Apply the item's retention action; False if it was not (yet) possible."""
     entity = item.entity

@@ -151,27 +151,43 @@ def test_the_qr_image_and_the_published_keys_let_anyone_verify_the_ticket(api, c
     assert len(payload) == 156
 
 
-def test_erasure_deletes_tickets_and_keeps_usage_records_under_their_rule(
+def test_erasure_deletes_tickets_and_every_usage_record_active_or_passive(
     api, clock, operator, signup, buckets, drain_jobs
 ):
     # proves: RET-8
-    # Given a customer with a used ticket (a ticket and a usage record)
-    from chalicelib.store import retention
+    # Given a customer whose first ride is over a year old (passive storage) and a second is recent
+    from chalicelib.aws_clients import client
+    from chalicelib.privacy import sweeps
+    from chalicelib.services import sessions
     from chalicelib.store import subjects as subject_store
     from chalicelib.store import tickets as store
+    from chalicelib.store import users
 
     holder = signup()
-    ticket_id = issue_ticket(holder.user_id, define_product(api, operator))
+    product = define_product(api, operator)
     validator = register_validator(api, operator)
-    scan = {"scan_id": "e-1", "payload": payload_of(api, holder, ticket_id)}
-    assert api.post("/v1/validators/scans", scan, headers=auth(validator)).json["accepted"]
+    first = issue_ticket(holder.user_id, product)
+    assert api.post(
+        "/v1/validators/scans", {"scan_id": "e-1", "payload": payload_of(api, holder, first)}, headers=auth(validator)
+    ).json["accepted"]
+    clock.advance(timedelta(days=366))
+    assert sweeps.run(clock.now(), wall=clock.now()).archived >= 1
+    user = users.get_user(holder.user_id)
+    assert user is not None
+    issued = sessions.start(user, "otp", sessions.ClientInfo(ip="t", user_agent="pytest"), clock.now())
+    holder.headers = {"Authorization": f"Bearer {issued.access_token}"}
+    second = issue_ticket(holder.user_id, product)
+    assert api.post(
+        "/v1/validators/scans", {"scan_id": "e-2", "payload": payload_of(api, holder, second)}, headers=auth(validator)
+    ).json["accepted"]
+    passive = f"passive/UsageRecord/USER#{holder.user_id}/"
+    assert client("s3").list_objects_v2(Bucket=buckets["documents"], Prefix=passive).get("KeyCount") == 1
     # When the account is deleted and the erasure job runs
     assert api.delete("/v1/me", headers=holder.headers).status == 202
     drain_jobs()
-    # Then the ticket is gone, and the usage record stays, pseudonymous, due a year after the scan
-    assert store.get_ticket(ticket_id, clock.now()) is None
-    left = {item.entity: item for item in subject_store.items_of(holder.user_id)}
-    usage = left["UsageRecord"]
-    assert retention.due_at(usage) == clock.now() + timedelta(days=365)
-    assert holder.phone not in str(usage.values) and holder.name not in str(usage.values)
-    assert "TicketRecord" not in left
+    # Then the tickets are gone, and no usage record is left, in the table or in passive storage
+    assert store.get_ticket(second, clock.now()) is None
+    left = {item.entity for item in subject_store.items_of(holder.user_id)}
+    assert not left & {"TicketRecord", "UsageRecord"}, left
+    assert store.get_usage(holder.user_id, validator["id"], "e-2") is None
+    assert client("s3").list_objects_v2(Bucket=buckets["documents"], Prefix=passive).get("KeyCount") == 0
