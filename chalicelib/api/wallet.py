@@ -130,7 +130,7 @@ def list_cards(ctx: RequestContext) -> schemas.CardList:
     auth=True,
 )
 def unlink_card(ctx: RequestContext, card_id: str) -> None:
-    wallet.unlink_card(ctx.principal.user_id, card_id)
+    wallet.unlink_card(ctx.principal.user_id, card_id, deps.clock().now())
 
 
 def _webhook_body() -> Any:

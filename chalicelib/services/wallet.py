@@ -372,14 +372,16 @@ def _own_card(user_id: str, card_id: str) -> store.Balance:
 def link_card(user_id: str, card_number: str, now: datetime) -> store.Balance:
     """Link a transit card (WAL-1): one account per card (a claim item keyed by the number's
     HMAC, conditional), its own balance. Linking a card the caller already holds answers it.
-    Calls: TransactWriteItems (claim + balance); when refused, GetItem claim (+ GetItem balance)."""
+    Calls: TransactWriteItems (claim + balance + audit record); when refused, GetItem claim
+    (+ GetItem balance)."""
     from chalicelib.domain.wallet import CardAlreadyLinked, normalise_card_number
 
     digits = normalise_card_number(card_number)
     card_hash = _card_hash(digits)
     card_id = uuid.uuid4().hex
+    tx = _card_audit(user_id, "card.linked", card_id, now)
     try:
-        store.link_card(user_id, card_hash, card_id, digits[-4:], default_currency(), now)
+        store.link_card(user_id, card_hash, card_id, digits[-4:], default_currency(), now, tx)
     except db.TransactionCancelled as cancelled:
         holder = store.card_claim(card_hash)
         if holder is not None and holder[1] == user_id:
@@ -398,17 +400,30 @@ def cards(user_id: str) -> list[store.Balance]:
     return store.cards_of(user_id)
 
 
-def unlink_card(user_id: str, card_id: str) -> None:
+def _card_audit(user_id: str, action: str, card_id: str, now: datetime) -> db.Transaction:
+    """A transaction holding the audit record of a card's link or unlink (SEC-6): a card
+    holds money, so who linked it when is kept with the change, never apart from it."""
+    from chalicelib.privacy import audit
+
+    tx = db.Transaction()
+    audit.record(
+        tx, tenant=audit.PLATFORM, actor=user_id, action=action, entity="TransitCard", entity_id=card_id, at=now
+    )
+    return tx
+
+
+def unlink_card(user_id: str, card_id: str, now: datetime) -> None:
     """Unlink a card: refused (409 card-balance-not-zero) while it holds money, so no balance
     is ever orphaned; its entries stay under their 5-year deadline (RET-4). Calls: GSI1 Query
-    (the caller's claim of it) + TransactWriteItems (claim and balance deleted, conditional)."""
+    (the caller's claim of it) + TransactWriteItems (claim and balance deleted, conditional, and
+    the audit record)."""
     from chalicelib.domain.wallet import CardBalanceNotZero
 
     card_hash = store.claim_hash_of(user_id, card_id)
     if card_hash is None:
         raise errors.NotFound("No such card")
     try:
-        store.unlink_card(user_id, card_hash, card_id)
+        store.unlink_card(user_id, card_hash, card_id, _card_audit(user_id, "card.unlinked", card_id, now))
     except db.TransactionCancelled as cancelled:
         if store.ROLE_BALANCE in cancelled.failed:
             raise CardBalanceNotZero("Spend or move the card's balance before unlinking it") from None

@@ -309,9 +309,18 @@ def cards_of(user_id: str) -> list[Balance]:
 # --- cards -------------------------------------------------------------------------------------------
 
 
-def link_card(user_id: str, card_hash: str, card_id: str, last4: str, currency: str, now: datetime) -> None:
+def link_card(
+    user_id: str,
+    card_hash: str,
+    card_id: str,
+    last4: str,
+    currency: str,
+    now: datetime,
+    tx: db.Transaction | None = None,
+) -> None:
     """One TransactWriteItems: the card's claim (condition: no account holds it) and its
-    balance. Raises TransactionCancelled (ROLE_CLAIM failed: the card is linked already)."""
+    balance, with whatever ``tx`` already holds (the audit record). Raises TransactionCancelled
+    (ROLE_CLAIM failed: the card is linked already)."""
     claim = CardClaim(
         pk=_card_claim_pk(card_hash),
         sk="CLAIM",
@@ -321,7 +330,7 @@ def link_card(user_id: str, card_hash: str, card_id: str, last4: str, currency: 
         gsi1pk=f"USER#{user_id}",
         gsi1sk=f"CARDCLAIM#{card_id}",
     )
-    tx = db.Transaction()
+    tx = tx or db.Transaction()
     tx.put(claim, role=ROLE_CLAIM, condition=CardClaim.pk.does_not_exist())
     tx.put(
         new_balance(card_id, "card", currency, user_id, now, card_last4=last4),
@@ -346,11 +355,12 @@ def claim_hash_of(user_id: str, card_id: str) -> str | None:
     return None
 
 
-def unlink_card(user_id: str, card_hash: str, card_id: str) -> None:
+def unlink_card(user_id: str, card_hash: str, card_id: str, tx: db.Transaction | None = None) -> None:
     """One TransactWriteItems: the claim deleted (condition: held by this user) and the card's
-    balance deleted (condition: zero; its entries stay, each under its own 5-year deadline).
+    balance deleted (condition: zero; its entries stay, each under its own 5-year deadline),
+    with whatever ``tx`` already holds (the audit record).
     Raises TransactionCancelled (ROLE_BALANCE failed: money is still on the card)."""
-    tx = db.Transaction()
+    tx = tx or db.Transaction()
     claim = CardClaim(pk=_card_claim_pk(card_hash), sk="CLAIM")
     tx.delete(claim, role=ROLE_CLAIM, condition=CardClaim.owner_user_id == user_id)
     tx.delete(

@@ -127,6 +127,26 @@ def test_cards_link_once_per_account_keep_their_own_balance_and_unlink_only_when
     assert api.post("/v1/me/cards", {"card_number": CARD_NUMBER}, headers=bob.headers).status == 201
 
 
+def test_a_card_link_and_unlink_are_audited_with_the_change_and_a_refusal_leaves_none(api, signup):
+    # proves: SEC-6
+    from chalicelib.privacy import audit
+    from chalicelib.store.audit import list_records
+
+    def card_records() -> list[tuple[str, str, str]]:
+        return sorted(
+            (r.action, r.actor, r.target_id) for r in list_records(audit.PLATFORM) if r.target_entity == "TransitCard"
+        )
+
+    # Given Ada links a card and Bob tries the same one
+    ada, bob = signup(name="Ada"), signup(name="Bob")
+    card_id = api.post("/v1/me/cards", {"card_number": CARD_NUMBER}, headers=ada.headers).json["card_id"]
+    assert api.post("/v1/me/cards", {"card_number": CARD_NUMBER}, headers=bob.headers).status == 409
+    # When Ada unlinks it
+    assert api.delete(f"/v1/me/cards/{card_id}", headers=ada.headers).status == 204
+    # Then exactly her two changes are in the audit log; Bob's refused link left nothing
+    assert card_records() == [("card.linked", ada.user_id, card_id), ("card.unlinked", ada.user_id, card_id)]
+
+
 def test_the_card_number_is_never_at_rest(api, signup, aws):
     # proves: WAL-1
     # Given a linked card
