@@ -276,6 +276,32 @@ def kms_key() -> Template:
             "Type": "AWS::KMS::Alias",
             "Properties": {"AliasName": {"Fn::Sub": "alias/${AWS::StackName}"}, "TargetKeyId": _ref("AppKey")},
         },
+        # QR tickets (WAL-2, docs/wallet.md): Ed25519 in KMS, so the private key never leaves
+        # it; the API signs (kms:Sign) and publishes the public key (kms:GetPublicKey) to
+        # offline validators. Asymmetric keys do not rotate themselves (docs/operations.md).
+        "TicketSigningKey": {
+            "Type": "AWS::KMS::Key",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "Description": {"Fn::Sub": "${AWS::StackName}: signs QR ticket payloads (Ed25519)"},
+                "KeySpec": "ECC_NIST_EDWARDS25519",
+                "KeyUsage": "SIGN_VERIFY",
+                "PendingWindowInDays": 30,
+                "KeyPolicy": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AccountAdministersThroughIam",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": account_root},
+                            "Action": "kms:*",
+                            "Resource": "*",
+                        }
+                    ],
+                },
+            },
+        },
     }
 
 
@@ -566,6 +592,7 @@ def functions(stage: str, shape: AppShape, settings: StageSettings) -> Template:
         # Bumping the parameter changes every function's configuration, so CloudFormation
         # resolves the secret references again (rotation, docs/operations.md).
         "BOOKING_SECRETS_REVISION": _ref("SecretsRevision"),
+        "BOOKING_TICKET_SIGNING_KMS_KEY_ID": _arn("TicketSigningKey"),
     }
     for setting, parameter, condition in OPTIONAL_PARAMETERS:
         environment[f"BOOKING_{setting.upper()}"] = {"Fn::If": [condition, _ref(parameter), _ref("AWS::NoValue")]}

@@ -496,3 +496,33 @@ def test_a_stream_source_other_than_the_main_tables_is_refused() -> None:
         stream_sources=(infra_template.StreamSource(RELAY, resources.stream_arn_placeholder("dev")),),
     )
     assert "OutboxRelayIteratorAgeAlarm" in infra_template.build("dev", ok)["Resources"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_qr_tickets_are_signed_by_an_ed25519_kms_key_only_the_api_may_use(
+    templates: dict[str, Any], stage: str
+) -> None:
+    # proves: WAL-2
+    # Given the packaged template
+    template = templates[stage]
+    key = template["Resources"]["TicketSigningKey"]
+    # Then the signing key is an Ed25519 KMS key (the private half never leaves KMS), kept on delete
+    assert key["Properties"]["KeySpec"] == "ECC_NIST_EDWARDS25519"
+    assert key["Properties"]["KeyUsage"] == "SIGN_VERIFY"
+    assert key["DeletionPolicy"] == "Retain"
+    # And the functions are told its ARN, so a deployed stage signs with it (never a key file)
+    for function in of_type(template, "AWS::Serverless::Function").values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["BOOKING_TICKET_SIGNING_KMS_KEY_ID"] == {"Fn::GetAtt": ["TicketSigningKey", "Arn"]}
+    # And only the API's role may sign with it or read its public key
+    signers = {
+        name
+        for name, statement in role_statements(template)
+        if {"kms:Sign", "kms:GetPublicKey"} & set(as_list(statement["Action"]))
+    }
+    granted = [
+        statement["Resource"]
+        for _, statement in role_statements(template)
+        if "kms:Sign" in as_list(statement["Action"])
+    ]
+    assert len(signers) == 1 and granted == [{"Fn::GetAtt": ["TicketSigningKey", "Arn"]}], (signers, granted)
