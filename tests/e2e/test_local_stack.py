@@ -397,6 +397,25 @@ def test_the_readme_walk_through_runs_as_written_on_other_ports(local_stack: Loc
     # Then every step worked: signed in with the code from the outbox, booked and cancelled
     assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     assert re.search(r'"status":\s*"cancelled"', done.stdout), done.stdout[-3000:]
+    # And the business booked a walk-in (a customer record, no account) and the customer a
+    # two-service visit, both parts at the venue (docs/bookings.md)
+    assert re.search(r'"status":\s*"confirmed".*"customer":\s*\{"name":\s*"Ben"', done.stdout), done.stdout[-3000:]
+    visit = re.search(r'^\{"id":\s*"[0-9a-f]+",\s*"bookings":\s*\[(.*)\]\}$', done.stdout, re.MULTILINE)
+    assert visit and re.findall(r'"service_name":\s*"([^"]+)"', visit.group(1)) == ["Haircut", "Beard trim"]
+    # And the operator's ticket, bought from the wallet, admitted once at the gate; the second
+    # scan was refused as already used, saying where (docs/wallet.md)
+    assert "operator granted" in done.stdout
+    assert re.search(r'"product_name":\s*"Metro single ride".*"status":\s*"valid"', done.stdout)
+    assert re.search(r"^<svg ", done.stdout, re.MULTILINE)
+    scans = re.findall(r'^\{"accepted":\s*(true|false),\s*"reason":\s*("already_used"|null)', done.stdout, re.MULTILINE)
+    assert scans == [("true", "null"), ("false", '"already_used"')], done.stdout[-3000:]
+    assert re.search(r'"reason":\s*"already_used".*"used_place":\s*"28 May station"', done.stdout)
+    # And the travel quote showed its total in Toman, and accepting it confirmed the request (docs/travel.md)
+    assert re.search(r'"currency":\s*"TOMAN",\s*"label":\s*"Toman",\s*"amount":\s*"61440000"', done.stdout)
+    assert re.search(r'"destination":\s*"Isfahan".*"status":\s*"confirmed"', done.stdout), done.stdout[-3000:]
+    # And the operator saw the customer's ticket in the support queue and replied (docs/support.md)
+    assert re.search(r'"items":\s*\[.*"subject":\s*"Wrong time"', done.stdout), done.stdout[-3000:]
+    assert re.search(r'"author":\s*"operator",\s*"body":\s*"Cancelled for you', done.stdout), done.stdout[-3000:]
     # And `make outbox` listed the sign-in code and the booking's push
     assert "SMS   to +4915112345678" in done.stdout and "Your sign-in code is" in done.stdout
     assert "PUSH  to arn:aws:sns:" in done.stdout
