@@ -29,6 +29,7 @@ class Category(StrEnum):
     WAITLIST = "waitlist"  # issue #18: a held slot offered from the waitlist
     # Service-quality survey invitations after a visit (REV-3): standard, on by default.
     SURVEYS = "surveys"
+    SUPPORT_REPLIES = "support_replies"  # an operator answered the user's support ticket (docs/support.md)
     TICKET_USES = "ticket_uses"  # "your ticket was used" (NOTE-4)
 
 

@@ -18,13 +18,15 @@ from chalicelib.notify.messages import Category, Channel
 MANDATORY = frozenset({Category.ACCOUNT})
 MARKETING = frozenset({Category.PARTNER_MARKETING, Category.PLATFORM_NEWS})
 # On by default, switchable per channel: bookings, waitlist offers (docs/bookings.md), surveys
-# (REV-3, docs/support.md), travel requests (docs/travel.md), wallet and ticket pushes (NOTE-4, docs/wallet.md).
+# and support replies (REV-3, docs/support.md), travel requests (docs/travel.md), wallet and
+# ticket pushes (NOTE-4, docs/wallet.md).
 STANDARD = frozenset(
     {
         Category.BOOKING_UPDATES,
         Category.REMINDERS,
         Category.WAITLIST,
         Category.SURVEYS,
+        Category.SUPPORT_REPLIES,
         Category.TRAVEL_UPDATES,
         Category.WALLET_TOP_UPS,
         Category.WALLET_PAYMENTS,

@@ -61,6 +61,10 @@ TEMPLATES: dict[str, _T] = {
             "New reply to your travel request",
             "There is a new reply to your travel request. Open the app to read it.",
         ),
+        "support.reply": (
+            "A reply to your support request",
+            "Our support team replied to your request. Open the app to read it.",
+        ),
         "travel.quoted": (
             "New offer for your travel request",
             "You have a new offer for your travel request. Open the app to see it.",
@@ -112,6 +116,10 @@ TEMPLATES: dict[str, _T] = {
         "travel.reply": (
             "Новый ответ по заявке на поездку",
             "По вашей заявке на поездку есть новый ответ. Откройте приложение, чтобы прочитать его.",
+        ),
+        "support.reply": (
+            "Ответ службы поддержки",
+            "Служба поддержки ответила на ваше обращение. Откройте приложение, чтобы прочитать ответ.",
         ),
         "travel.quoted": (
             "Новое предложение по заявке",
@@ -167,6 +175,10 @@ TEMPLATES: dict[str, _T] = {
             "Səyahət sorğunuza yeni cavab",
             "Səyahət sorğunuza yeni cavab var. Oxumaq üçün tətbiqi açın.",
         ),
+        "support.reply": (
+            "Dəstək xidmətinin cavabı",
+            "Dəstək xidməti müraciətinizə cavab verdi. Oxumaq üçün tətbiqi açın.",
+        ),
         "travel.quoted": (
             "Səyahət sorğunuza yeni təklif",
             "Səyahət sorğunuza yeni təklif var. Tətbiqi açın.",
@@ -221,6 +233,10 @@ TEMPLATES: dict[str, _T] = {
         "travel.reply": (
             "Нов отговор по заявката за пътуване",
             "Има нов отговор по заявката ви за пътуване. Отворете приложението, за да го прочетете.",
+        ),
+        "support.reply": (
+            "Отговор от поддръжката",
+            "Екипът по поддръжка отговори на запитването ви. Отворете приложението, за да го прочетете.",
         ),
         "travel.quoted": (
             "Ново предложение по заявката",

@@ -117,6 +117,23 @@ def invite_to_survey(event: DomainEvent, recorded_at: datetime) -> None:
     surveys.invite(event.event_id, event.payload, recorded_at)
 
 
+def notify_support_reply(event: DomainEvent, recorded_at: datetime) -> None:
+    """An operator answered a support ticket: one message to its requester (category
+    ``support_replies``), its id the event's, so a second relay is a duplicate."""
+    from chalicelib.notify import producer
+    from chalicelib.notify.messages import Category, NotificationMessage
+
+    producer.enqueue(
+        NotificationMessage(
+            notification_id=event.event_id,
+            kind="support.reply",
+            category=Category.SUPPORT_REPLIES,
+            user_id=str(event.payload["user_id"]),
+            params={"ticket_id": str(event.payload["ticket_id"])},
+        )
+    )
+
+
 # --- the registry -----------------------------------------------------------------------------
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
@@ -132,6 +149,8 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("waitlist_offers", frozenset({"waitlist.offered"}), notify_waitlist_offer),
     # tickets (NOTE-4): "ticket used"
     Subscription("ticket_used", frozenset({"ticket.used"}), notify_ticket_used),
+    # support (docs/support.md): an operator's reply is told to the requester
+    Subscription("support_replies", frozenset({"support.replied"}), notify_support_reply),
     # surveys (REV-3): a visit marked attended
     Subscription("surveys", frozenset({BOOKING_COMPLETED}), invite_to_survey),
 )

@@ -168,10 +168,14 @@ def get_ticket(principal: Principal, ticket_id: str, now: datetime) -> store.Con
     return found
 
 
+SUPPORT_REPLIED = "support.replied"  # domain event: an operator answered (services/subscribers.py)
+
+
 def post_message(principal: Principal, ticket_id: str, body: str, now: datetime) -> store.Message:
     """The requester's message reopens a ticket waiting on them; an operator's first one is
-    the first response. Calls: GetItem ticket + TransactWriteItems (message, ticket [+ audit
-    when the status moves])."""
+    the first response, and every operator message tells the requester (a domain event in the
+    same transaction; the notification carries no text of the thread, SHARE-2). Calls: GetItem
+    ticket + TransactWriteItems (message, ticket [+ audit when the status moves] [+ event])."""
     ticket = _ticket_for(principal, ticket_id)
     if ticket.status is TicketStatus.CLOSED:
         raise rules.TicketClosed("This ticket is closed; open a new one")
@@ -193,6 +197,11 @@ def post_message(principal: Principal, ticket_id: str, body: str, now: datetime)
     )
     if status is not ticket.status:
         _audit(tx, principal, ticket, "support.ticket_status", now, to=status.value)
+    if role == OPERATOR and ticket.opened_by:  # the requester hears of the answer (not its text)
+        from chalicelib.services import events
+
+        reply = {"user_id": ticket.opened_by, "ticket_id": ticket_id}
+        events.record(tx, events.DomainEvent(SUPPORT_REPLIED, f"{ticket_id}:reply:{message_id}", reply), now)
     try:
         tx.commit()
     except db.TransactionCancelled as cancelled:

@@ -21,6 +21,7 @@ PARAMS = {
     "review.request": BOOKING,
     "policy.change": {"policy_version": "2027-01", "effective_on": "2027-01-01", "url": "https://example.com/p"},
     "travel.status": {"request_id": "r-1", "status": "confirmed"},
+    "support.reply": {"ticket_id": "t-1"},
     "webhook.disabled": {"host": "hooks.example.com", "disabled_at": "2026-11-23T09:00:00+00:00"},
     # --- wallet (NOTE-4) ---
     "wallet.top_up": {"amount": "5.00 AZN"},

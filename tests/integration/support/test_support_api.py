@@ -164,3 +164,25 @@ def test_the_contract_states_exactly_the_attachment_types_the_domain_accepts():
     from chalicelib.schemas.support import AttachmentType
 
     assert set(get_args(AttachmentType)) == ATTACHMENT_TYPES
+
+
+def test_the_requester_is_told_of_each_operator_reply_once_without_its_text(api, customer, operator, notify):
+    # Given a customer's ticket
+    ticket_id = _open(api, customer)["ticket"]["ticket_id"]
+    before = len(notify.outbox.sms())
+    # When an operator replies twice and the customer answers once
+    relogin(operator)
+    for body in ("Which day was it?", "Refund on its way"):
+        sent = api.post(f"/v1/support/tickets/{ticket_id}/messages", {"body": body}, headers=operator.headers)
+        assert sent.status == 201
+    assert (
+        api.post(f"/v1/support/tickets/{ticket_id}/messages", {"body": "Tuesday"}, headers=customer.headers).status
+        == 201
+    )
+    notify.drain()
+    notify.drain()  # a second relay of the same events sends nothing more
+    # Then the customer got exactly two notices, naming no text of the thread (SHARE-2)
+    notices = [body for _, body in notify.outbox.sms()[before:]]
+    assert len(notices) == 2, notices
+    assert all("support" in body.lower() for body in notices)
+    assert not any(text in body for body in notices for text in ("Which day", "Refund", "Tuesday"))
