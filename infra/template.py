@@ -509,62 +509,49 @@ def alarm(
     }
 
 
-def privacy_alarms(stage: str) -> Template:
-    """RET-1: an erasure still running 24 h after DELETE /v1/me (30 days are allowed). The
-    hourly schedule (chalicelib/schedules.py) re-enqueues such erasures and reports how many
-    there are; any at all needs a look (the job's DLQ, its errors) long before day 30."""
+def app_metric_alarms(stage: str) -> Template:
+    """The app's own counters of things that must never happen, alarmed on any at all (the one
+    Metrics object, chalicelib/observability.py; each emitted by its schedule in chalicelib/schedules.py):
+    - RET-1: an erasure still running 24 h after DELETE /v1/me (30 days are allowed): the
+      hourly schedule re-enqueues it; look at the job's DLQ and errors long before day 30;
+    - reviews (docs/reviews.md): the daily recount found aggregates that differ: a write path
+      skipped the transaction that keeps them exact;
+    - wallet (docs/wallet.md): the hourly reconciliation found a balance that is not the sum of
+      its entries: money was created or lost somewhere."""
     from chalicelib.observability import METRICS_NAMESPACE, SERVICE
-    from chalicelib.schedules import STALE_ERASURES_METRIC
+    from chalicelib.schedules import LEDGER_DIFFERENCES_METRIC, RATING_DRIFT_METRIC, STALE_ERASURES_METRIC
 
+    watched = (
+        (
+            "StaleErasuresAlarm",
+            STALE_ERASURES_METRIC,
+            3600,
+            "Erasures (DELETE /v1/me) still not complete 24 hours later (RET-1: 30 days)",
+        ),
+        (
+            "RatingDriftAlarm",
+            RATING_DRIFT_METRIC,
+            86400,
+            "Review aggregates that differ from a recount of the reviews (docs/reviews.md)",
+        ),
+        (
+            "LedgerDifferencesAlarm",
+            LEDGER_DIFFERENCES_METRIC,
+            3600,
+            "A wallet or card balance differs from the sum of its ledger entries",
+        ),
+    )
     return {
-        "StaleErasuresAlarm": alarm(
-            description="Erasures (DELETE /v1/me) still not complete 24 hours later (RET-1: 30 days)",
+        logical_id: alarm(
+            description=description,
             namespace=METRICS_NAMESPACE,
-            metric=STALE_ERASURES_METRIC,
+            metric=metric,
             dimensions={"service": SERVICE, "stage": stage},
             statistic="Maximum",
             threshold=0,
-            period=3600,
+            period=period,
         )
-    }
-
-
-def review_alarms(stage: str) -> Template:
-    """Reviews (docs/reviews.md): the daily reconciliation recounts every venue's visible
-    reviews and reports how many aggregates differ; any drift means a write path skipped the
-    transaction that keeps them exact."""
-    from chalicelib.observability import METRICS_NAMESPACE, SERVICE
-    from chalicelib.schedules import RATING_DRIFT_METRIC
-
-    return {
-        "RatingDriftAlarm": alarm(
-            description="Review aggregates that differ from a recount of the reviews (docs/reviews.md)",
-            namespace=METRICS_NAMESPACE,
-            metric=RATING_DRIFT_METRIC,
-            dimensions={"service": SERVICE, "stage": stage},
-            statistic="Maximum",
-            threshold=0,
-            period=86400,
-        )
-    }
-
-
-def wallet_alarms(stage: str) -> Template:
-    """The hourly ledger reconciliation (chalicelib/schedules.py) found a balance that is not
-    the sum of its entries: money was created or lost somewhere; any at all needs a look."""
-    from chalicelib.observability import METRICS_NAMESPACE, SERVICE
-    from chalicelib.schedules import LEDGER_DIFFERENCES_METRIC
-
-    return {
-        "LedgerDifferencesAlarm": alarm(
-            description="A wallet or card balance differs from the sum of its ledger entries",
-            namespace=METRICS_NAMESPACE,
-            metric=LEDGER_DIFFERENCES_METRIC,
-            dimensions={"service": SERVICE, "stage": stage},
-            statistic="Maximum",
-            threshold=0,
-            period=3600,
-        )
+        for logical_id, metric, period, description in watched
     }
 
 
@@ -837,11 +824,9 @@ def build(stage: str, shape: AppShape) -> Template:
         **queues(stage),
         **buckets(stage),
         **alarm_topic(),
-        **privacy_alarms(stage),
+        **app_metric_alarms(stage),
         **api(stage, settings),
         **functions(stage, shape, settings),
-        **review_alarms(stage),
-        **wallet_alarms(stage),
     }
     return {
         "Parameters": {
