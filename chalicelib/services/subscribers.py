@@ -23,6 +23,8 @@ def notify_customer(event: DomainEvent, recorded_at: datetime) -> None:
     booking = notifications.BookingEvent.from_payload(event.payload)
     if not booking.customer_user_id:  # a staff-made walk-in without an account, or a block
         return
+    if not booking.told_to_customer():  # a visit's other parts: its lead part's message covers them
+        return
     notifications.publish(event.kind, booking, recorded_at=recorded_at, notification_id=event.event_id)
 
 

@@ -125,8 +125,7 @@ def create_visit(principal: Principal, request: NewVisit, idempotency_key: str |
             )
         ]
         tx = db.Transaction()
-        for booking in made:
-            _record(tx, principal, "booking.created", booking, venue, now)
+        _record(tx, principal, "booking.created", made, venue, now)
         try:
             store.create_visit(visit_id, made, locks, now=now, idempotency=key, tx=tx)
         except store.LockConflict:
@@ -220,18 +219,29 @@ def _record(
     tx: db.Transaction,
     principal: Principal,
     kind: str,
-    part: Booking,
+    parts: list[Booking],
     venue: Venue | None,
     now: datetime,
-    previous_start: datetime | None = None,
+    previous_starts: list[datetime] | None = None,
 ) -> None:
-    """The part's domain event and audit record, in the visit's one transaction."""
+    """Every changed part's domain event and audit record, in the visit's one transaction.
+    Each event names the visit; the first changed part's is the lead, carrying the visit's
+    summary: the customer gets one message for the visit (services/subscribers.py)."""
     from chalicelib.notify.events import outbox_event_id
     from chalicelib.services import events
 
-    payload = bookings.booking_event(part, venue)
-    events.record(tx, events.DomainEvent(kind, outbox_event_id(kind, payload), payload.to_payload()), now)
-    bookings._audit(tx, principal, part, kind, now, previous_start=previous_start)
+    names = list(dict.fromkeys(p.specialist_name for p in parts if p.specialist_name))
+    for index, part in enumerate(parts):
+        payload = replace(bookings.booking_event(part, venue), visit_id=part.visit_id, visit_lead=index == 0)
+        if index == 0:
+            payload = replace(
+                payload,
+                visit_services=" + ".join(p.service_name for p in parts),
+                visit_specialists=", ".join(names) or None,
+            )
+        events.record(tx, events.DomainEvent(kind, outbox_event_id(kind, payload), payload.to_payload()), now)
+        previous = previous_starts[index] if previous_starts else None
+        bookings._audit(tx, principal, part, kind, now, previous_start=previous)
 
 
 def _replay(principal: Principal, visit_id: str) -> Visit:
@@ -265,8 +275,7 @@ def cancel_visit(principal: Principal, visit_id: str, now: datetime) -> Visit:
     # The notice counts from each part's start; the first part's is the earliest, so it decides.
     updated = [transition(p, BookingStatus.CANCELLED, Actor.CUSTOMER, now, notice) for p in live]
     tx = db.Transaction()
-    for part in updated:
-        _record(tx, principal, "booking.cancelled", part, None, now)
+    _record(tx, principal, "booking.cancelled", updated, None, now)
     try:
         store.change_visit_status(live, updated, now=now, visit_id=visit_id, tx=tx)
     except (store.BookingChanged, store.LockConflict):
@@ -339,8 +348,7 @@ def reschedule_visit(
             )
         ]
         tx = db.Transaction()
-        for before, part in zip(live, updated, strict=True):
-            _record(tx, principal, "booking.rescheduled", part, venue, now, previous_start=before.start)
+        _record(tx, principal, "booking.rescheduled", updated, venue, now, [p.start for p in live])
         try:
             store.reschedule_visit(live, updated, locks, now=now, idempotency=key, visit_id=visit_id, tx=tx)
         except store.LockConflict:
