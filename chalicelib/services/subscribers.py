@@ -55,7 +55,7 @@ def deliver_webhooks(event: DomainEvent, recorded_at: datetime) -> None:
 
 
 def offer_to_waitlist(event: DomainEvent, recorded_at: datetime) -> None:
-    """A cancellation or a reschedule may have opened a slot: offer the venue's waitlist its
+    """A cancellation, a reschedule or a schedule change may have opened a slot: offer the venue's waitlist its
     free starts, in join order (each offer a hold in the locks; services/waitlist.py).
     Idempotent: an entry with an open offer is left alone, and a hold is a conditional write."""
     from chalicelib import deps
@@ -95,4 +95,6 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     # issue #18 (waitlist): opened slots are offered; offers are sent
     Subscription("waitlist", frozenset({BOOKING_CANCELLED, BOOKING_RESCHEDULED}), offer_to_waitlist),
     Subscription("waitlist_offers", frozenset({"waitlist.offered"}), notify_waitlist_offer),
+    # issue #18 follow-up: new working hours (or a wider venue horizon) may open slots too
+    Subscription("waitlist_schedule", frozenset({"catalog.schedule_changed"}), offer_to_waitlist),
 )
