@@ -79,3 +79,20 @@ def get_visit(ctx: RequestContext, visit_id: str) -> schemas.VisitOut:
 )
 def cancel_visit(ctx: RequestContext, visit_id: str) -> schemas.VisitOut:
     return _view(visits.cancel_visit(ctx.principal, visit_id, deps.clock().now()))
+
+
+@endpoint(
+    blueprint,
+    "/v1/visits/{visit_id}/reschedule",
+    "POST",
+    summary="Move my whole visit to another start, all parts at once (Idempotency-Key makes retries safe)",
+    tags=TAGS,
+    errors_=[404, 409],
+    auth=True,
+)
+def reschedule_visit(ctx: RequestContext, visit_id: str, body: schemas.VisitReschedule) -> schemas.VisitOut:
+    key = ctx.header("idempotency-key")
+    moved = visits.reschedule_visit(ctx.principal, visit_id, body.start, deps.clock().now(), key)
+    if moved.replayed:
+        ctx.response_headers["Idempotent-Replayed"] = "true"
+    return _view(moved)

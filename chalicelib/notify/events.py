@@ -47,6 +47,14 @@ class BookingEvent:
     # "block": a specialist's personal block (no customer; subscribers that message the
     # customer skip it, as they skip a walk-in without an account: empty customer_user_id).
     booking_kind: str = "booking"
+    # A multi-service visit's part (issue #18): every part's event names the visit; only the
+    # visit's lead part (the first part the change touched) carries the visit's summary and
+    # is told to the customer, so a visit is ONE message (and one set of reminders), while
+    # webhooks and the waitlist still see every part.
+    visit_id: str | None = None
+    visit_lead: bool = False
+    visit_services: str | None = None  # lead only: "Cut + Trim"
+    visit_specialists: str | None = None  # lead only: "Anna, Ben" (each once, in order)
 
     def to_payload(self) -> dict[str, Any]:
         """The outbox item's JSON: plain values, the start in UTC."""
@@ -77,7 +85,17 @@ class BookingEvent:
         }
         if self.specialist_name:
             values["specialist_name"] = self.specialist_name
+        if self.visit_id and self.visit_lead:
+            # One message for the whole visit: the templates name every service (and person).
+            values["visit_id"] = self.visit_id
+            values["service_name"] = self.visit_services or self.service_name
+            if self.visit_specialists:
+                values["specialist_name"] = self.visit_specialists
         return values
+
+    def told_to_customer(self) -> bool:
+        """Whether this event is the customer's message: not a visit's non-lead part."""
+        return not self.visit_id or self.visit_lead
 
 
 def _booking_message(event: BookingEvent, kind: str, notification_id: str) -> NotificationMessage:

@@ -34,3 +34,11 @@ class VisitCreate(RequestModel):
 class VisitOut(ResponseModel):
     id: str
     bookings: list[BookingOut] = Field(description="The parts, in order (each a booking with this visit_id)")
+
+
+class VisitReschedule(RequestModel):
+    """Move every live part of the visit so the chain starts at ``start`` (each part keeps its
+    specialist; a part whose specialist is not free then refuses the move, 409). Send
+    ``Idempotency-Key`` to make retries safe; a move to the start it already has changes nothing."""
+
+    start: Instant = Field(description="The first live part's new start, with its UTC offset")

@@ -37,6 +37,22 @@ from chalicelib.store import catalog as store
 from chalicelib.store import db
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Issue #18 follow-up: a change that may open bookable time (a specialist's hours, exceptions
+# or time off; a venue's grid, notice or horizon) records this event in its own transaction;
+# the waitlist subscriber offers the venue's waitlist the newly opened starts.
+SCHEDULE_CHANGED = "catalog.schedule_changed"
+_VENUE_OPENING_FIELDS = frozenset({"slot_interval_minutes", "min_notice_minutes", "horizon_days"})
+
+
+def _schedule_event(
+    tx: db.Transaction, business_id: str, venue_id: str, subject: str, revision: int, now: datetime
+) -> None:
+    """The schedule change's domain event, in the change's transaction (event id: the
+    changed item and its new revision, so a retried change records it once)."""
+    from chalicelib.services import events
+
+    payload = {"business_id": business_id, "venue_id": venue_id, "subject": subject}
+    events.record(tx, events.DomainEvent(SCHEDULE_CHANGED, f"{subject}:schedule:r{revision}", payload), now)
 
 
 # --- commands ------------------------------------------------------------------------
@@ -232,9 +248,10 @@ def update_venue(principal: Principal, business_id: str, venue_id: str, patch: V
     if updated == current:
         return current
     summary = {"fields": ",".join(sorted(changes))}
-    return store.save_venue(
-        current, updated, tx=_audit(principal, business_id, "venue.update", "venue", venue_id, now, summary)
-    )
+    tx = _audit(principal, business_id, "venue.update", "venue", venue_id, now, summary)
+    if changes.keys() & _VENUE_OPENING_FIELDS:
+        _schedule_event(tx, business_id, venue_id, f"venue:{venue_id}", current.revision + 1, now)
+    return store.save_venue(current, updated, tx=tx)
 
 
 def delete_venue(principal: Principal, business_id: str, venue_id: str, now: datetime) -> None:
@@ -401,6 +418,8 @@ def update_specialist(
         now,
         {"fields": ",".join(sorted({"plan": "weekly"}.get(k, k) for k in changes))},
     )
+    if schedule:
+        _schedule_event(tx, business_id, venue_id, f"specialist:{specialist_id}", current.revision + 1, now)
     return store.save_specialist(updated, tx=tx)
 
 

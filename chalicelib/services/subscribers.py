@@ -29,6 +29,8 @@ def notify_customer(event: DomainEvent, recorded_at: datetime) -> None:
     booking = notifications.BookingEvent.from_payload(event.payload)
     if not booking.customer_user_id:  # a staff-made walk-in without an account, or a block
         return
+    if not booking.told_to_customer():  # a visit's other parts: its lead part's message covers them
+        return
     notifications.publish(event.kind, booking, recorded_at=recorded_at, notification_id=event.event_id)
 
 
@@ -59,7 +61,7 @@ def deliver_webhooks(event: DomainEvent, recorded_at: datetime) -> None:
 
 
 def offer_to_waitlist(event: DomainEvent, recorded_at: datetime) -> None:
-    """A cancellation or a reschedule may have opened a slot: offer the venue's waitlist its
+    """A cancellation, a reschedule or a schedule change may have opened a slot: offer the venue's waitlist its
     free starts, in join order (each offer a hold in the locks; services/waitlist.py).
     Idempotent: an entry with an open offer is left alone, and a hold is a conditional write."""
     from chalicelib import deps
@@ -153,4 +155,6 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("support_replies", frozenset({"support.replied"}), notify_support_reply),
     # surveys (REV-3): a visit marked attended
     Subscription("surveys", frozenset({BOOKING_COMPLETED}), invite_to_survey),
+    # issue #18 follow-up: new working hours (or a wider venue horizon) may open slots too
+    Subscription("waitlist_schedule", frozenset({"catalog.schedule_changed"}), offer_to_waitlist),
 )

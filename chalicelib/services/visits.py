@@ -26,8 +26,10 @@ from chalicelib.domain.bookings import (
     InvalidTransition,
     SlotBusy,
     SlotTaken,
+    ensure_customer_may_change,
     first_overlap,
     lock_days,
+    moved,
     pick_specialist,
     transition,
 )
@@ -123,8 +125,7 @@ def create_visit(principal: Principal, request: NewVisit, idempotency_key: str |
             )
         ]
         tx = db.Transaction()
-        for booking in made:
-            _record(tx, principal, "booking.created", booking, venue, now)
+        _record(tx, principal, "booking.created", made, venue, now)
         try:
             store.create_visit(visit_id, made, locks, now=now, idempotency=key, tx=tx)
         except store.LockConflict:
@@ -215,15 +216,32 @@ def _part(
 
 
 def _record(
-    tx: db.Transaction, principal: Principal, kind: str, part: Booking, venue: Venue | None, now: datetime
+    tx: db.Transaction,
+    principal: Principal,
+    kind: str,
+    parts: list[Booking],
+    venue: Venue | None,
+    now: datetime,
+    previous_starts: list[datetime] | None = None,
 ) -> None:
-    """The part's domain event and audit record, in the visit's one transaction."""
+    """Every changed part's domain event and audit record, in the visit's one transaction.
+    Each event names the visit; the first changed part's is the lead, carrying the visit's
+    summary: the customer gets one message for the visit (services/subscribers.py)."""
     from chalicelib.notify.events import outbox_event_id
     from chalicelib.services import events
 
-    payload = bookings.booking_event(part, venue)
-    events.record(tx, events.DomainEvent(kind, outbox_event_id(kind, payload), payload.to_payload()), now)
-    bookings._audit(tx, principal, part, kind, now)
+    names = list(dict.fromkeys(p.specialist_name for p in parts if p.specialist_name))
+    for index, part in enumerate(parts):
+        payload = replace(bookings.booking_event(part, venue), visit_id=part.visit_id, visit_lead=index == 0)
+        if index == 0:
+            payload = replace(
+                payload,
+                visit_services=" + ".join(p.service_name for p in parts),
+                visit_specialists=", ".join(names) or None,
+            )
+        events.record(tx, events.DomainEvent(kind, outbox_event_id(kind, payload), payload.to_payload()), now)
+        previous = previous_starts[index] if previous_starts else None
+        bookings._audit(tx, principal, part, kind, now, previous_start=previous)
 
 
 def _replay(principal: Principal, visit_id: str) -> Visit:
@@ -257,11 +275,91 @@ def cancel_visit(principal: Principal, visit_id: str, now: datetime) -> Visit:
     # The notice counts from each part's start; the first part's is the earliest, so it decides.
     updated = [transition(p, BookingStatus.CANCELLED, Actor.CUSTOMER, now, notice) for p in live]
     tx = db.Transaction()
-    for part in updated:
-        _record(tx, principal, "booking.cancelled", part, None, now)
+    _record(tx, principal, "booking.cancelled", updated, None, now)
     try:
         store.change_visit_status(live, updated, now=now, visit_id=visit_id, tx=tx)
     except (store.BookingChanged, store.LockConflict):
         raise errors.Conflict("The visit changed meanwhile; read it again") from None
     by_id = {p.booking_id: p for p in updated}
     return Visit(visit_id, [by_id.get(p.booking_id, p) for p in visit.parts])
+
+
+def reschedule_visit(
+    principal: Principal, visit_id: str, new_start: datetime, now: datetime, idempotency_key: str | None = None
+) -> Visit:
+    """The customer moves the whole visit (until the venue's notice before its first live
+    part): every live part shifts to the new chain start, keeping its specialist (a part
+    whose specialist is not free then refuses the move, 409), in ONE transaction.
+
+    A move to the start it already has is a no-op (no write, no event). Calls: [GetItem
+    idempotency record, with a key] + GetItem visit + BatchGetItem parts + GetItem venue +
+    Query (venue catalog) + (BatchGetItem new locks + TransactWriteItems: parts
+    version-checked, each touched lock once, old intervals released, [key], one event and
+    one audit record per part) per attempt (≤ 6). A replay: GetItem record + GetItem visit +
+    BatchGetItem parts."""
+    from chalicelib.store import catalog
+
+    if new_start.tzinfo is None:
+        raise errors.InvalidInput([errors.FieldError("start", "needs a UTC offset")])
+    start = new_start.astimezone(UTC)
+    fingerprint = bookings._fingerprint({"operation": "visit-reschedule", "visit_id": visit_id,
+                                         "start": codec.encode(start)})  # fmt: skip
+    key: store.Idempotency | None = None
+    if idempotency_key is not None:
+        bookings._check_idempotency_key(idempotency_key)
+        if bookings._replayed_id(principal, idempotency_key, fingerprint) is not None:
+            return _replay(principal, visit_id)
+        key = (principal.user_id, idempotency_key, fingerprint)
+    visit = get_visit(principal, visit_id)
+    live = [p for p in visit.parts if p.live]
+    if not live:
+        raise InvalidTransition("The visit has nothing left to move")
+    if start == live[0].start:
+        return visit
+    venue = catalog.get_venue(live[0].business_id, live[0].venue_id)
+    ensure_customer_may_change(live[0], now, timedelta(minutes=venue.cancellation_notice_minutes))
+    services, specialists = catalog.venue_catalog(venue.business_id, venue.venue_id)
+    service_by_id = {s.service_id: s for s in services}
+    people = {s.specialist_id: s for s in specialists}
+    chain = [service_by_id.get(p.service_id) for p in live]
+    kept = [people.get(p.specialist_id) for p in live]
+    if None in chain or None in kept:
+        raise errors.Conflict("A service or specialist of this visit no longer exists")
+    chain_ = [s for s in chain if s is not None]
+    kept_ = [s for s in kept if s is not None]
+    intervals = availability.chain_intervals(chain_, start)
+    days = [lock_days(interval) for interval in intervals]
+    wanted: dict[str, list[Any]] = {}
+    for person, part_days in zip(kept_, days, strict=True):
+        have = wanted.setdefault(person.specialist_id, [])
+        have += [d for d in part_days if d not in have]
+    own = {p.booking_id for p in live}
+    asked = tuple(PartRequest(p.service_id, p.specialist_id) for p in live)
+    for attempt in range(bookings.MAX_ATTEMPTS):
+        locks, _ = store.read_locks_and_discount(venue.business_id, wanted, None, now)
+        # The visit's own parts do not stand in its way: check against everyone else's time.
+        others = {k: replace(lock, occupied={b: i for b, i in lock.occupied.items() if b not in own})
+                  for k, lock in locks.items()}  # fmt: skip
+        _choose_all(venue, chain_, [[p] for p in kept_], others, days, intervals, start, now, asked)
+        updated = [
+            moved(part, start + timedelta(seconds=offset), interval, timedelta(minutes=service.duration_minutes), now)
+            for part, service, interval, offset in zip(
+                live, chain_, intervals, availability.chain_offsets(chain_), strict=True
+            )
+        ]
+        tx = db.Transaction()
+        _record(tx, principal, "booking.rescheduled", updated, venue, now, [p.start for p in live])
+        try:
+            store.reschedule_visit(live, updated, locks, now=now, idempotency=key, visit_id=visit_id, tx=tx)
+        except store.LockConflict:
+            bookings._back_off(attempt)
+            continue
+        except store.BookingChanged:
+            raise errors.Conflict("The visit changed meanwhile; read it again") from None
+        except store.IdempotencyRace:
+            if bookings._replayed_id(principal, idempotency_key or "", fingerprint) is None:
+                raise errors.Conflict("A request with this Idempotency-Key is being processed") from None
+            return _replay(principal, visit_id)
+        by_id = {p.booking_id: p for p in updated}
+        return Visit(visit_id, [by_id.get(p.booking_id, p) for p in visit.parts])
+    raise SlotBusy("Many people are booking these specialists right now; try again")

@@ -781,6 +781,59 @@ def change_visit_status(
     _commit(tx)
 
 
+def reschedule_visit(
+    old: Sequence[Booking],
+    new: Sequence[Booking],
+    locks: Mapping[tuple[str, date], DayLock],
+    *,
+    now: datetime,
+    idempotency: Idempotency | None = None,
+    visit_id: str,
+    tx: db.Transaction | None = None,
+) -> None:
+    """One TransactWriteItems: every live part moves (version-checked), every lock its new
+    intervals touch is written ONCE (the new entries set, any old entry of the visit's parts
+    in that lock removed, version-checked), the old intervals in locks the new ones do not
+    touch are removed (one write per lock, no version check: removal cannot create an
+    overlap), the idempotency record and the caller's ``tx`` (events, audit). All or
+    nothing: the old times are freed only if every new one is taken. ≤ 5 parts: ≤ 5
+    bookings + 10 claims + 10 releases + key + 5 events + 5 audit records = 36 items."""
+    tx = tx if tx is not None else db.Transaction()
+    for before, after in zip(old, new, strict=True):
+        _booking_update(tx, before, after)
+    claimed = _entries_by_lock(new)
+    released: dict[tuple[str, date], list[str]] = {}
+    for before in old:
+        if before.occupied_end < now - RELEASE_HORIZON:
+            continue  # the lock may have expired; an interval that far back blocks nothing
+        for day in lock_days(before.occupied):
+            released.setdefault((before.specialist_id, day), []).append(before.booking_id)
+    business_id = old[0].business_id
+    for key, entries in claimed.items():
+        lock = locks[key]
+        stale = [b for b in released.pop(key, []) if b not in entries and b in lock.occupied]
+        if lock.version == 0 or not stale:
+            _claim_lock_entries(tx, business_id, lock, entries)
+            continue
+        item = SpecialistDayLock(lock_pk(business_id, lock.specialist_id), lock_sk(lock.day))
+        tx.update(
+            item,
+            [
+                *(_occupied_entry(b).set(_encode_interval(i)) for b, i in entries.items()),
+                *(_occupied_entry(b).remove() for b in stale),
+                SpecialistDayLock.version.set(lock.version + 1),
+            ],
+            role="lock",
+            condition=SpecialistDayLock.version == lock.version,
+        )
+    for (spec, day), booking_ids in released.items():
+        item = SpecialistDayLock(lock_pk(business_id, spec), lock_sk(day))
+        actions = [_occupied_entry(b).remove() for b in booking_ids]
+        tx.update(item, actions, role="release", condition=SpecialistDayLock.pk.exists())
+    _idempotency_put(tx, idempotency, visit_id, now)
+    _commit(tx)
+
+
 # --- lists --------------------------------------------------------------------------------------
 
 _INDEX_KEYS = {
