@@ -302,11 +302,11 @@ def reschedule_visit(
     if new_start.tzinfo is None:
         raise errors.InvalidInput([errors.FieldError("start", "needs a UTC offset")])
     start = new_start.astimezone(UTC)
-    fingerprint = bookings._fingerprint({"operation": "visit-reschedule", "visit_id": visit_id,
+    fingerprint = idempotency.fingerprint({"operation": "visit-reschedule", "visit_id": visit_id,
                                          "start": codec.encode(start)})  # fmt: skip
     key: store.Idempotency | None = None
     if idempotency_key is not None:
-        bookings._check_idempotency_key(idempotency_key)
+        idempotency.check_key(idempotency_key)
         if bookings._replayed_id(principal, idempotency_key, fingerprint) is not None:
             return _replay(principal, visit_id)
         key = (principal.user_id, idempotency_key, fingerprint)
