@@ -29,6 +29,14 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "StaffInvite": {"phone": "+4915100000999", "role": "specialist"},
     "VenueCreate": {"name": "Copy", "address": "Somewhere 1", "city": "Berlin", "timezone": "Europe/Berlin"},
     "ServiceCreate": {"name": "Copy", "duration_minutes": 30, "price_minor": 100, "currency": "EUR"},
+    "QuoteCreate": {"lines": [{"description": "Tour", "quantity": 1, "unit_price": "100.00"}]},
+    "RatesPut": {
+        "base_currency": "EUR",
+        "expected_version": 1,
+        "effective_at": "2026-11-22T08:00:00+00:00",
+        "rates": {"USD": "1.2"},
+    },
+    "WebhookCreate": {"url": "https://hooks.example.com/booking"},
 }
 
 
@@ -97,6 +105,44 @@ def two_tenants(aws, clock, signup, api):
         "user_id": victim.owner.user_id,
         "booking_id": booked.json["id"],
     }
+    # The victim's other objects a business route names: a walk-in's customer record, and a
+    # travel request with a registered document (the business takes travel requests once it
+    # publishes rates).
+    import requests
+
+    owner = victim.owner.headers
+    walk_in = api.post(
+        f"/v1/businesses/{victim.business_id}/bookings",
+        {
+            "venue_id": victim.venue_id,
+            "service_id": victim.service.service_id,
+            "specialist_id": victim.specialist_ids[1],
+            "start": victim.at(1, "10:00").isoformat(),
+            "customer": {"name": "Walk-in Wanda"},
+        },
+        headers=owner,
+    )
+    assert walk_in.status == 201, walk_in.body
+    rates = {"base_currency": "EUR", "expected_version": 0, "effective_at": clock.now().isoformat(), "rates": {}}
+    rates["rates"] = {"USD": "1.1"}
+    assert api.put(f"/v1/businesses/{victim.business_id}/exchange-rates", rates, headers=owner).status == 200
+    trip = {"business_id": victim.business_id, "service_type": "tour", "destination": "Yerevan", "travellers": 2}
+    trip |= {
+        "start_date": str(clock.now().date() + timedelta(days=9)),
+        "end_date": str(clock.now().date() + timedelta(days=12)),
+    }
+    filed = api.post("/v1/travel-requests", trip, headers=customer.headers)
+    assert filed.status == 201, filed.body
+    travel = f"/v1/travel-requests/{filed.json['id']}"
+    form = api.post(f"{travel}/documents", {"content_type": "application/pdf"}, headers=customer.headers)
+    requests.post(form.json["url"], data=form.json["fields"], files={"file": ("a.pdf", b"%PDF-1.7")}, timeout=10)
+    document = {"kind": "ticket", "filename": "a.pdf", "content_type": "application/pdf"}
+    assert api.put(f"{travel}/documents/{form.json['document_id']}", document, headers=customer.headers).status == 200
+    ids |= {
+        "customer_id": walk_in.json["business_customer_id"],
+        "request_id": filed.json["id"],
+        "document_id": form.json["document_id"],
+    }
     return victim, intruder, customer, ids
 
 
@@ -152,9 +198,11 @@ def test_customers_get_403_and_the_owner_gets_200_on_the_same_requests(api, two_
     victim, _, customer, ids = two_tenants
     for spec in BUSINESS_ROUTES:
         path, body = _request(spec, victim.business_id, ids)
-        # When a customer (no staff role anywhere) sends the request: 403
+        # When a customer (no staff role anywhere) sends the request: 403; a travel document
+        # answers 404 to everyone not entitled to it, its existence unconfirmed (TRV-2)
         response = api.request(spec.method, path, json_body=body, headers=customer.headers)
-        assert response.status == 403, f"{spec.method} {spec.path}: {response.status}"
+        refused = 404 if "/documents" in spec.path else 403
+        assert response.status == refused, f"{spec.method} {spec.path}: {response.status}"
         if spec.method == "GET":
             # And the victim's own owner reads the same path successfully, so the refusals above
             # come from isolation, not from ids or queries that could never work
