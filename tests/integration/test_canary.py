@@ -28,6 +28,8 @@ import string
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from chalicelib import queues, resources
 from chalicelib.aws_clients import client
 from chalicelib.privacy import exports, jobs, sweeps
@@ -259,6 +261,7 @@ def _surveys_and_support(
     return me
 
 
+@pytest.mark.timeout(600)  # every feature used, then 30 + 60 days of sweeps: ~150 s on a shared machine
 def test_no_trace_of_a_deleted_user_is_left_anywhere(
     api, clock, notify, salon, buckets, monkeypatch, capfd, signup, operator, tmp_path
 ):
