@@ -15,7 +15,9 @@ from chalicelib.api.routing import ENDPOINTS, EndpointSpec
 from chalicelib.settings import get_settings
 from tests.support.data import count_items, sample_path
 
-BODY_ENDPOINTS = [spec for spec in ENDPOINTS if spec.body is not None]
+# A raw body (a signed webhook) is verified before it is parsed: an unsigned one is a 401 (below).
+BODY_ENDPOINTS = [spec for spec in ENDPOINTS if spec.body is not None and spec.raw_body is None]
+RAW_BODY_ENDPOINTS = [spec for spec in ENDPOINTS if spec.raw_body is not None]
 
 
 def _id(spec: EndpointSpec) -> str:
@@ -67,6 +69,19 @@ def test_malformed_json_is_400_and_writes_nothing(api, spec, headers_for):
     # Then a 400 problem says the body is malformed, and nothing was written
     body = _problem(response, 400)
     assert body["errors"][0]["field"] == "body"
+    assert count_items() == before
+
+
+@pytest.mark.parametrize("spec", RAW_BODY_ENDPOINTS, ids=_id)
+def test_an_unsigned_raw_body_is_refused_before_it_is_parsed_and_writes_nothing(api, spec):
+    # Given a body that is not even JSON, without a signature
+    before = count_items()
+    response = api.request(
+        spec.method, sample_path(spec.path), raw=b'{"name": ', headers={"Content-Type": "application/json"}
+    )
+    # Then the signature check refuses it first (nothing unauthenticated is parsed), writing nothing
+    assert response.status == 401, response.body
+    assert response.headers["Content-Type"].startswith("application/problem+json")
     assert count_items() == before
 
 
@@ -242,6 +257,21 @@ def _place(payload: Any, value: str) -> Any:
     return [_place(v, value) for v in payload]
 
 
+def _signed(api: Any, spec: EndpointSpec, path: str, body: Any, headers: dict[str, str]) -> Any:
+    """POST a raw body as the payment provider would: signed now with the configured secret."""
+    import json
+    import uuid
+
+    from chalicelib import deps
+    from chalicelib.security import webhooks
+
+    raw = json.dumps(body, separators=(",", ":"))
+    signed = webhooks.sign(f"msg_{uuid.uuid4().hex}", deps.clock().now(), raw)
+    return api.request(
+        spec.method, path, raw=raw.encode(), headers={**headers, **signed, "Content-Type": "application/json"}
+    )
+
+
 DATE_CASES = [
     pytest.param(spec, where, location, fmt, payload, value, id=f"{_id(spec)} {where}.{location}={value}")
     for spec in ENDPOINTS
@@ -268,7 +298,9 @@ def test_every_date_refuses_the_far_past_and_far_future(api, spec, where, locati
     path = sample_path(spec.path)
     placed = _place(payload, value)
     # When it is sent
-    if where == "body":
+    if where == "body" and spec.raw_body is not None:  # a signed webhook: signed, so it is parsed
+        response = _signed(api, spec, path, placed, headers)
+    elif where == "body":
         response = api.request(spec.method, path, json_body=placed, headers=headers)
     else:
         query = "&".join(f"{k}={v}" for k, v in placed.items())

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.store import bookings, business_customers, db
+from chalicelib.store import bookings, business_customers, db, waitlist
 from tests.integration.store.test_roundtrip_bookings import LONG, YEAR_837, YEAR_9999, _booking
 
-COVERS = ("BusinessCustomer", "VisitRecord")
+COVERS = ("BusinessCustomer", "VisitRecord", "WaitlistEntry")
 
 
 @pytest.mark.ddblocal
@@ -81,3 +81,41 @@ def test_a_visit_round_trips_with_its_parts_in_order(aws):
     # Then the parts come back in chain order, every field as written
     assert read == parts
     assert bookings.get_visit_parts("missing") is None
+
+
+@pytest.mark.ddblocal
+def test_a_waitlist_entry_round_trips_with_its_offer_and_the_starts_it_let_pass(aws):
+    # Given an entry at the extremes (year 837 joined, a window to 9999, any specialist)
+    entry = waitlist.Entry(
+        entry_id="e" * 32,
+        user_id="u" * 26,
+        business_id="b" * 32,
+        venue_id="v" * 32,
+        service_id="s" * 32,
+        specialist_id=None,
+        window_start=YEAR_837,
+        window_end=YEAR_9999,
+        joined_at=YEAR_837,
+    )
+    waitlist.add(entry)
+    # Then it reads back equal from the venue's list and the user's
+    assert waitlist.of_venue(entry.business_id, entry.venue_id) == [entry]
+    assert waitlist.find(entry.user_id, entry.entry_id, YEAR_837) == entry
+    # When an offer is recorded and then lapses
+    start, expires = datetime(2026, 11, 23, 10, tzinfo=UTC), datetime(2026, 11, 22, 9, 15, tzinfo=UTC)
+    hold = waitlist.hold_key(entry.entry_id, expires)
+    tx = db.Transaction()
+    waitlist.offer_in(tx, entry, start, "p" * 32, hold, expires)
+    tx.commit()
+    [offered] = waitlist.of_venue(entry.business_id, entry.venue_id)
+    assert (offered.offer_start, offered.offer_specialist_id, offered.offer_hold, offered.offer_expires_at) == (
+        start,
+        "p" * 32,
+        hold,
+        expires,
+    )
+    waitlist.lapse(offered)
+    # Then the offer is gone and its start is remembered, instant for instant
+    [lapsed] = waitlist.of_venue(entry.business_id, entry.venue_id)
+    assert lapsed.offer_hold is None and lapsed.offer_start is None and len(lapsed.passed) == 1
+    assert replace(lapsed, passed=()) == entry
