@@ -225,11 +225,20 @@ class RequestContext:
 
 
 def _field_errors(exc: ValidationError, prefix: str) -> list[errors.FieldError]:
-    result = []
+    result: list[errors.FieldError] = []
     for err in exc.errors(include_url=False):
-        location = ".".join(str(part) for part in (prefix, *err["loc"]))
-        result.append(errors.FieldError(field=location, reason=err["msg"]))
+        parts = [str(part) for part in err["loc"] if not _union_member(part)]
+        location = ".".join((prefix, *parts))
+        if all(e.field != location or e.reason != err["msg"] for e in result):
+            result.append(errors.FieldError(field=location, reason=err["msg"]))
     return result
+
+
+def _union_member(part: object) -> bool:
+    """A segment pydantic adds for the member of a union it tried (``FixedValidity``,
+    ``function-after[...]``): not a field the client sent, so not part of its path. Field
+    names are snake_case, so a capitalised or bracketed segment is never one."""
+    return isinstance(part, str) and (part[:1].isupper() or "[" in part)
 
 
 # JSON nesting deeper than this is refused (400) before it is parsed: json.loads recurses,
