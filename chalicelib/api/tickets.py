@@ -120,11 +120,9 @@ def list_ticket_products(ctx: RequestContext, query: paging.PageQuery) -> schema
     tags=TAGS,
 )
 def ticket_keys(ctx: RequestContext) -> schemas.KeysOut:
-    from chalicelib.security.ticket_keys import ALGORITHM, b64
-
     keys = [
-        schemas.PublicKeyOut(key_id=kid, algorithm=ALGORITHM, public_key=b64(raw))
-        for kid, raw in sorted(tickets.verification_keys().items())
+        schemas.PublicKeyOut(key_id=kid, algorithm=algorithm, public_key=text)
+        for kid, algorithm, text in tickets.published_keys()
     ]
     return schemas.KeysOut(keys=keys)
 

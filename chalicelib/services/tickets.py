@@ -284,6 +284,14 @@ def qr_svg(ticket: Ticket) -> str:
     return out.getvalue().decode()
 
 
+def published_keys() -> list[tuple[str, str, str]]:
+    """(key id, algorithm, raw public key as unpadded base64url) of every key a validator must
+    accept, sorted by key id: what GET /v1/tickets/keys publishes."""
+    from chalicelib.security.ticket_keys import ALGORITHM, b64
+
+    return [(kid, ALGORITHM, b64(raw)) for kid, raw in sorted(verification_keys().items())]
+
+
 def verification_keys() -> dict[str, bytes]:
     from chalicelib.security.ticket_keys import verification_keys as keys
 
