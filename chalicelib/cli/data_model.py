@@ -159,14 +159,14 @@ SHAPES: dict[str, Shape] = {
     ),
     "SurveyPriceTotals": Shape("SURVEYSTATS#<v>", "PRICE#<currency>", "", "survey answer (in its transaction)"),
     "SupportTicket": Shape(
-        "TICKET#<t>",
+        "SUPPORT#<t>",
         "TICKET",
         "GSI1 USER#<u> / TICKET#<opened>#<t>; GSI2 SUPPORTQ#<status> / <opened>#<t>; ByExpiry (closed)",
         "ticket open, messages, assignment, status changes, attachments",
     ),
-    "SupportMessage": Shape("TICKET#<t>", "MSG#<at>#<message>", "ByExpiry (closed)", "ticket open, messages"),
-    "SupportAttachment": Shape("TICKET#<t>", "ATT#<attachment>", "ByExpiry (closed)", "attachment form, complete"),
-    "CallRecording": Shape("TICKET#<t>", "RECORDING#<recording>", "ByExpiry", "support_recordings CLI"),
+    "SupportMessage": Shape("SUPPORT#<t>", "MSG#<at>#<message>", "ByExpiry (closed)", "ticket open, messages"),
+    "SupportAttachment": Shape("SUPPORT#<t>", "ATT#<attachment>", "ByExpiry (closed)", "attachment form, complete"),
+    "CallRecording": Shape("SUPPORT#<t>", "RECORDING#<recording>", "ByExpiry", "support_recordings CLI"),
     # --- QR tickets (docs/wallet.md) ---
     "TicketProductRecord": Shape("TICKETPRODUCTS", "PRODUCT#<id>", "", "POST /v1/operator/ticket-products"),
     "TicketRecord": Shape(

@@ -2,10 +2,10 @@
 
 | item | PK | SK | GSI1 (requester's list) | GSI2 (operator queue) |
 |---|---|---|---|---|
-| ticket | ``TICKET#<id>`` | ``TICKET`` | ``USER#<u>`` / ``TICKET#<at>#<id>`` | ``SUPPORTQ#<status>`` / ``<at>#<id>`` |
-| message | ``TICKET#<id>`` | ``MSG#<at>#<message id>`` | | |
-| attachment | ``TICKET#<id>`` | ``ATT#<attachment id>`` | | |
-| call recording | ``TICKET#<id>`` | ``RECORDING#<recording id>`` | | |
+| ticket | ``SUPPORT#<id>`` | ``TICKET`` | ``USER#<u>`` / ``SUPPORT#<at>#<id>`` | ``SUPPORTQ#<status>``/``<at>#<id>`` |
+| message | ``SUPPORT#<id>`` | ``MSG#<at>#<message id>`` | | |
+| attachment | ``SUPPORT#<id>`` | ``ATT#<attachment id>`` | | |
+| call recording | ``SUPPORT#<id>`` | ``RECORDING#<recording id>`` | | |
 
 A ticket and all it holds share one partition: one Query reads the conversation. Messages
 do not name the requester (``author_role`` "requester"; operators by id), so cutting the
@@ -152,7 +152,7 @@ class Conversation:
 
 
 def ticket_pk(ticket_id: str) -> str:
-    return f"TICKET#{ticket_id}"
+    return f"SUPPORT#{ticket_id}"
 
 
 def _ticket(item: SupportTicket) -> Ticket:
@@ -227,7 +227,7 @@ def add_ticket(tx: db.Transaction, ticket: Ticket, first_message_id: str, first_
         pk=ticket_pk(ticket.ticket_id),
         sk=TICKET_SK,
         gsi1pk=f"USER#{ticket.opened_by}",
-        gsi1sk=f"TICKET#{encode(ticket.opened_at)}#{ticket.ticket_id}",
+        gsi1sk=f"SUPPORT#{encode(ticket.opened_at)}#{ticket.ticket_id}",
         gsi2pk=_queue_key(ticket.status),
         gsi2sk=f"{encode(ticket.opened_at)}#{ticket.ticket_id}",
         ticket_id=ticket.ticket_id,
@@ -448,7 +448,7 @@ def _tickets(key_condition: Any, index: str, limit: int, after: dict[str, Any] |
 
 def tickets_of(user_id: str, limit: int, after: dict[str, Any] | None) -> tuple[list[Ticket], dict[str, Any] | None]:
     """The requester's tickets, newest first: one GSI1 Query."""
-    condition = (TableItem.gsi1pk == f"USER#{user_id}") & TableItem.gsi1sk.startswith("TICKET#")
+    condition = (TableItem.gsi1pk == f"USER#{user_id}") & TableItem.gsi1sk.startswith("SUPPORT#")
     found, last = _tickets(condition, "GSI1", limit, after, ascending=False)
     return found, last
 
